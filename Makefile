@@ -1,0 +1,44 @@
+# One entry point for people and CI. `make help` lists every workflow.
+# Everything the project needs is installed by these targets into .venv/ (functions, tests, CDK),
+# .venvs/triton (Triton server + models) and .venvs/localstack (LocalStack): nothing relies on the machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.12: a Lambda runtime, and the newest version the nvidia-pytriton wheel supports (README "Python").
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null))
+UV_VERSION := 0.13.9
+UV := .tools/uv/bin/uv
+PY := .venv/bin/python
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export UV_PYTHON_DOWNLOADS := never
+
+help: ## list the workflows
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(UV):
+	@test -n "$(PYTHON312)" || { echo "Python 3.12 not found (looked under ~/.pyenv/versions and on PATH)"; exit 1; }
+	python3 -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON312)
+	touch $@
+
+setup: .venv/.installed ## create .venv and install everything pinned in uv.lock
+.PHONY: help setup
+
+# --- tests -----------------------------------------------------------------------------------------
+test: setup ## run every suite: unit, infra, integration, e2e (what .ci/run calls)
+	$(PY) -m pytest tests
+
+test-unit: setup ## unit tests only (no network)
+	$(PY) -m pytest tests/unit
+
+lint: setup ## ruff
+	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
+.PHONY: test test-unit lint
+
+# --- the main job ------------------------------------------------------------------------------------
+demo: setup ## run the main job on a sample
+	$(PY) -m speech_core.demo
+.PHONY: demo
