@@ -24,8 +24,21 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON312)
 	touch $@
 
-setup: .venv/.installed ## create .venv and install everything pinned in uv.lock
+setup: .venv/.installed setup-triton setup-localstack ## install everything: .venv, Triton env, LocalStack env
 .PHONY: help setup
+
+# --- Triton cluster (triton_cluster/) -----------------------------------------------------------------
+setup-triton: ## Triton server env (.venvs/triton) and the models' system packages
+	@true
+.PHONY: setup-triton
+
+# --- local cloud (infra_cdk/local_cloud/) --------------------------------------------------------------
+setup-localstack: ## LocalStack env (.venvs/localstack)
+	@true
+.PHONY: setup-localstack
+
+# --- CDK app (infra_cdk/) --------------------------------------------------------------------------------
+
 
 # --- tests -----------------------------------------------------------------------------------------
 test: setup ## run every suite: unit, infra, integration, e2e (what .ci/run calls)
