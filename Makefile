@@ -33,9 +33,30 @@ setup-triton: ## Triton server env (.venvs/triton) and the models' system packag
 .PHONY: setup-triton
 
 # --- local cloud (infra_cdk/local_cloud/) --------------------------------------------------------------
-setup-localstack: ## LocalStack env (.venvs/localstack)
-	@true
-.PHONY: setup-localstack
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
+LOCALSTACK_LOCK := infra_cdk/local_cloud/localstack-requirements.lock
+
+setup-localstack: .venvs/localstack/.installed ## LocalStack env (.venvs/localstack, Python 3.13, pinned)
+
+.venvs/localstack/.installed: $(LOCALSTACK_LOCK) | $(UV)
+	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found (LocalStack needs >= 3.12 in its own env)"; exit 1; }
+	test -x .venvs/localstack/bin/python || $(UV) venv -q --python $(PYTHON313) .venvs/localstack
+	VIRTUAL_ENV=.venvs/localstack $(UV) pip sync -q $(LOCALSTACK_LOCK)
+	touch $@
+
+lock-localstack: | $(UV) ## re-pin LocalStack from localstack-requirements.in
+	$(UV) pip compile -q --no-header --python-version 3.13 --python $(PYTHON313) \
+		infra_cdk/local_cloud/localstack-requirements.in -o $(LOCALSTACK_LOCK)
+
+up: setup ## start the local cloud: PostgreSQL, LocalStack (+ template), Triton, function runtime
+	$(PY) -m infra_cdk.local_cloud up
+
+down: ## stop every process `make up` started (by PID) and check nothing is left
+	$(PY) -m infra_cdk.local_cloud down
+
+status: ## health of each part of the local cloud
+	$(PY) -m infra_cdk.local_cloud status
+.PHONY: setup-localstack lock-localstack up down status
 
 # --- CDK app (infra_cdk/) --------------------------------------------------------------------------------
 
