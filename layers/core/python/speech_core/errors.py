@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     LANGUAGE_PAIR_UNSUPPORTED = "language.pair_unsupported"
     VOICE_UNSUPPORTED = "voice.unsupported"
     PIPELINE_INVALID_CHAIN = "pipeline.invalid_chain"
+    # batch jobs
+    JOB_ALREADY_FINISHED = "job.already_finished"
     # authentication and authorisation
     AUTH_MISSING_KEY = "auth.missing_key"
     AUTH_INVALID_KEY = "auth.invalid_key"
@@ -73,6 +75,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.LANGUAGE_PAIR_UNSUPPORTED: 400,
     ErrorCode.VOICE_UNSUPPORTED: 400,
     ErrorCode.PIPELINE_INVALID_CHAIN: 400,
+    ErrorCode.JOB_ALREADY_FINISHED: 409,
     ErrorCode.AUTH_MISSING_KEY: 401,
     ErrorCode.AUTH_INVALID_KEY: 401,
     ErrorCode.AUTH_REVOKED_KEY: 401,
@@ -123,7 +126,7 @@ class SpeechError(Exception):
 
 
 class RequestError(SpeechError):
-    allowed_prefixes = ("request.", "resource.", "text.", "pipeline.")
+    allowed_prefixes = ("request.", "resource.", "text.", "pipeline.", "job.")
 
 
 class AudioError(SpeechError):

@@ -1,0 +1,110 @@
+"""`speech-admin`: operator commands for tenants and API keys. Prints JSON; exits 2 on a refused request.
+
+    speech-admin migrate
+    speech-admin create-tenant --name acme [--display-name "Acme Ltd"]
+    speech-admin create-key --tenant acme --name ci --scopes asr,nmt [--per-minute 60] [--expires-in-days 30]
+    speech-admin list-keys --tenant acme
+    speech-admin revoke-key --tenant acme --key-id UUID
+    speech-admin rotate-key --tenant acme --key-id UUID [--grace-hours 24]
+
+The database is DATABASE_URL (or DATABASE_SECRET_ARN), or --database-url.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import uuid
+from datetime import timedelta
+
+from speech_core.errors import ErrorCode, RequestError, SpeechError
+from speech_core.keys.api_key_service import ApiKeyService, utc_now
+from speech_core.keys.scopes import KeyLimits, Scope
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speech-admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+
+    tenant = commands.add_parser("create-tenant", help="create a tenant")
+    tenant.add_argument("--name", required=True)
+    tenant.add_argument("--display-name", default=None)
+    tenant.add_argument("--if-missing", action="store_true", help="succeed if it already exists")
+
+    key = commands.add_parser("create-key", help="create an API key (printed once)")
+    key.add_argument("--tenant", required=True)
+    key.add_argument("--name", default="default")
+    key.add_argument("--scopes", default="all", help='"all" or a comma list: ' + ",".join(Scope))
+    key.add_argument("--per-minute", type=int, default=KeyLimits().per_minute)
+    key.add_argument("--per-hour", type=int, default=KeyLimits().per_hour)
+    key.add_argument("--per-day", type=int, default=KeyLimits().per_day)
+    key.add_argument("--expires-in-days", type=float, default=None)
+
+    listing = commands.add_parser("list-keys", help="list a tenant's keys (no secrets)")
+    listing.add_argument("--tenant", required=True)
+
+    for name in ("revoke-key", "rotate-key"):
+        sub = commands.add_parser(name, help=name.replace("-", " "))
+        sub.add_argument("--tenant", required=True)
+        sub.add_argument("--key-id", required=True, type=uuid.UUID)
+        if name == "rotate-key":
+            sub.add_argument("--grace-hours", type=float, default=0.0)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> object:
+    from speech_core.db.engine import default_database_url
+    from speech_core.db.migrations import upgrade_to_head
+    from speech_core.db.repositories import get_repositories
+    from speech_core.keys.api_key_service import get_api_key_service
+
+    url = args.database_url or default_database_url()
+    if args.command == "migrate":
+        upgrade_to_head(url)
+        return {"migrated": True}
+    tenants = get_repositories(url).tenants
+    if args.command == "create-tenant":
+        existing = tenants.get_by_name(args.name)
+        if existing is not None and args.if_missing:
+            return existing.model_dump(mode="json")
+        return tenants.create(args.name, args.display_name or args.name).model_dump(mode="json")
+
+    tenant = tenants.get_by_name(args.tenant)
+    if tenant is None:
+        raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"tenant {args.tenant!r} does not exist")
+    service: ApiKeyService = get_api_key_service(url)
+    if args.command == "create-key":
+        expires = utc_now() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+        limits = KeyLimits(per_minute=args.per_minute, per_hour=args.per_hour, per_day=args.per_day)
+        created = service.create_key(tenant.id, args.name, Scope.parse_list(args.scopes), limits=limits,
+                                     expires_at=expires)
+        return {"apiKey": created.plaintext, "key": created.key.model_dump(mode="json")}
+    if args.command == "list-keys":
+        return [view.model_dump(mode="json") for view in service.list_keys(tenant.id)]
+    if args.command == "revoke-key":
+        return service.revoke_key(tenant.id, args.key_id).model_dump(mode="json")
+    created = service.rotate_key(tenant.id, args.key_id, grace=timedelta(hours=args.grace_hours))
+    return {"apiKey": created.plaintext, "key": created.key.model_dump(mode="json")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        result = _run(args)
+    except SpeechError as error:
+        print(json.dumps(error.error_body()), file=sys.stderr)
+        return 2
+    except ValueError as error:  # e.g. an unknown scope name
+        print(json.dumps({"error": {"code": ErrorCode.REQUEST_INVALID.value, "message": str(error)}}),
+              file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

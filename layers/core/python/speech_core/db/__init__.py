@@ -1,0 +1,1 @@
+"""Durable state in PostgreSQL: ORM tables, migrations, repositories (behind `ports`), engine factory."""

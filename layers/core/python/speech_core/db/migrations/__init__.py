@@ -1,0 +1,44 @@
+"""Alembic migrations, shipped inside the core package so a deploy-time step (and `make up`) can apply them.
+
+Use `upgrade_to_head(url)`; `python -m speech_core.db.migrations [URL]` does the same from a shell.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from speech_core.db.engine import normalise_url
+
+MIGRATIONS_DIR = Path(__file__).parent
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = normalise_url(url)
+    return config
+
+
+def upgrade_to_head(url: str) -> None:
+    """Apply every migration not yet applied (idempotent; serialised by an advisory lock in env.py)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def downgrade_to_base(url: str) -> None:
+    command.downgrade(alembic_config(url), "base")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        url = args[0]
+    else:
+        from speech_core.db.engine import default_database_url
+
+        url = default_database_url()
+    upgrade_to_head(url)
+    return 0

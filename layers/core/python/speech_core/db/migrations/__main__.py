@@ -1,0 +1,5 @@
+import sys
+
+from speech_core.db.migrations import main
+
+sys.exit(main())

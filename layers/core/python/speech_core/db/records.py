@@ -1,0 +1,184 @@
+"""Plain, typed records the repositories return (never ORM objects, so no session leaks out)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+class TenantRecord(_Record):
+    id: uuid.UUID
+    name: str
+    display_name: str
+    active: bool
+    created_at: datetime
+
+
+class ApiKeyRecord(_Record):
+    """A stored key. `key_hash` stays inside the key service; views for callers drop it."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    name: str
+    prefix: str
+    key_hash: bytes
+    scopes: list[str]
+    rate_per_minute: int
+    rate_per_hour: int
+    daily_quota: int
+    expires_at: datetime | None
+    revoked: bool
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    rotated_from_id: uuid.UUID | None
+    created_at: datetime
+
+
+class NewApiKey(BaseModel):
+    tenant_id: uuid.UUID
+    name: str
+    prefix: str
+    key_hash: bytes
+    scopes: list[str]
+    rate_per_minute: int
+    rate_per_hour: int
+    daily_quota: int
+    expires_at: datetime | None = None
+    rotated_from_id: uuid.UUID | None = None
+
+
+class RequestLogEntry(BaseModel):
+    """What every sync call records, whether it succeeded or not."""
+
+    request_id: str = Field(max_length=64)
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None = None
+    task: str
+    model_name: str | None = None
+    model_version: str | None = None
+    source_language: str | None = None
+    target_language: str | None = None
+    input_bytes: int = 0
+    audio_seconds: float = 0.0
+    characters: int = 0
+    processing_ms: float = 0.0
+    status: int
+    error_code: str | None = None
+    created_at: datetime | None = None
+
+
+class RequestLogRecord(RequestLogEntry, _Record):
+    id: int
+    created_at: datetime
+
+
+class UsageRecord(_Record):
+    api_key_id: uuid.UUID
+    tenant_id: uuid.UUID
+    day: date
+    task: str
+    requests: int
+    errors: int
+    audio_seconds: float
+    characters: int
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+
+
+class NewJob(BaseModel):
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None = None
+    idempotency_key: str = Field(max_length=300)
+    input_bucket: str
+    input_key: str
+    source_language: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobRecord(_Record):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+    idempotency_key: str
+    state: JobState
+    progress: float
+    input_bucket: str
+    input_key: str
+    source_language: str | None
+    options: dict[str, Any]
+    outputs: dict[str, Any]
+    error_code: str | None
+    error_message: str | None
+    execution_arn: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Segment(BaseModel):
+    start_s: float
+    end_s: float
+    text: str
+    confidence: float | None = None
+
+
+class NewResult(BaseModel):
+    """Exactly one of request_id / job_id owns a result."""
+
+    tenant_id: uuid.UUID
+    request_id: str | None = None
+    job_id: uuid.UUID | None = None
+    task: str
+    transcript: str | None = None
+    confidence: float | None = None
+    segments: list[Segment] | None = None
+    detected_language: str | None = None
+    translated_text: str | None = None
+    audio_object_key: str | None = None
+    audio_duration_s: float | None = None
+    sample_rate: int | None = None
+
+
+class ResultRecord(NewResult, _Record):
+    id: uuid.UUID
+    created_at: datetime
+
+
+class ConnectionState(StrEnum):
+    OPEN = "open"
+    STREAMING = "streaming"
+    CLOSED = "closed"
+
+
+class ConnectionRecord(_Record):
+    connection_id: str
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+    sequence_id: int
+    state: ConnectionState
+    task: str | None
+    source_language: str | None
+    sample_rate: int | None
+    audio_seconds: float
+    connected_at: datetime
+    last_seen_at: datetime
+    disconnected_at: datetime | None

@@ -1,0 +1,217 @@
+"""The PostgreSQL schema as SQLAlchemy 2 declarative tables.
+
+Migrations in `migrations/versions` are the source of truth for the live schema; these classes must match
+them (a test compares the two with alembic's autogenerate). Repositories never leak these objects: they
+return the pydantic records in `records`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _uuid_pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    name: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
+    created_at: Mapped[datetime] = _created_at()
+
+
+class ApiKey(Base):
+    """An API key: only its hash and a display prefix are stored, never the key itself."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint("rate_per_minute > 0 AND rate_per_hour > 0 AND daily_quota > 0", name="positive_limits"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(32)), nullable=False)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, nullable=False)
+    rate_per_hour: Mapped[int] = mapped_column(Integer, nullable=False)
+    daily_quota: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rotated_from_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _created_at()
+
+
+class RequestLog(Base):
+    """One row per sync API call, success or failure."""
+
+    __tablename__ = "request_log"
+    __table_args__ = (Index("ix_request_log_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    task: Mapped[str] = mapped_column(String(32), nullable=False)
+    model_name: Mapped[str | None] = mapped_column(String(100))
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    source_language: Mapped[str | None] = mapped_column(String(16))
+    target_language: Mapped[str | None] = mapped_column(String(16))
+    input_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    characters: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    processing_ms: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    status: Mapped[int] = mapped_column(Integer, nullable=False)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class Job(Base):
+    """A long-running batch transcription."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency"),
+        CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        Index("ix_jobs_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str] = mapped_column(String(300), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    progress: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    input_bucket: Mapped[str] = mapped_column(String(255), nullable=False)
+    input_key: Mapped[str] = mapped_column(String(1024), nullable=False)
+    source_language: Mapped[str | None] = mapped_column(String(16))
+    options: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    outputs: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    execution_arn: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Result(Base):
+    """What a model produced, for a sync request (request_id) or a batch job (job_id)."""
+
+    __tablename__ = "results"
+    __table_args__ = (
+        CheckConstraint("(request_id IS NULL) <> (job_id IS NULL)", name="one_owner"),
+        Index("ix_results_request_id", "request_id"),
+        Index("ix_results_job_id", "job_id"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(32), nullable=False)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    segments: Mapped[list | None] = mapped_column(JSONB)
+    detected_language: Mapped[str | None] = mapped_column(String(16))
+    translated_text: Mapped[str | None] = mapped_column(Text)
+    audio_object_key: Mapped[str | None] = mapped_column(String(1024))
+    audio_duration_s: Mapped[float | None] = mapped_column(Float)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class WebSocketConnection(Base):
+    """A live (or closed) streaming connection; its sequence id keys the Triton stateful model."""
+
+    __tablename__ = "websocket_connections"
+
+    connection_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    sequence_id: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    task: Mapped[str | None] = mapped_column(String(32))
+    source_language: Mapped[str | None] = mapped_column(String(16))
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    connected_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UsageDaily(Base):
+    """Usage aggregated per API key, UTC day and task; incremented by upsert."""
+
+    __tablename__ = "usage_daily"
+
+    api_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    requests: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    errors: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    characters: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")

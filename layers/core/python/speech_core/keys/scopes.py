@@ -1,0 +1,36 @@
+"""What a key may do (scopes, one per task) and how much (limits)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Scope(StrEnum):
+    ASR = "asr"
+    TTS = "tts"
+    NMT = "nmt"
+    TRANSLITERATION = "transliteration"
+    LANGUAGE_DETECTION = "language_detection"
+    PIPELINE = "pipeline"
+    JOBS = "jobs"
+    STREAMING = "streaming"
+
+    @classmethod
+    def parse_list(cls, text: str) -> list[Scope]:
+        """`"all"` or a comma list such as `"asr,nmt"`; unknown names raise ValueError."""
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        if names == ["all"]:
+            return list(cls)
+        return [cls(name) for name in names]
+
+
+class KeyLimits(BaseModel):
+    """Per-key request limits; defaults are the documented platform defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    per_minute: int = Field(default=60, gt=0, le=1_000_000)
+    per_hour: int = Field(default=1000, gt=0, le=10_000_000)
+    per_day: int = Field(default=10_000, gt=0, le=100_000_000)
