@@ -1,0 +1,49 @@
+"""`speech-admin` as an operator runs it, against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+
+from speech_core.keys import get_api_key_service
+
+
+def _admin(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.run([sys.executable, "-m", "speech_core.admin_cli", *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_create_tenant_and_key_then_revoke(database_url):
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    assert _admin(database_url, "create-tenant", "--name", name).returncode == 0
+    # creating it twice is refused, unless asked to tolerate it
+    assert _admin(database_url, "create-tenant", "--name", name).returncode == 2
+    assert _admin(database_url, "create-tenant", "--name", name, "--if-missing").returncode == 0
+
+    made = _admin(database_url, "create-key", "--tenant", name, "--scopes", "asr,tts", "--per-minute", "3")
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    verified = get_api_key_service(database_url).verify(created["apiKey"])
+    assert verified.scopes == ["asr", "tts"] and verified.limits.per_minute == 3
+
+    listed = json.loads(_admin(database_url, "list-keys", "--tenant", name).stdout)
+    assert [k["prefix"] for k in listed] == [created["key"]["prefix"]]
+    assert created["apiKey"] not in json.dumps(listed)
+
+    revoked = _admin(database_url, "revoke-key", "--tenant", name, "--key-id", created["key"]["id"])
+    assert revoked.returncode == 0 and json.loads(revoked.stdout)["revoked"] is True
+
+
+def test_refusals_exit_2_with_a_json_error(database_url):
+    missing = _admin(database_url, "create-key", "--tenant", "no-such-tenant")
+    assert missing.returncode == 2
+    assert json.loads(missing.stderr)["error"]["code"] == "resource.not_found"
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    _admin(database_url, "create-tenant", "--name", name)
+    bad_scope = _admin(database_url, "create-key", "--tenant", name, "--scopes", "asr,teleport")
+    assert bad_scope.returncode == 2
+    assert json.loads(bad_scope.stderr)["error"]["code"] == "request.invalid"
