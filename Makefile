@@ -28,9 +28,37 @@ setup: .venv/.installed setup-triton setup-localstack ## install everything: .ve
 .PHONY: help setup
 
 # --- Triton cluster (triton_cluster/) -----------------------------------------------------------------
-setup-triton: ## Triton server env (.venvs/triton) and the models' system packages
-	@true
-.PHONY: setup-triton
+TRITON_VENV := .venvs/triton
+TRITON_APT := espeak-ng apertium apertium-urd-hin apertium-eng-spa pocketsphinx-testdata
+SILERO_VAD := silero-vad==6.2.0
+
+setup-triton: $(TRITON_VENV)/.installed ## Triton server env (.venvs/triton) and the models' system packages
+	@missing=$$(for p in $(TRITON_APT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# silero-vad goes in without its dependencies: they pull torch; the model only needs the ONNX file it ships.
+$(TRITON_VENV)/.installed: triton_cluster/requirements.lock | $(UV)
+	$(UV) venv -q --allow-existing --python $(PYTHON312) $(TRITON_VENV)
+	VIRTUAL_ENV=$(TRITON_VENV) $(UV) pip sync -q triton_cluster/requirements.lock
+	VIRTUAL_ENV=$(TRITON_VENV) $(UV) pip install -q --no-deps '$(SILERO_VAD)'
+	touch $@
+
+triton-lock: | $(UV) ## re-pin the Triton env from triton_cluster/requirements.in
+	$(UV) pip compile -q --python $(PYTHON312) triton_cluster/requirements.in -o triton_cluster/requirements.lock
+
+triton-up: setup-triton ## start tritonserver with triton_cluster/model_repository (ports: TRITON_HTTP_PORT...)
+	$(PY) -m triton_cluster.launcher up
+
+triton-down: ## stop the server started by triton-up
+	$(PY) -m triton_cluster.launcher down
+
+bench-triton: setup ## Triton benchmark: p50/p95 and throughput per model, concurrency 1 vs 8, batching on/off
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_triton.py
+.PHONY: setup-triton triton-lock triton-up triton-down bench-triton
 
 # --- local cloud (infra_cdk/local_cloud/) --------------------------------------------------------------
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))

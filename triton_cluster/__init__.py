@@ -1,0 +1,1 @@
+"""Model repository, registry data, local launcher and ECS image definition for the Triton cluster."""
