@@ -90,11 +90,15 @@ status: ## health of each part of the local cloud
 
 
 # --- tests -----------------------------------------------------------------------------------------
+# pytest exits 5 when it collected nothing: a test run that ran no test is a failure.
+PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests in $(1): failing"; exit 1; fi; exit $$status
+
 test: setup ## run every suite: unit, infra, integration, e2e (what .ci/run calls)
-	$(PY) -m pytest tests
+	@$(call PYTEST_STRICT,tests)
 
 test-unit: setup ## unit tests only (no network)
-	$(PY) -m pytest tests/unit
+	@$(call PYTEST_STRICT,tests/unit)
 
 lint: setup ## ruff
 	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
