@@ -6,18 +6,11 @@ unknown one is refused before libsndfile sees it.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from speech_core.contracts.audio_format import AudioFormat
 from speech_core.errors import AudioError, ErrorCode
 
-
-class AudioContainer(StrEnum):
-    """Containers (and their single codec) the platform accepts and produces."""
-
-    WAV = "wav"
-    FLAC = "flac"
-    OGG = "ogg"
-    MP3 = "mp3"
+#: the wire enum (`config.audioFormat`) is the container enum: one list of what the platform reads/writes
+AudioContainer = AudioFormat
 
 
 def _is_mpeg_frame_sync(head: bytes) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-#: below this rate speech is not intelligible enough to transcribe; telephone audio is 8 kHz
-MIN_SAMPLE_RATE = 8_000
-#: the highest rate any studio format in use produces
-MAX_SAMPLE_RATE = 192_000
+# 8 kHz is telephone audio, below it speech is not worth transcribing; 192 kHz is the top studio rate.
+# The same numbers bound `config.samplingRate`, so they are defined once, with the request limits.
+from speech_core.contracts.limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+
 #: more channels than any recording setup a speech client uses; bounds the decode buffer
 MAX_CHANNELS = 32
 
