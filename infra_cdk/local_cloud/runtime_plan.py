@@ -1,0 +1,326 @@
+"""What the local runtime plays, read from the synthesized template: functions, REST and WebSocket APIs,
+SQS event-source mappings, and the stack outputs with local endpoints.
+
+Nothing here is configured by hand: every route, handler, environment variable, timeout, batch size and
+authorizer comes from the template, with references resolved to the resources LocalStack holds (through the
+deployer's `ref_values`) and to the local endpoints of the played APIs.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from infra_cdk.local_cloud.deployer import DeployedStack
+from infra_cdk.local_cloud.intrinsics import REGION, IntrinsicResolver, UnresolvableError, references
+from infra_cdk.local_cloud.template_split import api_id, placeholder_att, placeholder_ref
+
+DEFAULT_AUTHORIZER_TTL_S = 300  # CloudFormation's default for AuthorizerResultTtlInSeconds
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+
+
+class FunctionSpec(BaseModel):
+    logical_id: str
+    name: str
+    handler: str
+    runtime: str
+    code_dir: Path
+    layer_dirs: list[Path]
+    environment: dict[str, str]
+    timeout_s: int
+    memory_mb: int
+    reserved_concurrency: int | None
+
+
+class AuthorizerSpec(BaseModel):
+    logical_id: str
+    type: Literal["TOKEN", "REQUEST"]
+    function: str
+    identity_sources: list[str]  # e.g. method.request.header.x-api-key / route.request.querystring.key
+    ttl_s: int
+    validation_expression: str | None = None
+
+
+class RestMethodSpec(BaseModel):
+    resource_path: str  # /v1/items/{id}
+    http_method: str  # GET, POST, ..., ANY
+    authorization_type: str
+    authorizer: str | None
+    integration_type: str  # AWS_PROXY, MOCK
+    function: str | None
+    timeout_ms: int
+    mock_status: int = 200
+    mock_headers: dict[str, str] = {}
+
+
+class RestApiSpec(BaseModel):
+    logical_id: str
+    api_id: str
+    stage: str
+    binary_media_types: list[str]
+    methods: list[RestMethodSpec]
+    authorizers: dict[str, AuthorizerSpec]
+
+
+class WebSocketRouteSpec(BaseModel):
+    route_key: str
+    function: str
+    authorizer: str | None
+    returns_response: bool
+
+
+class WebSocketApiSpec(BaseModel):
+    logical_id: str
+    api_id: str
+    stage: str
+    route_selection_expression: str
+    routes: dict[str, WebSocketRouteSpec]
+    authorizers: dict[str, AuthorizerSpec]
+
+
+class EventSourceMappingSpec(BaseModel):
+    logical_id: str
+    function: str
+    queue_arn: str
+    batch_size: int
+    window_s: int
+    report_batch_item_failures: bool
+    enabled: bool
+    maximum_concurrency: int | None
+
+
+class LocalEndpoints(BaseModel):
+    """Where the played APIs listen: api id -> http base URL (no stage), e.g. http://127.0.0.1:40123."""
+
+    http_base: dict[str, str]
+
+
+class RuntimePlan(BaseModel):
+    stack_name: str
+    localstack_endpoint: str
+    functions: dict[str, FunctionSpec]  # by function name
+    rest_apis: list[RestApiSpec]
+    websocket_apis: list[WebSocketApiSpec]
+    mappings: list[EventSourceMappingSpec]
+    outputs: dict[str, str]
+
+
+def api_logical_ids(template: dict[str, Any]) -> list[str]:
+    """Logical ids of every REST and WebSocket API: the runtime binds one port for each."""
+    return [lid for lid, r in template.get("Resources", {}).items()
+            if r["Type"] == "AWS::ApiGateway::RestApi"
+            or (r["Type"] == "AWS::ApiGatewayV2::Api" and r.get("Properties", {}).get("ProtocolType") == "WEBSOCKET")]
+
+
+def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Path) -> RuntimePlan:
+    """Reads every played resource of the template into a runtime plan, with local values."""
+    template = deployed.stack.template()
+    resources: dict[str, Any] = template.get("Resources", {})
+    stack_name = deployed.stack.stack_name
+    resolver = IntrinsicResolver(
+        ref=lambda lid: _ref(lid, resources, deployed, stack_name),
+        get_att=lambda lid, att: _att(lid, att, resources, deployed, stack_name),
+        stack_name=stack_name,
+    )
+
+    def resolve(value: Any) -> Any:
+        return _localize(resolver.resolve(value), endpoints)
+
+    def of_type(resource_type: str) -> dict[str, dict[str, Any]]:
+        return {lid: r.get("Properties", {}) for lid, r in resources.items() if r["Type"] == resource_type}
+
+    asset_dirs = deployed.stack.asset_dirs()
+    functions: dict[str, FunctionSpec] = {}
+    function_by_lid: dict[str, str] = {}
+    for lid, props in of_type("AWS::Lambda::Function").items():
+        name = placeholder_ref(stack_name, lid, resources[lid])
+        layers = [_code_dir(resources[ref]["Properties"]["Content"], asset_dirs, state_dir, ref)
+                  for layer in props.get("Layers", []) for ref, _ in references(layer)
+                  if resources.get(ref, {}).get("Type") == "AWS::Lambda::LayerVersion"]
+        environment = resolve(props.get("Environment", {}).get("Variables", {}))
+        functions[name] = FunctionSpec(
+            logical_id=lid, name=name, handler=props["Handler"], runtime=props.get("Runtime", "python3.12"),
+            code_dir=_code_dir(props["Code"], asset_dirs, state_dir, lid),
+            layer_dirs=[d / "python" if (d / "python").is_dir() else d for d in layers],
+            environment={k: _as_env_string(v) for k, v in environment.items()},
+            timeout_s=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
+            reserved_concurrency=props.get("ReservedConcurrentExecutions"))
+        function_by_lid[lid] = name
+
+    def function_of(uri_value: Any) -> str:
+        for ref, _ in references(uri_value):
+            if ref in function_by_lid:
+                return function_by_lid[ref]
+        match = re.search(r"function:([A-Za-z0-9_-]+)", str(resolve(uri_value)))
+        if not match or match.group(1) not in functions:
+            raise UnresolvableError(f"integration {uri_value!r} names no function of the template")
+        return match.group(1)
+
+    def authorizer_spec(lid: str, props: dict[str, Any], v2: bool) -> AuthorizerSpec:
+        sources = props.get("IdentitySource", [])
+        if isinstance(sources, str):
+            sources = [s.strip() for s in sources.split(",") if s.strip()]
+        kind = props.get("AuthorizerType" if v2 else "Type", "TOKEN")
+        return AuthorizerSpec(logical_id=lid, type=kind, function=function_of(props["AuthorizerUri"]),
+                              identity_sources=sources,
+                              ttl_s=int(props.get("AuthorizerResultTtlInSeconds", 0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
+                              validation_expression=props.get("IdentityValidationExpression"))
+
+    def owner(props: dict[str, Any], key: str) -> str | None:
+        refs = [ref for ref, _ in references(props.get(key))]
+        return refs[0] if refs else None
+
+    rest_apis = []
+    for api_lid, api_props in of_type("AWS::ApiGateway::RestApi").items():
+        paths = _resource_paths(api_lid, of_type("AWS::ApiGateway::Resource"))
+        authorizers = {lid: authorizer_spec(lid, p, v2=False)
+                       for lid, p in of_type("AWS::ApiGateway::Authorizer").items() if owner(p, "RestApiId") == api_lid}
+        methods = []
+        for lid, p in of_type("AWS::ApiGateway::Method").items():
+            if owner(p, "RestApiId") != api_lid:
+                continue
+            resource_ref = owner(p, "ResourceId")
+            integration = p.get("Integration", {})
+            kind = integration.get("Type", "MOCK")
+            mock_response = (integration.get("IntegrationResponses") or [{}])[0]
+            methods.append(RestMethodSpec(
+                resource_path=paths.get(resource_ref, "/") if resource_ref != api_lid else "/",
+                http_method=p["HttpMethod"], authorization_type=p.get("AuthorizationType", "NONE"),
+                authorizer=owner(p, "AuthorizerId"), integration_type=kind,
+                function=function_of(integration["Uri"]) if kind == "AWS_PROXY" else None,
+                timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
+                mock_status=int(mock_response.get("StatusCode", 200)),
+                mock_headers={k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
+                              for k, v in mock_response.get("ResponseParameters", {}).items()}))
+        stages = [p["StageName"] for p in of_type("AWS::ApiGateway::Stage").values() if owner(p, "RestApiId") == api_lid]
+        rest_apis.append(RestApiSpec(logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["prod"])[0],
+                                     binary_media_types=api_props.get("BinaryMediaTypes", []),
+                                     methods=methods, authorizers=authorizers))
+
+    websocket_apis = []
+    for api_lid, api_props in of_type("AWS::ApiGatewayV2::Api").items():
+        if api_props.get("ProtocolType") != "WEBSOCKET":
+            continue
+        integrations = {lid: p for lid, p in of_type("AWS::ApiGatewayV2::Integration").items()
+                        if owner(p, "ApiId") == api_lid}
+        authorizers = {lid: authorizer_spec(lid, p, v2=True)
+                       for lid, p in of_type("AWS::ApiGatewayV2::Authorizer").items() if owner(p, "ApiId") == api_lid}
+        routes = {}
+        for p in of_type("AWS::ApiGatewayV2::Route").values():
+            if owner(p, "ApiId") != api_lid:
+                continue
+            integration_lid = owner(p, "Target")
+            routes[p["RouteKey"]] = WebSocketRouteSpec(
+                route_key=p["RouteKey"], function=function_of(integrations[integration_lid]["IntegrationUri"]),
+                authorizer=owner(p, "AuthorizerId"),
+                returns_response="RouteResponseSelectionExpression" in p)
+        stages = [p["StageName"] for p in of_type("AWS::ApiGatewayV2::Stage").values() if owner(p, "ApiId") == api_lid]
+        websocket_apis.append(WebSocketApiSpec(
+            logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["$default"])[0],
+            route_selection_expression=api_props.get("RouteSelectionExpression", "$request.body.action"),
+            routes=routes, authorizers=authorizers))
+
+    mappings = []
+    for lid, p in of_type("AWS::Lambda::EventSourceMapping").items():
+        source_arn = str(resolve(p["EventSourceArn"]))
+        if ":sqs:" not in source_arn:
+            continue  # only SQS sources exist in this platform
+        function_ref = owner(p, "FunctionName")
+        mappings.append(EventSourceMappingSpec(
+            logical_id=lid, function=function_by_lid.get(function_ref or "", str(resolve(p["FunctionName"]))),
+            queue_arn=source_arn, batch_size=int(p.get("BatchSize", 10)),
+            window_s=int(p.get("MaximumBatchingWindowInSeconds", 0)),
+            report_batch_item_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+            enabled=bool(p.get("Enabled", True)),
+            maximum_concurrency=p.get("ScalingConfig", {}).get("MaximumConcurrency")))
+
+    outputs = {}
+    for name, output in template.get("Outputs", {}).items():
+        try:
+            outputs[name] = str(resolve(output["Value"]))
+        except (UnresolvableError, KeyError) as error:
+            outputs[name] = f"<unresolved: {error}>"
+    return RuntimePlan(stack_name=stack_name, localstack_endpoint=deployed.localstack_endpoint,
+                       functions=functions, rest_apis=rest_apis, websocket_apis=websocket_apis,
+                       mappings=mappings, outputs=outputs)
+
+
+def _ref(lid: str, resources: dict[str, Any], deployed: DeployedStack, stack_name: str) -> Any:
+    if lid in deployed.ref_values:
+        return deployed.ref_values[lid]
+    if lid in deployed.played:
+        return placeholder_ref(stack_name, lid, resources[lid])
+    if lid in deployed.physical_ids:
+        return deployed.physical_ids[lid]
+    raise UnresolvableError(f"Ref {lid}: not in the template's deployed part")
+
+
+def _att(lid: str, attribute: str, resources: dict[str, Any], deployed: DeployedStack, stack_name: str) -> Any:
+    key = f"{lid}.{attribute}"
+    if key in deployed.ref_values:
+        return deployed.ref_values[key]
+    if lid in deployed.played:
+        return placeholder_att(stack_name, lid, resources[lid], attribute)
+    raise UnresolvableError(f"Fn::GetAtt {key}: not computed by the deployed stack")
+
+
+def _localize(value: Any, endpoints: LocalEndpoints) -> Any:
+    """Rewrites execute-api URLs of played APIs to their local endpoints (https->http, wss->ws)."""
+    if isinstance(value, str):
+        for aid, base in endpoints.http_base.items():
+            host = f"{aid}.execute-api.{REGION}.amazonaws.com"
+            value = value.replace(f"https://{host}", base).replace(f"wss://{host}", base.replace("http://", "ws://"))
+        return value
+    if isinstance(value, list):
+        return [_localize(v, endpoints) for v in value]
+    if isinstance(value, dict):
+        return {k: _localize(v, endpoints) for k, v in value.items()}
+    return value
+
+
+def _as_env_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _resource_paths(api_lid: str, api_resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """AWS::ApiGateway::Resource logical id -> full path, following ParentId up to the API's root."""
+    paths: dict[str, str] = {}
+
+    def path_of(lid: str) -> str:
+        if lid in paths:
+            return paths[lid]
+        props = api_resources[lid]
+        parent = [ref for ref, _ in references(props["ParentId"])][0]
+        prefix = "" if parent == api_lid else path_of(parent)
+        paths[lid] = f"{prefix}/{props['PathPart']}"
+        return paths[lid]
+
+    for lid, props in api_resources.items():
+        if [ref for ref, _ in references(props.get("RestApiId"))] == [api_lid]:
+            path_of(lid)
+    return paths
+
+
+def _code_dir(code: dict[str, Any], asset_dirs: dict[str, Path], state_dir: Path, lid: str) -> Path:
+    """The directory holding a function's (or layer's) code: its CDK asset, or inline code written out."""
+    if "ZipFile" in code:
+        target = state_dir / "inline-code" / lid
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "index.py").write_text(code["ZipFile"])
+        return target
+    key = code.get("S3Key")
+    if not isinstance(key, str) or key not in asset_dirs:
+        raise UnresolvableError(f"{lid}: code {code!r} is not an asset of the cloud assembly")
+    source = asset_dirs[key]
+    if source.is_file() and source.suffix == ".zip":
+        target = state_dir / "unzipped-code" / lid
+        with zipfile.ZipFile(source) as archive:
+            archive.extractall(target)
+        return target
+    return source

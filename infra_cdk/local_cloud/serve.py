@@ -1,0 +1,105 @@
+"""The local function runtime process: plays the template's Lambda functions, APIs and event-source mappings.
+
+    python -m infra_cdk.local_cloud.serve --deployed DEPLOYED.json --state-dir DIR --ready-file READY.json
+
+Binds one 127.0.0.1 port per API (chosen by the kernel), builds the runtime plan (so environment variables
+that name an API hold its local URL), serves until SIGTERM/SIGINT, then stops every worker it started.
+The ready file (written last) holds the stack outputs with local values and each API's endpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from infra_cdk.local_cloud.deployer import DeployedStack
+from infra_cdk.local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY, FunctionPool, worker_base_env
+from infra_cdk.local_cloud.rest_gateway import RestGateway
+from infra_cdk.local_cloud.runtime_plan import LocalEndpoints, api_logical_ids, build_plan
+from infra_cdk.local_cloud.sqs_mappings import SqsPoller
+from infra_cdk.local_cloud.template_split import api_id
+from infra_cdk.local_cloud.websocket_gateway import IDLE_TIMEOUT_S, WebSocketGateway
+
+
+def _bind() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle_timeout_s: float) -> None:
+    sockets = {lid: _bind() for lid in api_logical_ids(deployed.stack.template())}
+    endpoints = LocalEndpoints(http_base={api_id(lid): f"http://127.0.0.1:{s.getsockname()[1]}"
+                                          for lid, s in sockets.items()})
+    plan = build_plan(deployed, endpoints, state_dir)
+    base_env = worker_base_env(plan.localstack_endpoint)
+    pools = {name: FunctionPool(spec, base_env, spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY)
+             for name, spec in plan.functions.items()}
+    runners: list[web.AppRunner] = []
+    apis: dict[str, Any] = {}
+    for spec in plan.rest_apis:
+        gateway = RestGateway(spec, pools)
+        runners.append(await _start(gateway.app, sockets[spec.logical_id]))
+        apis[spec.logical_id] = {"kind": "rest", "url": f"{endpoints.http_base[spec.api_id]}/{spec.stage}/"}
+    for spec in plan.websocket_apis:
+        ws_gateway = WebSocketGateway(spec, pools, idle_timeout_s=idle_timeout_s)
+        runners.append(await _start(ws_gateway.app, sockets[spec.logical_id]))
+        base = endpoints.http_base[spec.api_id]
+        apis[spec.logical_id] = {"kind": "websocket", "url": f"{base.replace('http://', 'ws://')}/{spec.stage}",
+                                 "connections_url": f"{base}/{spec.stage}"}
+    pollers = [SqsPoller(m, pools[m.function], plan.localstack_endpoint) for m in plan.mappings if m.enabled]
+    poll_tasks = [asyncio.create_task(p.run()) for p in pollers]
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    ready = {"pid": os.getpid(), "outputs": plan.outputs, "apis": apis,
+             "functions": sorted(plan.functions), "mappings": [m.logical_id for m in plan.mappings]}
+    tmp = ready_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(ready, indent=2))
+    tmp.replace(ready_file)
+    print(f"[runtime] ready: {json.dumps(apis)}", flush=True)
+    await stop.wait()
+    print("[runtime] stopping", flush=True)
+    for poller in pollers:
+        poller.stop()
+    await asyncio.wait(poll_tasks, timeout=5)
+    for runner in runners:
+        await runner.cleanup()
+    for pool in pools.values():
+        await pool.close()
+
+
+async def _start(app: web.Application, sock: socket.socket) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    return runner
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--deployed", type=Path, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--ready-file", type=Path, required=True)
+    parser.add_argument("--ws-idle-timeout", type=float, default=IDLE_TIMEOUT_S,
+                        help="seconds (API Gateway: 600); tests shorten it")
+    args = parser.parse_args(argv)
+    deployed = DeployedStack.model_validate_json(args.deployed.read_text())
+    asyncio.run(serve(deployed, args.state_dir, args.ready_file, args.ws_idle_timeout))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

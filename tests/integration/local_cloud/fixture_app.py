@@ -1,0 +1,85 @@
+"""A small CDK app with the resource types the real app uses, synthesized for the local-cloud tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as ws_authorizers
+from aws_cdk import aws_apigatewayv2_integrations as ws_integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+
+FUNCTIONS = Path(__file__).with_name("fixture_functions")
+STACK_NAME = "LocalCloudFixture"
+AUTHORIZER_TTL_S = 2
+MAX_RECEIVE_COUNT = 2
+
+
+def build(outdir: Path) -> Path:
+    """Synthesizes the fixture stack into `outdir` and returns it."""
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, STACK_NAME)
+    code = lambda_.Code.from_asset(str(FUNCTIONS))
+
+    def function(name: str, handler: str, timeout_s: int = 10, **env: str) -> lambda_.Function:
+        return lambda_.Function(stack, name, runtime=lambda_.Runtime.PYTHON_3_12, handler=handler, code=code,
+                                timeout=cdk.Duration.seconds(timeout_s), environment=env or None)
+
+    dead_letters = sqs.Queue(stack, "WorkDlq")
+    work = sqs.Queue(stack, "WorkQueue", visibility_timeout=cdk.Duration.seconds(2),
+                     dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT))
+    events = sqs.Queue(stack, "EventsQueue")
+
+    authorizer_fn = function("Authorizer", "authorizer.handler")
+    echo = function("Echo", "echo.handler", timeout_s=5, GREETING="hello from the template",
+                    WORK_QUEUE_URL=work.queue_url)
+    worker = function("Worker", "worker.handler")
+    worker.add_event_source(event_sources.SqsEventSource(
+        work, batch_size=5, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True))
+
+    api = apigw.RestApi(stack, "Api", binary_media_types=["audio/*"], deploy_options=apigw.StageOptions(stage_name="v0"))
+    authorizer = apigw.RequestAuthorizer(
+        stack, "KeyAuthorizer", handler=authorizer_fn, identity_sources=[apigw.IdentitySource.header("x-api-key")],
+        results_cache_ttl=cdk.Duration.seconds(AUTHORIZER_TTL_S))
+    items = api.root.add_resource("items").add_resource("{id}")
+    items.add_method("GET", apigw.LambdaIntegration(echo), authorizer=authorizer)
+    api.root.add_resource("open").add_method("ANY", apigw.LambdaIntegration(echo))
+    api.root.add_resource("audio").add_method("POST", apigw.LambdaIntegration(echo))
+    fast = api.root.add_resource("fast")
+    fast.add_method("GET", apigw.LambdaIntegration(echo, timeout=cdk.Duration.seconds(1)))
+
+    ws_fn = function("WebSocketHandler", "websocket.handler", EVENTS_QUEUE_URL=events.queue_url)
+    ws = apigwv2.WebSocketApi(
+        stack, "Ws",
+        connect_route_options=apigwv2.WebSocketRouteOptions(
+            integration=ws_integrations.WebSocketLambdaIntegration("Connect", ws_fn),
+            authorizer=ws_authorizers.WebSocketLambdaAuthorizer(
+                "WsAuthorizer", authorizer_fn, identity_source=["route.request.querystring.key"])),
+        disconnect_route_options=apigwv2.WebSocketRouteOptions(
+            integration=ws_integrations.WebSocketLambdaIntegration("Disconnect", ws_fn)),
+        default_route_options=apigwv2.WebSocketRouteOptions(
+            integration=ws_integrations.WebSocketLambdaIntegration("DefaultMessages", ws_fn)))
+    ws.add_route("echo", integration=ws_integrations.WebSocketLambdaIntegration("Echo", ws_fn))
+    ws_stage = apigwv2.WebSocketStage(stack, "WsStage", web_socket_api=ws, stage_name="live", auto_deploy=True)
+    ws_fn.add_environment("CONNECTIONS_URL", ws_stage.callback_url)
+
+    double = tasks.SqsSendMessage(
+        stack, "Double", queue=work, integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        message_body=sfn.TaskInput.from_object({"taskToken": sfn.JsonPath.task_token,
+                                                "value": sfn.JsonPath.number_at("$.value")}))
+    machine = sfn.StateMachine(stack, "Doubler", definition_body=sfn.DefinitionBody.from_chainable(double))
+
+    cdk.CfnOutput(stack, "ApiUrl", value=api.url)
+    cdk.CfnOutput(stack, "WebSocketUrl", value=ws_stage.url)
+    cdk.CfnOutput(stack, "WorkQueueUrl", value=work.queue_url)
+    cdk.CfnOutput(stack, "WorkDlqUrl", value=dead_letters.queue_url)
+    cdk.CfnOutput(stack, "EventsQueueUrl", value=events.queue_url)
+    cdk.CfnOutput(stack, "StateMachineArn", value=machine.state_machine_arn)
+    app.synth()
+    return outdir
