@@ -7,16 +7,17 @@ otherwise one embedded PostgreSQL is started for the session on a free port and 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
-
 from speech_core.db.engine import normalise_url
 from speech_core.db.local_postgres import LocalPostgres
+from sqlalchemy.engine import make_url
 
 
 class PostgresServer:
@@ -41,16 +42,20 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     external = os.environ.get("DATABASE_URL")
     if external:
         yield PostgresServer(external)
         return
-    server = LocalPostgres(Path(tmp_path_factory.mktemp("postgres")), durable=False).start()
+    # Not under pytest's tmp_path: pytest resets `pytest-of-<user>` to mode 0700 (and prunes old runs) when
+    # any other pytest session starts, which would lock the unprivileged postgres user out mid-run.
+    data_dir = Path(tempfile.mkdtemp(prefix="speech-test-postgres-"))
+    server = LocalPostgres(data_dir, durable=False).start()
     try:
         yield PostgresServer(server.url)
     finally:
         server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

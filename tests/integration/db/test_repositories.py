@@ -7,8 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
-
 from speech_core.db.records import (
     ConnectionState,
     JobState,
@@ -20,6 +18,7 @@ from speech_core.db.records import (
 )
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError
+from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture

