@@ -106,5 +106,5 @@ lint: setup ## ruff
 
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample
-	$(PY) -m speech_core.demo
+	$(PY) -m infra_cdk.local_cloud.demo
 .PHONY: demo
