@@ -91,7 +91,9 @@ class TritonInstall:
         """
         out = subprocess.run(
             [str(self.python), "-c", "import sysconfig; print(sysconfig.get_config_var('LIBDIR'))"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return Path(out.stdout.strip())
 
@@ -105,7 +107,9 @@ class TritonInstall:
         ]
         missing = [str(p) for p in needed if not p.exists()]
         if missing:
-            raise TritonStartupError(f"Triton install incomplete ({', '.join(missing)}): run `make setup-triton`")
+            raise TritonStartupError(
+                f"Triton install incomplete ({', '.join(missing)}): run `make setup-triton`"
+            )
         libdir = self.libpython_dir()
         if not list(libdir.glob(f"libpython{self.python_version}.so*")):
             raise TritonStartupError(
@@ -151,9 +155,17 @@ class TritonServer:
         backend = run_dir / "backends" / "python"
         backend.mkdir(parents=True, exist_ok=True)
         wheel_backend = install.server_dir / "backends" / "python"
-        stub = install.server_dir / "python_backend_stubs" / install.python_version / "triton_python_backend_stub"
-        for source in (wheel_backend / "libtriton_python.so", wheel_backend / "triton_python_backend_utils.py",
-                       stub):
+        stub = (
+            install.server_dir
+            / "python_backend_stubs"
+            / install.python_version
+            / "triton_python_backend_stub"
+        )
+        for source in (
+            wheel_backend / "libtriton_python.so",
+            wheel_backend / "triton_python_backend_utils.py",
+            stub,
+        ):
             target = backend / source.name
             if not target.exists():
                 shutil.copy2(source, target)
@@ -166,7 +178,7 @@ class TritonServer:
         if env.get("LD_LIBRARY_PATH"):
             lib_path.append(env["LD_LIBRARY_PATH"])
         env["LD_LIBRARY_PATH"] = ":".join(lib_path)
-        # The stub embeds the base interpreter; point it at the venv's packages (pocketsphinx, onnxruntime...).
+        # The stub embeds the base interpreter: point it at the venv's packages (pocketsphinx, onnxruntime).
         env["PYTHONPATH"] = str(install.site_packages)
         env["PATH"] = f"{install.venv / 'bin'}:{env.get('PATH', '')}"
         env.pop("PYTHONHOME", None)
@@ -179,11 +191,17 @@ class TritonServer:
             f"--backend-directory={run_dir / 'backends'}",
             f"--model-control-mode={self.model_control_mode}",
             *(["--load-model=*"] if self.model_control_mode == "explicit" else []),
-            "--http-address=127.0.0.1", f"--http-port={self.http_port}",
-            "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
-            "--metrics-address=127.0.0.1", f"--metrics-port={self.metrics_port}",
-            "--allow-gpu-metrics=false", "--allow-cpu-metrics=true",
-            "--exit-on-error=true", "--strict-readiness=true", "--exit-timeout-secs=10",
+            "--http-address=127.0.0.1",
+            f"--http-port={self.http_port}",
+            "--grpc-address=127.0.0.1",
+            f"--grpc-port={self.grpc_port}",
+            "--metrics-address=127.0.0.1",
+            f"--metrics-port={self.metrics_port}",
+            "--allow-gpu-metrics=false",
+            "--allow-cpu-metrics=true",
+            "--exit-on-error=true",
+            "--strict-readiness=true",
+            "--exit-timeout-secs=10",
             *self.extra_args,
         ]
 
@@ -201,8 +219,11 @@ class TritonServer:
         run_dir = self._prepare_run_dir(install)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                self.command(run_dir, install), stdout=log, stderr=subprocess.STDOUT,
-                env=self._environment(install), start_new_session=True,
+                self.command(run_dir, install),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._environment(install),
+                start_new_session=True,
             )
         try:
             self._wait_ready()
@@ -218,15 +239,19 @@ class TritonServer:
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code is not None:
-                raise TritonStartupError(f"tritonserver exited with code {code} during startup:\n{self.log_tail()}")
-            with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
-                with urllib.request.urlopen(ready_url, timeout=1.0) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        return
+                raise TritonStartupError(
+                    f"tritonserver exited with code {code} during startup:\n{self.log_tail()}"
+                )
+            with (
+                contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+                urllib.request.urlopen(ready_url, timeout=1.0) as response,  # noqa: S310 - loopback
+            ):
+                if response.status == 200:
+                    return
             time.sleep(0.2)
         raise TritonStartupError(
-            f"tritonserver not ready after {self.startup_timeout_s:.0f} s (a missing library or a model stuck "
-            f"in initialize makes it hang):\n{self.log_tail()}"
+            f"tritonserver not ready after {self.startup_timeout_s:.0f} s (a missing library or a model "
+            f"stuck in initialize makes it hang):\n{self.log_tail()}"
         )
 
     def log_tail(self, lines: int = 40) -> str:
@@ -236,7 +261,9 @@ class TritonServer:
         except OSError:
             return "(no log)"
         errors = [line[:600] for line in log_lines if line.startswith("E") or "UNAVAILABLE:" in line]
-        return "\n".join(["errors:", *errors[-20:], "log tail:", *(line[:600] for line in log_lines[-lines:])])
+        return "\n".join(
+            ["errors:", *errors[-20:], "log tail:", *(line[:600] for line in log_lines[-lines:])]
+        )
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM the server (it unloads models and ends their stubs), SIGKILL its group if it lingers."""
@@ -289,7 +316,9 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m triton_cluster.launcher", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m triton_cluster.launcher", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     up = sub.add_parser("up", help="start the server in the background and wait until ready")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("TRITON_HTTP_PORT", 0)))
@@ -305,16 +334,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"already running: {state_file.read_text()}")
             return 0
         STATE_DIR.mkdir(parents=True, exist_ok=True)
-        server = TritonServer(http_port=args.http_port, grpc_port=args.grpc_port, metrics_port=args.metrics_port,
-                              startup_timeout_s=args.timeout, run_dir=STATE_DIR / "run")
+        server = TritonServer(
+            http_port=args.http_port,
+            grpc_port=args.grpc_port,
+            metrics_port=args.metrics_port,
+            startup_timeout_s=args.timeout,
+            run_dir=STATE_DIR / "run",
+        )
         try:
             server.start()
         except TritonStartupError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         assert server.process is not None
-        state = {"pid": server.process.pid, "http": server.http_url, "grpc": server.grpc_url,
-                 "metrics": server.metrics_url, "log": str(server.log_path)}
+        state = {
+            "pid": server.process.pid,
+            "http": server.http_url,
+            "grpc": server.grpc_url,
+            "metrics": server.metrics_url,
+            "log": str(server.log_path),
+        }
         state_file.write_text(json.dumps(state, indent=2))
         print(json.dumps(state, indent=2))
         return 0

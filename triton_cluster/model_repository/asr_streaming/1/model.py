@@ -7,6 +7,7 @@ Sequences that stop sending without END are evicted after `idle_eviction_seconds
 """
 
 import json
+import re
 import time
 
 import numpy as np
@@ -14,6 +15,9 @@ import triton_python_backend_utils as pb_utils
 from pocketsphinx import Decoder
 
 SAMPLE_RATE = 16000
+# <s> </s> <sil> and [NOISE]-style fillers are not words; "read(2)" is the 2nd pronunciation of "read"
+FILLER_PREFIXES = ("<", "[", "+")
+PRONUNCIATION_VARIANT = re.compile(r"\(\d+\)$")
 
 
 class _Sequence:
@@ -71,14 +75,23 @@ class TritonPythonModel:
         if hyp is None:
             return "", 0.0, []
         segments = [
-            {"word": s.word, "start": round(s.start_frame / self.frame_rate, 3),
-             "end": round((s.end_frame + 1) / self.frame_rate, 3), "confidence": round(float(s.prob), 4)}
-            for s in decoder.seg() if not s.word.startswith(("<", "[", "("))
+            {
+                "word": PRONUNCIATION_VARIANT.sub("", s.word),
+                "start": round(s.start_frame / self.frame_rate, 3),
+                "end": round((s.end_frame + 1) / self.frame_rate, 3),
+                "confidence": round(float(s.prob), 4),
+            }
+            for s in decoder.seg()
+            if not s.word.startswith(FILLER_PREFIXES)
         ]
-        return hyp.hypstr, float(hyp.prob), segments
+        # mean word posterior: the whole-utterance posterior shrinks with length and says little
+        confidence = sum(s["confidence"] for s in segments) / len(segments) if segments else 0.0
+        return hyp.hypstr, confidence, segments
 
     def _error(self, message):
-        return pb_utils.InferenceResponse(error=pb_utils.TritonError(message, pb_utils.TritonError.INVALID_ARG))
+        return pb_utils.InferenceResponse(
+            error=pb_utils.TritonError(message, pb_utils.TritonError.INVALID_ARG)
+        )
 
     def _one(self, request):
         audio = pb_utils.get_input_tensor_by_name(request, "AUDIO_SIGNAL").as_numpy()
@@ -109,12 +122,14 @@ class TritonPythonModel:
         else:
             hyp = seq.decoder.hyp()
             text, confidence, segments = (hyp.hypstr if hyp else ""), 0.0, []
-        return pb_utils.InferenceResponse(output_tensors=[
-            pb_utils.Tensor("TRANSCRIPTS", np.array([[text.encode()]], dtype=object)),
-            pb_utils.Tensor("IS_FINAL", np.array([[end]], dtype=bool)),
-            pb_utils.Tensor("CONFIDENCE", np.array([[confidence]], dtype=np.float32)),
-            pb_utils.Tensor("SEGMENTS", np.array([[json.dumps(segments).encode()]], dtype=object)),
-        ])
+        return pb_utils.InferenceResponse(
+            output_tensors=[
+                pb_utils.Tensor("TRANSCRIPTS", np.array([[text.encode()]], dtype=object)),
+                pb_utils.Tensor("IS_FINAL", np.array([[end]], dtype=bool)),
+                pb_utils.Tensor("CONFIDENCE", np.array([[confidence]], dtype=np.float32)),
+                pb_utils.Tensor("SEGMENTS", np.array([[json.dumps(segments).encode()]], dtype=object)),
+            ]
+        )
 
     def execute(self, requests):
         self._evict_idle()

@@ -22,9 +22,15 @@ class TritonPythonModel:
         for request in requests:
             texts = pb_utils.get_input_tensor_by_name(request, "INPUT_TEXT").as_numpy().reshape(-1)
             found = [detect(t.decode("utf-8", errors="replace")) for t in texts]
-            responses.append(pb_utils.InferenceResponse(output_tensors=[
-                pb_utils.Tensor("OUTPUT_LANGUAGE_ID", np.array([[c.encode()] for c, _, _ in found], dtype=object)),
-                pb_utils.Tensor("CONFIDENCE", np.array([[p] for _, p, _ in found], dtype=np.float32)),
-                pb_utils.Tensor("IS_RELIABLE", np.array([[r] for _, _, r in found], dtype=bool)),
-            ]))
+            responses.append(
+                pb_utils.InferenceResponse(
+                    output_tensors=[
+                        pb_utils.Tensor(
+                            "OUTPUT_LANGUAGE_ID", np.array([[c.encode()] for c, _, _ in found], dtype=object)
+                        ),
+                        pb_utils.Tensor("CONFIDENCE", np.array([[p] for _, p, _ in found], dtype=np.float32)),
+                        pb_utils.Tensor("IS_RELIABLE", np.array([[r] for _, _, r in found], dtype=bool)),
+                    ]
+                )
+            )
         return responses

@@ -22,8 +22,9 @@ class TritonPythonModel:
 
     def _translate(self, mode: str, sentences: list[str]) -> list[str]:
         text = "\n".join(" ".join(s.split()) for s in sentences) + "\n"
-        done = subprocess.run(["apertium", "-u", mode], input=text.encode(), capture_output=True,
-                              timeout=120, check=True)
+        done = subprocess.run(
+            ["apertium", "-u", mode], input=text.encode(), capture_output=True, timeout=120, check=True
+        )
         lines = done.stdout.decode().split("\n")[: len(sentences)]
         if len(lines) != len(sentences):
             raise RuntimeError(f"apertium returned {len(lines)} lines for {len(sentences)} sentences")
@@ -41,11 +42,13 @@ class TritonPythonModel:
             for i, (text, src, tgt) in enumerate(zip(texts, sources, targets, strict=True)):
                 pair = f"{src.decode()}-{tgt.decode()}"
                 if pair not in self.pairs:
-                    errors[r] = pb_utils.TritonError(f"unsupported language pair {pair!r}",
-                                                     pb_utils.TritonError.INVALID_ARG)
+                    errors[r] = pb_utils.TritonError(
+                        f"unsupported language pair {pair!r}", pb_utils.TritonError.INVALID_ARG
+                    )
                 elif len(text) > self.max_chars:
-                    errors[r] = pb_utils.TritonError(f"text longer than {self.max_chars} characters",
-                                                     pb_utils.TritonError.INVALID_ARG)
+                    errors[r] = pb_utils.TritonError(
+                        f"text longer than {self.max_chars} characters", pb_utils.TritonError.INVALID_ARG
+                    )
                 else:
                     work[self.pairs[pair]].append((r, i, text.decode()))
         for mode, items in work.items():
@@ -66,5 +69,7 @@ class TritonPythonModel:
                 responses.append(pb_utils.InferenceResponse(error=errors[r]))
             else:
                 out = np.array([t.encode() for t in rows[r]], dtype=object).reshape(-1, 1)
-                responses.append(pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("OUTPUT_TEXT", out)]))
+                responses.append(
+                    pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("OUTPUT_TEXT", out)])
+                )
         return responses

@@ -22,8 +22,9 @@ class TritonPythonModel:
             if src_scheme is None or tgt_scheme is None or src.decode() == tgt.decode():
                 raise ValueError(f"unsupported transliteration pair {src.decode()!r}->{tgt.decode()!r}")
             out.append(sanscript.transliterate(text.decode(), src_scheme, tgt_scheme).encode())
-        return pb_utils.InferenceResponse(output_tensors=[
-            pb_utils.Tensor("OUTPUT_TEXT", np.array(out, dtype=object).reshape(-1, 1))])
+        return pb_utils.InferenceResponse(
+            output_tensors=[pb_utils.Tensor("OUTPUT_TEXT", np.array(out, dtype=object).reshape(-1, 1))]
+        )
 
     def execute(self, requests):
         responses = []
@@ -31,6 +32,9 @@ class TritonPythonModel:
             try:
                 responses.append(self._one(request))
             except ValueError as exc:
-                responses.append(pb_utils.InferenceResponse(
-                    error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)))
+                responses.append(
+                    pb_utils.InferenceResponse(
+                        error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
+                    )
+                )
         return responses

@@ -34,8 +34,13 @@ class TritonPythonModel:
     def _synthesize(self, text: str, gender: str, lang: str) -> tuple[np.ndarray, int]:
         voice = f"{self.voices[lang]}+{self.variants[gender]}"
         # Text goes through stdin so nothing in it is read as an option.
-        done = subprocess.run(["espeak-ng", "--stdout", "-v", voice, "-s", str(self.rate)],
-                              input=text.encode(), capture_output=True, timeout=60, check=True)
+        done = subprocess.run(
+            ["espeak-ng", "--stdout", "-v", voice, "-s", str(self.rate)],
+            input=text.encode(),
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         return parse_wav(done.stdout)
 
     def _one(self, request):
@@ -58,11 +63,13 @@ class TritonPythonModel:
         padded = np.zeros((len(audios), longest), dtype=np.float32)
         for i, audio in enumerate(audios):
             padded[i, : audio.size] = audio
-        return pb_utils.InferenceResponse(output_tensors=[
-            pb_utils.Tensor("OUTPUT_GENERATED_AUDIO", padded),
-            pb_utils.Tensor("OUTPUT_NUM_SAMPLES", np.array([[a.size] for a in audios], dtype=np.int32)),
-            pb_utils.Tensor("OUTPUT_SAMPLE_RATE", np.array([[r] for r in rates], dtype=np.int32)),
-        ])
+        return pb_utils.InferenceResponse(
+            output_tensors=[
+                pb_utils.Tensor("OUTPUT_GENERATED_AUDIO", padded),
+                pb_utils.Tensor("OUTPUT_NUM_SAMPLES", np.array([[a.size] for a in audios], dtype=np.int32)),
+                pb_utils.Tensor("OUTPUT_SAMPLE_RATE", np.array([[r] for r in rates], dtype=np.int32)),
+            ]
+        )
 
     def execute(self, requests):
         responses = []
@@ -70,8 +77,13 @@ class TritonPythonModel:
             try:
                 responses.append(self._one(request))
             except ValueError as exc:
-                responses.append(pb_utils.InferenceResponse(
-                    error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)))
+                responses.append(
+                    pb_utils.InferenceResponse(
+                        error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
+                    )
+                )
             except (subprocess.SubprocessError, OSError) as exc:
-                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(f"espeak-ng failed: {exc}")))
+                responses.append(
+                    pb_utils.InferenceResponse(error=pb_utils.TritonError(f"espeak-ng failed: {exc}"))
+                )
         return responses

@@ -6,8 +6,8 @@ leave below `threshold - 0.15` once silence lasts `min_silence_ms`, drop segment
 `min_speech_ms`, cut segments longer than `max_segment_s`, pad each side by `speech_pad_ms`.
 """
 
-import json
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,9 @@ class TritonPythonModel:
         # find_spec locates the package without importing it (its __init__ imports torch, not installed)
         package_dir = Path(importlib.util.find_spec("silero_vad").submodule_search_locations[0])
         model_file = package_dir / "data" / "silero_vad.onnx"
-        self.session = onnxruntime.InferenceSession(str(model_file), sess_options=options,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+        )
 
     def probabilities(self, audio: np.ndarray) -> np.ndarray:
         """Speech probability for each 512-sample window (32 ms)."""
@@ -81,7 +82,11 @@ class TritonPythonModel:
         out = []
         for k, (s, e) in enumerate(kept):
             lo = max(0, s - self.pad) if k == 0 else max(s - self.pad, (kept[k - 1][1] + s) // 2)
-            hi = min(audio.size, e + self.pad) if k == len(kept) - 1 else min(e + self.pad, (e + kept[k + 1][0]) // 2)
+            hi = (
+                min(audio.size, e + self.pad)
+                if k == len(kept) - 1
+                else min(e + self.pad, (e + kept[k + 1][0]) // 2)
+            )
             out.append({"start": round(lo / SAMPLE_RATE, 3), "end": round(hi / SAMPLE_RATE, 3)})
         return out
 
@@ -90,8 +95,13 @@ class TritonPythonModel:
         for request in requests:
             audio = pb_utils.get_input_tensor_by_name(request, "AUDIO_SIGNAL").as_numpy()
             lengths = pb_utils.get_input_tensor_by_name(request, "NUM_SAMPLES").as_numpy().reshape(-1)
-            found = [json.dumps(self.segments(row[: int(n)].astype(np.float32))).encode()
-                     for row, n in zip(audio, lengths, strict=True)]
-            responses.append(pb_utils.InferenceResponse(output_tensors=[
-                pb_utils.Tensor("SEGMENTS", np.array(found, dtype=object).reshape(-1, 1))]))
+            found = [
+                json.dumps(self.segments(row[: int(n)].astype(np.float32))).encode()
+                for row, n in zip(audio, lengths, strict=True)
+            ]
+            responses.append(
+                pb_utils.InferenceResponse(
+                    output_tensors=[pb_utils.Tensor("SEGMENTS", np.array(found, dtype=object).reshape(-1, 1))]
+                )
+            )
         return responses

@@ -1,0 +1,66 @@
+"""Calls to the Triton model cluster: the model registry (which model and version serves a request) and a
+typed client over tritonclient (gRPC by default, HTTP too).
+
+    registry = load_registry(settings.model_registry_path)
+    selection = registry.select("asr", language="en", key=tenant_id)   # LanguageError if unsupported
+    transcript = get_inference_client(settings.triton_url).transcribe(selection, audio, "en")
+    # record selection.service_id and transcript.model_version with the request
+
+May import: speech_core.errors, numpy, pydantic, yaml, tritonclient. Imported by functions and workers.
+"""
+
+from .client import InferenceClient, RetryPolicy, StreamingSession, get_inference_client, next_sequence_id
+from .registry import (
+    LanguagePair,
+    ModelRegistry,
+    ModelSelection,
+    ModelService,
+    ServiceLimits,
+    Task,
+    WeightedVersion,
+    load_registry,
+    parse_registry,
+)
+from .results import (
+    LanguageGuess,
+    SpeechSegment,
+    StreamingUpdate,
+    SynthesizedSpeech,
+    Transcript,
+    Translation,
+    WordSegment,
+)
+from .transport import GrpcTransport, HttpTransport, InferReply, SequenceFlags, TritonTransport, get_transport
+from .triton_errors import is_retryable, map_triton_error
+
+__all__ = [
+    "GrpcTransport",
+    "HttpTransport",
+    "InferReply",
+    "InferenceClient",
+    "LanguageGuess",
+    "LanguagePair",
+    "ModelRegistry",
+    "ModelSelection",
+    "ModelService",
+    "RetryPolicy",
+    "SequenceFlags",
+    "ServiceLimits",
+    "SpeechSegment",
+    "StreamingSession",
+    "StreamingUpdate",
+    "SynthesizedSpeech",
+    "Task",
+    "Transcript",
+    "Translation",
+    "TritonTransport",
+    "WeightedVersion",
+    "WordSegment",
+    "get_inference_client",
+    "get_transport",
+    "is_retryable",
+    "load_registry",
+    "map_triton_error",
+    "next_sequence_id",
+    "parse_registry",
+]

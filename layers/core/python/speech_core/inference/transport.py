@@ -1,0 +1,171 @@
+"""The wire to Triton: one `infer` call over gRPC or HTTP, built on tritonclient.
+
+`TritonTransport` is the port the typed client talks to (unit tests pass a fake). The two implementations
+keep one tritonclient connection for their lifetime; `get_transport()` caches one per (protocol, URL) so a
+warm Lambda reuses its channel. Every tritonclient exception leaves here as an `InferenceError`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+from tritonclient.utils import np_to_triton_dtype
+
+from .triton_errors import map_triton_error
+
+WireProtocol = Literal["grpc", "http"]
+
+
+@dataclass(frozen=True)
+class SequenceFlags:
+    """Sequence-batcher controls for a stateful model (`asr_streaming`)."""
+
+    sequence_id: int
+    start: bool = False
+    end: bool = False
+
+
+@dataclass(frozen=True)
+class InferReply:
+    outputs: dict[str, np.ndarray]
+    model_version: str
+
+
+class TritonTransport(Protocol):
+    def infer(
+        self,
+        model: str,
+        version: str,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
+        *,
+        timeout_s: float,
+        sequence: SequenceFlags | None = None,
+    ) -> InferReply: ...
+
+    def is_ready(self, model: str | None = None, version: str = "") -> bool: ...
+
+
+def _triton_dtype(array: np.ndarray) -> str:
+    return "BYTES" if array.dtype == object else np_to_triton_dtype(array.dtype)
+
+
+class GrpcTransport:
+    """gRPC (the default: lower overhead, thread-safe channel, deadlines per call)."""
+
+    def __init__(self, url: str) -> None:
+        import tritonclient.grpc as grpcclient
+
+        self._module = grpcclient
+        self.url = url
+        self._client = grpcclient.InferenceServerClient(url=url)
+
+    def infer(
+        self,
+        model: str,
+        version: str,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
+        *,
+        timeout_s: float,
+        sequence: SequenceFlags | None = None,
+    ) -> InferReply:
+        try:
+            infer_inputs = []
+            for name, array in inputs.items():
+                tensor = self._module.InferInput(name, list(array.shape), _triton_dtype(array))
+                tensor.set_data_from_numpy(array)
+                infer_inputs.append(tensor)
+            requested = [self._module.InferRequestedOutput(name) for name in outputs]
+            seq = sequence or SequenceFlags(0)
+            result = self._client.infer(
+                model,
+                infer_inputs,
+                model_version=version,
+                outputs=requested,
+                client_timeout=timeout_s,
+                sequence_id=seq.sequence_id,
+                sequence_start=seq.start,
+                sequence_end=seq.end,
+            )
+            return InferReply(
+                {name: result.as_numpy(name) for name in outputs}, str(result.get_response().model_version)
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed InferenceError
+            raise map_triton_error(exc, model=model, version=version) from exc
+
+    def is_ready(self, model: str | None = None, version: str = "") -> bool:
+        try:
+            if model is None:
+                return bool(self._client.is_server_ready(client_timeout=2.0))
+            return bool(self._client.is_model_ready(model, version, client_timeout=2.0))
+        except Exception:  # noqa: BLE001 - readiness is a yes/no question
+            return False
+
+
+class HttpTransport:
+    """HTTP/JSON+binary. Timeouts are per connection (tritonclient's HTTP client has no per-call deadline)."""
+
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        import tritonclient.http as httpclient
+
+        self._module = httpclient
+        self.url = url
+        self._client = httpclient.InferenceServerClient(
+            url=url, connection_timeout=timeout_s, network_timeout=timeout_s
+        )
+
+    def infer(
+        self,
+        model: str,
+        version: str,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
+        *,
+        timeout_s: float,
+        sequence: SequenceFlags | None = None,
+    ) -> InferReply:
+        try:
+            infer_inputs = []
+            for name, array in inputs.items():
+                tensor = self._module.InferInput(name, list(array.shape), _triton_dtype(array))
+                tensor.set_data_from_numpy(array, binary_data=True)
+                infer_inputs.append(tensor)
+            requested = [self._module.InferRequestedOutput(name, binary_data=True) for name in outputs]
+            seq = sequence or SequenceFlags(0)
+            result = self._client.infer(
+                model,
+                infer_inputs,
+                model_version=version,
+                outputs=requested,
+                sequence_id=seq.sequence_id,
+                sequence_start=seq.start,
+                sequence_end=seq.end,
+            )
+            return InferReply(
+                {name: result.as_numpy(name) for name in outputs},
+                str(result.get_response().get("model_version", version)),
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a typed InferenceError
+            raise map_triton_error(exc, model=model, version=version) from exc
+
+    def is_ready(self, model: str | None = None, version: str = "") -> bool:
+        try:
+            if model is None:
+                return bool(self._client.is_server_ready())
+            return bool(self._client.is_model_ready(model, version))
+        except Exception:  # noqa: BLE001 - readiness is a yes/no question
+            return False
+
+
+@functools.cache
+def get_transport(url: str, protocol: WireProtocol = "grpc", timeout_s: float = 30.0) -> TritonTransport:
+    """One transport per (URL, protocol) per process: warm invocations reuse the connection."""
+    if protocol == "grpc":
+        return GrpcTransport(url)
+    if protocol == "http":
+        return HttpTransport(url, timeout_s)
+    raise ValueError(f"unknown protocol {protocol!r}: use 'grpc' or 'http'")
