@@ -11,8 +11,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
-from speech_core.audio import AudioContainer, AudioLimits, DecodedAudio, decode_audio, decode_to_mono, encode_audio, resample
+from speech_core.audio import (
+    AudioContainer,
+    AudioLimits,
+    DecodedAudio,
+    decode_audio,
+    decode_to_mono,
+    encode_audio,
+    resample,
+)
 
 SAMPLE_RAW = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # 16 kHz, 16-bit, mono, little-endian
 SAMPLE_TEXT = "go forward ten meters"

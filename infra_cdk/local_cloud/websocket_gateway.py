@@ -230,9 +230,9 @@ class WebSocketGateway:
             return web.Response(status=200)
         if request.method == "GET":
             return web.json_response({
-                "ConnectedAt": datetime.fromtimestamp(connection.connected_at, UTC).isoformat(),
-                "LastActiveAt": datetime.fromtimestamp(connection.last_active_at, UTC).isoformat(),
-                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
+                "connectedAt": datetime.fromtimestamp(connection.connected_at, UTC).isoformat(),
+                "lastActiveAt": datetime.fromtimestamp(connection.last_active_at, UTC).isoformat(),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
             })
         if request.method == "DELETE":
             connection.closed = True
