@@ -1,0 +1,166 @@
+"""REST API: API Gateway with the Lambda REQUEST authorizer on every route except GET /v1/health.
+
+Routes come from the function catalog (`rest_routes`), so nothing about them is written twice. Per-key
+limits are the project's own limiter (the authorizer returns the key's limits; the core enforces them in
+PostgreSQL); the gateway adds only a stage-wide throttle as a safety net. See infra_cdk/README.md for why.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from speech_core.errors import ErrorCode
+
+from infra_cdk import names
+from infra_cdk.capabilities.retention import log_retention
+from infra_cdk.config import StageConfig
+from infra_cdk.function_catalog import FUNCTIONS, REST_AUTHORIZER_ID
+from infra_cdk.nag_acknowledgments import acknowledge
+
+# Media types API Gateway passes through as binary (audio uploads/downloads on the sync routes).
+BINARY_MEDIA_TYPES = ["audio/*", "application/octet-stream", "multipart/form-data"]
+
+# Gateway-made errors in the platform's error shape: {"error": {"code", "message", "requestId"}}.
+_GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, ErrorCode, str]] = {
+    apigw.ResponseType.UNAUTHORIZED: ("401", ErrorCode.AUTH_MISSING_KEY, "An API key is required."),
+    apigw.ResponseType.ACCESS_DENIED: ("403", ErrorCode.AUTH_INVALID_KEY, "The API key was refused."),
+    apigw.ResponseType.THROTTLED: ("429", ErrorCode.RATE_LIMITED, "Too many requests."),
+    apigw.ResponseType.REQUEST_TOO_LARGE: ("413", ErrorCode.REQUEST_TOO_LARGE, "The body exceeds 10 MB."),
+    apigw.ResponseType.INTEGRATION_TIMEOUT: ("504", ErrorCode.MODEL_TIMEOUT, "The request took over 29 s."),
+    # The defaults keep the status API Gateway chose (404 unknown route, 415, 502...), only the body changes.
+    apigw.ResponseType.DEFAULT_4_XX: (None, ErrorCode.REQUEST_INVALID, "$context.error.message"),
+    apigw.ResponseType.DEFAULT_5_XX: (None, ErrorCode.INTERNAL, "$context.error.message"),
+}
+
+
+class RestApi(Construct):
+    """The REST API, its REQUEST authorizer, stage settings, access logs and gateway error bodies."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        cfg = config.api
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(cfg.access_log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{names.resource_prefix(config.stage)}-api",
+            description="Speech platform: ASR, TTS, NMT, pipelines, jobs (ULCA-compatible)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                throttling_rate_limit=cfg.throttle_rate,
+                throttling_burst_limit=cfg.throttle_burst,
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,  # bodies carry audio and API keys: never log them
+                metrics_enabled=True,
+                tracing_enabled=config.functions.tracing,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=False,
+                ),
+            ),
+        )
+        self.authorizer = apigw.RequestAuthorizer(
+            self,
+            "Authorizer",
+            handler=functions[REST_AUTHORIZER_ID],
+            identity_sources=list(cfg.rest_identity_sources),
+            results_cache_ttl=Duration.seconds(cfg.authorizer_cache_ttl_s),
+        )
+        self.validator = self.api.add_request_validator(
+            # Validates path/query parameters declared on methods; bodies are validated by the handlers'
+            # pydantic models (ULCA shapes are richer than API Gateway JSON-schema models express well).
+            "RequestValidator",
+            validate_request_parameters=True,
+            validate_request_body=True,
+        )
+        self._add_routes(functions)
+        self._add_gateway_responses()
+        if cfg.domain_name and cfg.certificate_arn:
+            self.api.add_domain_name(
+                "Domain",
+                domain_name=cfg.domain_name,
+                certificate=acm.Certificate.from_certificate_arn(self, "Certificate", cfg.certificate_arn),
+                security_policy=apigw.SecurityPolicy.TLS_1_2,
+            )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL: callers are API-key tenants behind the Lambda authorizer and a stage throttle; "
+            "a WAF ACL is an account-level add-on documented in docs/deploy.md.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "Tenants authenticate with API keys (ULCA/Dhruva clients send them), verified by the Lambda REQUEST "
+            "authorizer, not Cognito user pools.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-managed policy API Gateway's account-level logging "
+            "role is documented to use.",
+        )
+
+    def _add_routes(self, functions: dict[str, lambda_.Function]) -> None:
+        for spec in FUNCTIONS:
+            if not spec.rest_routes:
+                continue
+            integration = apigw.LambdaIntegration(functions[spec.id], allow_test_invoke=False)
+            for route in spec.rest_routes:
+                resource = self.api.root.resource_for_path(route.path)
+                path_params = {
+                    f"method.request.path.{part[1:-1]}": True for part in route.path.split("/") if part.startswith("{")
+                }
+                method = resource.add_method(
+                    route.method,
+                    integration,
+                    authorizer=self.authorizer if route.authorized else None,
+                    authorization_type=(
+                        apigw.AuthorizationType.CUSTOM if route.authorized else apigw.AuthorizationType.NONE
+                    ),
+                    request_validator=self.validator,
+                    request_parameters=path_params or None,
+                )
+                if not route.authorized:
+                    reason = (
+                        f"{route.method} {route.path} is the public health check (uptime probes call it "
+                        "without a key); it returns status only."
+                    )
+                    acknowledge(method, "AwsSolutions-APIG4", reason)
+                    acknowledge(method, "AwsSolutions-COG4", reason)
+
+    def _add_gateway_responses(self) -> None:
+        for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
+            body = {"error": {"code": code.value, "message": message, "requestId": "$context.requestId"}}
+            self.api.add_gateway_response(
+                f"Gateway{response_type.response_type}",
+                type=response_type,
+                status_code=status,
+                templates={"application/json": json.dumps(body)},
+            )

@@ -1,0 +1,104 @@
+"""WebSocket API: live streaming ($connect authorized; $disconnect, $default, start, audio, stop).
+
+One stream function serves every route (routes come from the catalog's `websocket_routes`); it pushes
+partials and finals back through the @connections management API, whose URL it gets as
+WEBSOCKET_CALLBACK_URL.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra_cdk import names
+from infra_cdk.capabilities.retention import log_retention
+from infra_cdk.config import StageConfig
+from infra_cdk.function_catalog import FUNCTIONS, WEBSOCKET_AUTHORIZER_ID
+from infra_cdk.nag_acknowledgments import acknowledge
+
+ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+
+
+class WebSocketApi(Construct):
+    """The WebSocket API, its $connect authorizer, the routes and an auto-deployed stage."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
+    ) -> None:
+        super().__init__(scope, construct_id)
+        cfg = config.api
+        authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "ConnectAuthorizer",
+            functions[WEBSOCKET_AUTHORIZER_ID],
+            identity_source=list(cfg.websocket_identity_sources),
+        )
+        self.api = apigwv2.WebSocketApi(
+            self,
+            "Api",
+            api_name=f"{names.resource_prefix(config.stage)}-stream",
+            description="Speech platform: live ASR streaming",
+            route_selection_expression=ROUTE_SELECTION_EXPRESSION,
+        )
+        handlers = [spec for spec in FUNCTIONS if spec.websocket_routes]
+        for spec in handlers:
+            fn = functions[spec.id]
+            for route_key in spec.websocket_routes:
+                integration = integrations.WebSocketLambdaIntegration(f"{spec.id}{_route_id(route_key)}", fn)
+                route = self.api.add_route(
+                    route_key,
+                    integration=integration,
+                    authorizer=authorizer if route_key == "$connect" else None,
+                )
+                if route_key != "$connect":
+                    # API Gateway WebSocket APIs authorize only $connect; later frames ride that connection.
+                    acknowledge(
+                        route,
+                        "AwsSolutions-APIG4",
+                        "WebSocket APIs authorize at $connect only; this route runs on an already authorized "
+                        "connection (API Gateway offers no per-route authorizers after $connect).",
+                    )
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=log_retention(cfg.access_log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=config.stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=cfg.throttle_rate, burst_limit=cfg.throttle_burst),
+        )
+        cfn_stage = self.stage.node.default_child
+        assert isinstance(cfn_stage, apigwv2.CfnStage)
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=(
+                '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",'
+                '"routeKey":"$context.routeKey","status":"$context.status",'
+                '"connectionId":"$context.connectionId","eventType":"$context.eventType"}'
+            ),
+        )
+        self.callback_url = self.stage.callback_url
+        for spec in handlers:
+            fn = functions[spec.id]
+            self.api.grant_manage_connections(fn)
+            assert fn.role is not None
+            acknowledge(
+                fn.role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                f"<{Stack.of(self).resolve(self.api.api_id)['Ref']}>/*/*/@connections/*]",
+                "@connections ids are made per client connection at run time; the grant is limited to this API.",
+            )
+            fn.add_environment("WEBSOCKET_CALLBACK_URL", self.callback_url)
+
+
+def _route_id(route_key: str) -> str:
+    return route_key.strip("$").capitalize()

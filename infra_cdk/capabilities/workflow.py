@@ -1,0 +1,110 @@
+"""Workflow: the Step Functions state machine for long audio (S3-drop and POST /v1/jobs).
+
+    Prepare ─> Map(TranscribeChunk) ─> Assemble ─> RecordSucceeded
+        └───────────┴──────────────────┴── Catch ─> RecordFailed ─> Failed
+
+Every Task sends a message with a task token to the step's SQS queue (`sqs:sendMessage.waitForTaskToken`)
+and waits for the queue's consumer to answer SendTaskSuccess/Failure. The message is
+`{"step": <name>, "taskToken": ..., "input": <state input>}`; the long-audio issue owns the payloads.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra_cdk import names
+from infra_cdk.capabilities.queues import Queues
+from infra_cdk.capabilities.retention import log_retention
+from infra_cdk.config import StageConfig
+from infra_cdk.nag_acknowledgments import acknowledge
+
+
+class Workflow(Construct):
+    """The job state machine and its log group."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, queues: Queues) -> None:
+        super().__init__(scope, construct_id)
+        cfg = config.workflow
+
+        def step(
+            task_id: str, queue: str, step_name: str, result_path: str | None, timeout_s: int
+        ) -> tasks.SqsSendMessage:
+            return tasks.SqsSendMessage(
+                self,
+                task_id,
+                queue=queues.queue(queue),
+                integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+                message_body=sfn.TaskInput.from_object(
+                    {"step": step_name, "taskToken": sfn.JsonPath.task_token, "input": sfn.JsonPath.entire_payload}
+                ),
+                # Keep the state input and put the worker's answer beside it, so each step sees the job.
+                result_path=result_path,
+                task_timeout=sfn.Timeout.duration(Duration.seconds(timeout_s)),
+            )
+
+        prepare = step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s)
+        prepare.add_retry(errors=["States.Timeout"], max_attempts=1)
+        transcribe = step("TranscribeChunk", names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
+        transcribe.add_retry(
+            errors=["States.Timeout", "States.TaskFailed"],
+            max_attempts=3,
+            interval=Duration.seconds(5),
+            backoff_rate=2,
+        )
+        chunks = sfn.Map(
+            self,
+            "TranscribeChunks",
+            items_path="$.prepared.chunks",
+            max_concurrency=cfg.map_max_concurrency,
+            item_selector={"job.$": "$.job", "chunk.$": "$$.Map.Item.Value"},
+            result_path="$.transcripts",
+        )
+        chunks.item_processor(transcribe)
+        assemble = step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s)
+        record_succeeded = step(
+            "RecordSucceeded", names.QUEUE_JOB_STATUS, "record-succeeded", "$.recorded", cfg.step_timeout_s
+        )
+        record_failed = step("RecordFailed", names.QUEUE_JOB_STATUS, "record-failed", "$.recorded", cfg.step_timeout_s)
+        record_failed.next(sfn.Fail(self, "Failed", cause="job failed", error="JobFailed"))
+        for task in (prepare, chunks, assemble):
+            task.add_catch(record_failed, errors=["States.ALL"], result_path="$.error")
+
+        definition = (
+            sfn.Chain.start(prepare)
+            .next(chunks)
+            .next(assemble)
+            .next(record_succeeded)
+            .next(sfn.Succeed(self, "Succeeded"))
+        )
+
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=f"/aws/vendedlogs/states/{names.resource_prefix(config.stage)}-jobs",
+            retention=log_retention(config.functions.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"{names.resource_prefix(config.stage)}-jobs",
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=self.log_group,
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,  # no audio/keys in logs
+            ),
+            timeout=Duration.hours(24),
+        )
+        acknowledge(
+            self.state_machine.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray actions do not support "
+            "resource-level permissions; AWS documents '*' for them.",
+        )

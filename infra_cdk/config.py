@@ -1,0 +1,171 @@
+"""Stage configuration: every difference between dev, staging, prod and local lives in this one model.
+
+The values come from `cdk.json` context (`stages.<name>`), merged over the defaults below, and the stage is
+picked with `-c stage=<name>`. Constructs read this model and never branch on the stage name itself.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# The retention periods CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS = frozenset({1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653})
+LogRetentionDays = Annotated[int, AfterValidator(lambda d: _check_retention(d))]
+
+
+def _check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch Logs retention; pick one of {sorted(LOG_RETENTION_DAYS)}")
+    return days
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Architecture(StrEnum):
+    ARM64 = "arm64"
+    X86_64 = "x86_64"
+
+
+class NetworkConfig(_Section):
+    """VPC layout. `enabled: false` (the local stage) puts functions outside any VPC: LocalStack has no VPC."""
+
+    enabled: bool = True
+    max_azs: int = Field(2, ge=2, le=3)
+    nat_gateways: int = Field(1, ge=0, le=3)
+    flow_log_retention_days: LogRetentionDays = 30
+
+
+class StorageConfig(_Section):
+    """Buckets: retention of each prefix family, and what happens to them when the stack goes."""
+
+    retain_on_delete: bool = False
+    auto_delete_objects: bool = False
+    versioned: bool = True
+    incoming_retention_days: int = Field(7, ge=1)
+    audio_retention_days: int = Field(30, ge=1)
+    results_retention_days: int = Field(90, ge=1)
+    access_log_retention_days: int = Field(90, ge=1)
+
+
+class DatabaseConfig(_Section):
+    """Aurora Serverless v2 behind RDS Proxy (`aurora`), or a URL the runtime supplies (`external`, local)."""
+
+    mode: Literal["aurora", "external"] = "aurora"
+    external_url: str = "postgresql+psycopg://speech@127.0.0.1:5432/speech"
+    engine_version: str = "17.5"
+    database_name: str = "speech"
+    min_acu: float = Field(0.5, ge=0, le=256)
+    max_acu: float = Field(4, ge=1, le=256)
+    readers: int = Field(0, ge=0, le=15)
+    deletion_protection: bool = False
+    backup_retention_days: int = Field(1, ge=1, le=35)
+    secret_rotation_days: int | None = None
+
+
+class InferenceConfig(_Section):
+    """Triton on ECS/EC2 GPU instances (`ecs`), or a Triton URL the runtime supplies (`external`, local)."""
+
+    mode: Literal["ecs", "external"] = "ecs"
+    external_url: str = "127.0.0.1:8001"
+    instance_type: str = "g5.xlarge"
+    gpu_per_task: int = Field(1, ge=1, le=8)
+    min_instances: int = Field(1, ge=0)
+    max_instances: int = Field(2, ge=1)
+    min_tasks: int = Field(1, ge=0)
+    max_tasks: int = Field(2, ge=1)
+    task_memory_mib: int = 12288
+    container_image: str = "nvcr.io/nvidia/tritonserver:24.10-py3"
+    model_repository_prefix: str = "model-repository"
+    gpu_utilisation_target_percent: int = Field(70, ge=10, le=100)
+    queue_backlog_per_task: int = Field(20, ge=1)
+
+
+class FunctionsConfig(_Section):
+    """Lambda defaults shared by every function of the catalog."""
+
+    architecture: Architecture = Architecture.ARM64
+    memory_mb: int = Field(1024, ge=128, le=10240)
+    log_retention_days: LogRetentionDays = 14
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    tracing: bool = True
+    reserved_concurrency: int | None = None
+    deps_layer_dir: str = ".build/layers/deps"
+
+
+class QueuesConfig(_Section):
+    max_receive_count: int = Field(3, ge=1, le=1000)
+    dlq_retention_days: int = Field(14, ge=1, le=14)
+
+
+class WorkflowConfig(_Section):
+    map_max_concurrency: int = Field(8, ge=1, le=1000)
+    chunk_timeout_s: int = Field(300, ge=10)
+    step_timeout_s: int = Field(900, ge=10)
+
+
+class ApiConfig(_Section):
+    """Gateway-wide throttling (a safety net; per-key limits are the project's own limiter, see README)."""
+
+    stage_name: str = "v1"
+    throttle_rate: float = Field(50, gt=0)
+    throttle_burst: int = Field(100, gt=0)
+    authorizer_cache_ttl_s: int = Field(300, ge=0, le=3600)
+    rest_identity_sources: list[str] = ["method.request.header.Authorization"]
+    websocket_identity_sources: list[str] = ["route.request.header.Authorization"]
+    access_log_retention_days: LogRetentionDays = 30
+    domain_name: str | None = None
+    certificate_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _domain_needs_certificate(self) -> ApiConfig:
+        if (self.domain_name is None) != (self.certificate_arn is None):
+            raise ValueError("api.domain_name and api.certificate_arn go together")
+        return self
+
+
+class ObservabilityConfig(_Section):
+    alarms: bool = True
+    alarm_email: str | None = None
+    api_5xx_percent: float = Field(1.0, gt=0)
+    api_p99_latency_ms: int = Field(5000, gt=0)
+    dashboard: bool = True
+
+
+class StageConfig(_Section):
+    """Everything that differs between stages. Built by `load_stage_config` from cdk.json context."""
+
+    stage: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
+    region: str | None = None
+    account: str | None = None
+    network: NetworkConfig = NetworkConfig()
+    storage: StorageConfig = StorageConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    inference: InferenceConfig = InferenceConfig()
+    functions: FunctionsConfig = FunctionsConfig()
+    queues: QueuesConfig = QueuesConfig()
+    workflow: WorkflowConfig = WorkflowConfig()
+    api: ApiConfig = ApiConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
+    tags: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StageConfig:
+        # Aurora and the GPU fleet live in private subnets: without a VPC only the external modes make sense.
+        if not self.network.enabled and (self.database.mode == "aurora" or self.inference.mode == "ecs"):
+            raise ValueError("network.enabled=false needs database.mode=external and inference.mode=external")
+        if self.storage.auto_delete_objects and self.storage.retain_on_delete:
+            raise ValueError("storage.auto_delete_objects contradicts storage.retain_on_delete")
+        return self
+
+
+def load_stage_config(stage: str, stages_context: dict[str, Any]) -> StageConfig:
+    """Validate the context block of one stage (`cdk.json` → `context.stages.<stage>`) into a StageConfig."""
+    if stage not in stages_context:
+        known = ", ".join(sorted(stages_context)) or "none"
+        raise ValueError(f"unknown stage {stage!r}: cdk.json context 'stages' defines {known}")
+    return StageConfig.model_validate({"stage": stage, **stages_context[stage]})

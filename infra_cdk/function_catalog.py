@@ -1,0 +1,304 @@
+"""The function inventory: one Lambda per entry point, with its handler, triggers and the access it needs.
+
+This is the contract with the handler authors (see infra_cdk/README.md): each `handler` names a module under
+`functions/` relative to the repository root, exposing `handler(event, context)`. The code asset is the
+repository's `functions/` folder kept at that path, so the same string works on Lambda and in the local
+runtime. Access flags turn into least-privilege grants in `capabilities/functions.py`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from infra_cdk import names
+
+
+class Access(StrEnum):
+    """What a function may touch; each flag maps to one narrow grant."""
+
+    DATABASE = "database"  # secret read + network path to the RDS Proxy (or DATABASE_URL locally)
+    TRITON = "triton"  # network path to the internal Triton load balancer
+    INGEST_READ = "ingest-read"
+    INGEST_WRITE = "ingest-write"  # presigned PUT URLs for uploads
+    AUDIO_READ = "audio-read"
+    AUDIO_WRITE = "audio-write"
+    RESULTS_READ = "results-read"
+    RESULTS_WRITE = "results-write"
+    SEND_JOB_START = "send-job-start"  # sqs:SendMessage on the job-start queue
+    START_WORKFLOW = "start-workflow"  # states:StartExecution on the job state machine
+    STOP_WORKFLOW = "stop-workflow"  # states:StopExecution / DescribeExecution
+    TASK_RESPONSE = "task-response"  # states:SendTaskSuccess/Failure/Heartbeat
+    WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
+
+
+class RestRoute(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    method: str = Field(pattern=r"^(GET|POST|PUT|DELETE|PATCH)$")
+    path: str = Field(pattern=r"^/[A-Za-z0-9_./{}-]+$")
+    authorized: bool = True
+
+
+class QueueSource(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    queue: str
+    batch_size: int = Field(10, ge=1, le=10000)
+    max_batching_window_s: int = Field(0, ge=0, le=300)
+
+
+class FunctionSpec(BaseModel):
+    """One Lambda entry point."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=r"^[A-Z][A-Za-z0-9]+$")
+    handler: str = Field(pattern=r"^functions/[a-z_]+/handle_[a-z_]+\.handler$")
+    description: str
+    timeout_s: int = Field(30, ge=1, le=900)
+    memory_mb: int | None = None
+    access: frozenset[Access] = frozenset()
+    rest_routes: tuple[RestRoute, ...] = ()
+    websocket_routes: tuple[str, ...] = ()
+    queue_source: QueueSource | None = None
+    role: str = "route"  # route | authorizer | consumer | admin: documentation only
+
+    @property
+    def service_name(self) -> str:
+        """POWERTOOLS_SERVICE_NAME: the functions/<area> folder."""
+        return self.handler.split("/")[1]
+
+
+def _post(*paths: str) -> tuple[RestRoute, ...]:
+    return tuple(RestRoute(method="POST", path=p) for p in paths)
+
+
+def _get(*paths: str) -> tuple[RestRoute, ...]:
+    return tuple(RestRoute(method="GET", path=p) for p in paths)
+
+
+_D, _T = Access.DATABASE, Access.TRITON
+
+REST_AUTHORIZER_ID = "AuthorizeRequest"
+WEBSOCKET_AUTHORIZER_ID = "AuthorizeConnection"
+MIGRATION_FUNCTION_ID = "MigrateDatabase"
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    # --- authorizers -------------------------------------------------------------------------------
+    FunctionSpec(
+        id=REST_AUTHORIZER_ID,
+        handler="functions/authorizer/handle_authorize_request.handler",
+        description="REST REQUEST authorizer: API key -> tenant, scopes, limits",
+        timeout_s=10,
+        access=frozenset({_D}),
+        role="authorizer",
+    ),
+    FunctionSpec(
+        id=WEBSOCKET_AUTHORIZER_ID,
+        handler="functions/authorizer/handle_authorize_connection.handler",
+        description="WebSocket $connect authorizer: API key -> tenant, scopes, limits",
+        timeout_s=10,
+        access=frozenset({_D}),
+        role="authorizer",
+    ),
+    # --- sync REST routes --------------------------------------------------------------------------
+    FunctionSpec(
+        id="Health",
+        handler="functions/health/handle_get_health.handler",
+        description="GET /v1/health: database and Triton status, no key",
+        timeout_s=10,
+        access=frozenset({_D, _T}),
+        rest_routes=(RestRoute(method="GET", path="/v1/health", authorized=False),),
+    ),
+    FunctionSpec(
+        id="Asr",
+        handler="functions/asr/handle_transcribe_audio.handler",
+        description="Sync speech recognition (ULCA asr)",
+        timeout_s=29,
+        memory_mb=2048,
+        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        rest_routes=_post("/v1/asr", "/services/inference/asr"),
+    ),
+    FunctionSpec(
+        id="Tts",
+        handler="functions/tts/handle_synthesize_speech.handler",
+        description="Sync speech synthesis (ULCA tts)",
+        timeout_s=29,
+        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
+        rest_routes=_post("/v1/tts", "/services/inference/tts"),
+    ),
+    FunctionSpec(
+        id="Nmt",
+        handler="functions/nmt/handle_translate_text.handler",
+        description="Sync translation (ULCA translation)",
+        timeout_s=29,
+        access=frozenset({_D, _T}),
+        rest_routes=_post("/v1/nmt", "/services/inference/translation"),
+    ),
+    FunctionSpec(
+        id="Transliterate",
+        handler="functions/transliteration/handle_transliterate_text.handler",
+        description="Sync transliteration (ULCA transliteration)",
+        timeout_s=29,
+        access=frozenset({_D, _T}),
+        rest_routes=_post("/v1/transliterate", "/services/inference/transliteration"),
+    ),
+    FunctionSpec(
+        id="DetectLanguage",
+        handler="functions/language/handle_detect_language.handler",
+        description="Sync text language identification",
+        timeout_s=29,
+        access=frozenset({_D, _T}),
+        rest_routes=_post("/v1/detect-language"),
+    ),
+    FunctionSpec(
+        id="Pipeline",
+        handler="functions/pipeline/handle_run_pipeline.handler",
+        description="Sync chained tasks (ASR -> NMT -> TTS), ULCA pipeline",
+        timeout_s=29,
+        memory_mb=2048,
+        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        rest_routes=_post("/v1/pipeline", "/services/inference/pipeline"),
+    ),
+    # --- catalog -----------------------------------------------------------------------------------
+    FunctionSpec(
+        id="ListModels",
+        handler="functions/catalog/handle_list_models.handler",
+        description="GET /v1/models: the model registry as seen by the caller",
+        timeout_s=10,
+        access=frozenset({_D}),
+        rest_routes=_get("/v1/models"),
+    ),
+    FunctionSpec(
+        id="GetUsage",
+        handler="functions/catalog/handle_get_usage.handler",
+        description="GET /v1/usage: metered usage of the caller's tenant",
+        timeout_s=10,
+        access=frozenset({_D}),
+        rest_routes=_get("/v1/usage"),
+    ),
+    FunctionSpec(
+        id="GetOpenapi",
+        handler="functions/catalog/handle_get_openapi.handler",
+        description="GET /v1/openapi.json: the API description",
+        timeout_s=10,
+        rest_routes=_get("/v1/openapi.json"),
+    ),
+    # --- jobs API ----------------------------------------------------------------------------------
+    FunctionSpec(
+        id="CreateJob",
+        handler="functions/jobs/handle_create_job.handler",
+        description="POST /v1/jobs: a batch transcription job for audio already in the ingest bucket",
+        timeout_s=15,
+        access=frozenset({_D, Access.INGEST_READ, Access.SEND_JOB_START}),
+        rest_routes=_post("/v1/jobs"),
+    ),
+    FunctionSpec(
+        id="GetJob",
+        handler="functions/jobs/handle_get_job.handler",
+        description="GET /v1/jobs/{jobId}: status and presigned result URLs",
+        timeout_s=10,
+        access=frozenset({_D, Access.RESULTS_READ}),
+        rest_routes=_get("/v1/jobs/{jobId}"),
+    ),
+    FunctionSpec(
+        id="CancelJob",
+        handler="functions/jobs/handle_cancel_job.handler",
+        description="POST /v1/jobs/{jobId}/cancel: stop the job's execution",
+        timeout_s=10,
+        access=frozenset({_D, Access.STOP_WORKFLOW}),
+        rest_routes=_post("/v1/jobs/{jobId}/cancel"),
+    ),
+    FunctionSpec(
+        id="CreateUpload",
+        handler="functions/jobs/handle_create_upload.handler",
+        description="POST /v1/uploads: presigned PUT URL under incoming/<tenant>/",
+        timeout_s=10,
+        access=frozenset({_D, Access.INGEST_WRITE}),
+        rest_routes=_post("/v1/uploads"),
+    ),
+    # --- S3-drop batch path --------------------------------------------------------------------------
+    FunctionSpec(
+        id="IngestUpload",
+        handler="functions/jobs/handle_ingest_upload.handler",
+        description="S3 ObjectCreated under incoming/ -> job row -> job-start queue",
+        timeout_s=30,
+        access=frozenset({_D, Access.INGEST_READ, Access.SEND_JOB_START}),
+        queue_source=QueueSource(queue=names.QUEUE_S3_EVENTS, batch_size=10, max_batching_window_s=1),
+        role="consumer",
+    ),
+    FunctionSpec(
+        id="StartJob",
+        handler="functions/jobs/handle_start_job.handler",
+        description="job-start queue -> Step Functions execution",
+        timeout_s=30,
+        access=frozenset({_D, Access.START_WORKFLOW}),
+        queue_source=QueueSource(queue=names.QUEUE_JOB_START, batch_size=10),
+        role="consumer",
+    ),
+    FunctionSpec(
+        id="PrepareAudio",
+        handler="functions/batch/handle_prepare_audio.handler",
+        description="Workflow step: decode, 16 kHz mono, VAD chunks -> S3",
+        timeout_s=900,
+        memory_mb=3008,
+        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_WRITE, Access.TASK_RESPONSE}),
+        queue_source=QueueSource(queue=names.QUEUE_PREPARE, batch_size=1),
+        role="consumer",
+    ),
+    FunctionSpec(
+        id="TranscribeChunk",
+        handler="functions/batch/handle_transcribe_chunk.handler",
+        description="Workflow step (GPU work queue): one chunk through Triton ASR",
+        timeout_s=300,
+        access=frozenset({_T, Access.AUDIO_READ, Access.TASK_RESPONSE}),
+        queue_source=QueueSource(queue=names.QUEUE_GPU_WORK, batch_size=4, max_batching_window_s=1),
+        role="consumer",
+    ),
+    FunctionSpec(
+        id="AssembleTranscript",
+        handler="functions/batch/handle_assemble_transcript.handler",
+        description="Workflow step: merge chunks, ITN/punctuation, JSON/TXT/SRT/VTT -> results",
+        timeout_s=300,
+        access=frozenset({_D, _T, Access.AUDIO_READ, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
+        queue_source=QueueSource(queue=names.QUEUE_ASSEMBLE, batch_size=1),
+        role="consumer",
+    ),
+    FunctionSpec(
+        id="RecordJobStatus",
+        handler="functions/batch/handle_record_job_status.handler",
+        description="Workflow step: record succeeded/failed job status and notify",
+        timeout_s=30,
+        access=frozenset({_D, Access.TASK_RESPONSE}),
+        queue_source=QueueSource(queue=names.QUEUE_JOB_STATUS, batch_size=10),
+        role="consumer",
+    ),
+    # --- streaming -----------------------------------------------------------------------------------
+    FunctionSpec(
+        id="StreamEvent",
+        handler="functions/stream/handle_stream_event.handler",
+        description="WebSocket routes: $connect/$disconnect/$default/start/audio/stop -> Triton streaming",
+        timeout_s=29,
+        access=frozenset({_D, _T, Access.WEBSOCKET_MANAGE}),
+        websocket_routes=("$connect", "$disconnect", "$default", "start", "audio", "stop"),
+    ),
+    # --- admin ---------------------------------------------------------------------------------------
+    FunctionSpec(
+        id=MIGRATION_FUNCTION_ID,
+        handler="functions/admin/handle_migrate_database.handler",
+        description="Alembic upgrade to head; run at deploy time by a CDK trigger (aurora mode)",
+        timeout_s=300,
+        access=frozenset({_D}),
+        role="admin",
+    ),
+)
+
+
+def function_by_id(function_id: str) -> FunctionSpec:
+    """The spec with this id (KeyError when unknown)."""
+    for spec in FUNCTIONS:
+        if spec.id == function_id:
+            return spec
+    raise KeyError(function_id)
