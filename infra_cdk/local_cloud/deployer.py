@@ -14,6 +14,9 @@ from infra_cdk.local_cloud.intrinsics import REGION
 from infra_cdk.local_cloud.template_split import split_template
 
 
+TEMPLATE_BUCKET = "local-cloud-templates"
+
+
 class DeployError(RuntimeError):
     """The LocalStack part of the template failed to deploy; the message lists CloudFormation's reasons."""
 
@@ -78,7 +81,12 @@ def deploy_stack(stack: CloudAssemblyStack, endpoint: str, timeout_s: float = 18
     """Creates the LocalStack part of `stack` through LocalStack's CloudFormation and waits for it."""
     split = split_template(stack.template(), stack.stack_name)
     cfn = aws_client("cloudformation", endpoint)
-    cfn.create_stack(StackName=stack.stack_name, TemplateBody=json.dumps(split.deployable),
+    # through S3, like `cdk deploy`: a TemplateBody is limited to 51,200 bytes
+    s3 = aws_client("s3", endpoint)
+    s3.create_bucket(Bucket=TEMPLATE_BUCKET)
+    key = f"{stack.stack_name}.template.json"
+    s3.put_object(Bucket=TEMPLATE_BUCKET, Key=key, Body=json.dumps(split.deployable).encode())
+    cfn.create_stack(StackName=stack.stack_name, TemplateURL=f"{endpoint}/{TEMPLATE_BUCKET}/{key}",
                      Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
     deadline = time.monotonic() + timeout_s
     while True:

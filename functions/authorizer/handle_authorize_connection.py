@@ -1,0 +1,12 @@
+"""WebSocket `$connect` Lambda authorizer: API key (header or `?key=`) -> Allow with the key's grant, or Deny."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.authorizer.api_key_policy import api_key_of, authorize
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """API Gateway WebSocket REQUEST authorizer event -> IAM policy with the key's context."""
+    return authorize(api_key_of(event.get("headers"), event.get("queryStringParameters")), event["methodArn"])
