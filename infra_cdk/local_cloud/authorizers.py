@@ -148,6 +148,7 @@ class AuthorizerRunner:
             message = "User is not authorized to access this resource"
             if verdict == "explicit deny":
                 message += " with an explicit deny"
-            return AuthorizerDecision("deny", principal_id=decision.principal_id, message=message, cached=cached)
+            return AuthorizerDecision("deny", principal_id=decision.principal_id, context=decision.context,
+                                      message=message, cached=cached)
         return AuthorizerDecision("allow", principal_id=decision.principal_id, context=decision.context,
                                   cached=cached)

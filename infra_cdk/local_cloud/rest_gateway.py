@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import fnmatch
+import json
 import re
 import time
 import uuid
@@ -53,10 +54,21 @@ def _compile(resource_path: str) -> tuple[re.Pattern[str], tuple[int, int]]:
 
 
 def _json(status: int, body: dict[str, Any], request_id: str, extra: dict[str, str] | None = None) -> web.Response:
-    headers = {"x-amzn-RequestId": request_id, **(extra or {})}
-    if status in (401, 403) and "message" in body or "Message" in body:
-        headers["x-amzn-ErrorType"] = {401: "UnauthorizedException"}.get(status, "AccessDeniedException")
-    return web.json_response(body, status=status, headers=headers)
+    return web.json_response(body, status=status, headers={"x-amzn-RequestId": request_id, **(extra or {})})
+
+
+#: API Gateway's own error responses: response type -> (status, default body key, error type header)
+_GATEWAY_ERRORS: dict[str, tuple[int, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "message", "MissingAuthenticationTokenException"),
+    "UNAUTHORIZED": (401, "message", "UnauthorizedException"),
+    "ACCESS_DENIED": (403, "Message", "AccessDeniedException"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "message", "AuthorizerConfigurationException"),
+    "REQUEST_TOO_LARGE": (413, "message", "RequestTooLargeException"),
+    "INTEGRATION_TIMEOUT": (504, "message", "InternalServerErrorException"),
+    "INTEGRATION_FAILURE": (502, "message", "InternalServerErrorException"),
+    "THROTTLED": (429, "message", "TooManyRequestsException"),
+    "DEFAULT_5XX": (500, "message", "InternalServerErrorException"),
+}
 
 
 class RestGateway:
@@ -72,6 +84,32 @@ class RestGateway:
         self.app = web.Application(client_max_size=MAX_PAYLOAD_BYTES + 1)
         self.app.router.add_route("*", "/{tail:.*}", self.handle)
         self._background: set[asyncio.Task[Any]] = set()
+
+    def _gateway_error(self, response_type: str, message: str | None, request_id: str,
+                       authorizer: dict[str, Any] | None = None, status: int | None = None) -> web.Response:
+        """An error API Gateway itself answers, shaped by the template's GatewayResponse when it has one
+        (falling back to DEFAULT_4XX / DEFAULT_5XX, as AWS does)."""
+        default_status, body_key, error_type = _GATEWAY_ERRORS[response_type]
+        status = status or default_status
+        fallback = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+        custom = self.spec.gateway_responses.get(response_type) or self.spec.gateway_responses.get(fallback)
+        headers = {"x-amzn-RequestId": request_id, "x-amzn-ErrorType": error_type}
+        if custom is None or "application/json" not in custom.templates:
+            if custom is not None:
+                headers.update(custom.headers)
+            return web.json_response({body_key: message}, status=custom.status if custom and custom.status
+                                     else status, headers=headers)
+        variables = {"$context.requestId": request_id, "$context.error.responseType": response_type,
+                     "$context.error.messageString": json.dumps(message),
+                     "$context.error.message": message or ""}
+        for name, value in (authorizer or {}).items():
+            variables[f"$context.authorizer.{name}"] = str(value)
+        body = custom.templates["application/json"]
+        for name in sorted(variables, key=len, reverse=True):  # longest first: messageString before message
+            body = body.replace(name, variables[name])
+        headers.update(custom.headers)
+        return web.Response(status=custom.status or status, text=body, content_type="application/json",
+                            headers=headers)
 
     def _match(self, path: str, method: str) -> tuple[_Route, dict[str, str]] | None | bool:
         """(route, path params); False when the path exists but not the method; None when nothing matches."""
@@ -91,20 +129,20 @@ class RestGateway:
         stage_prefix = f"/{self.spec.stage}"
         raw_path = request.path
         if raw_path != stage_prefix and not raw_path.startswith(stage_prefix + "/"):
-            return _json(403, {"message": "Forbidden"}, request_id)
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", "Forbidden", request_id)
         path = raw_path[len(stage_prefix):] or "/"
         length = request.content_length
         if length is not None and length > MAX_PAYLOAD_BYTES:
-            return _json(413, {"message": "Request Too Long"}, request_id)
+            return self._gateway_error("REQUEST_TOO_LARGE", "Request Too Long", request_id)
         found = self._match(path, request.method)
         if not found:
-            return _json(403, {"message": "Missing Authentication Token"}, request_id)
+            return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id)
         assert isinstance(found, tuple)
         route, path_params = found
         try:
             body_bytes = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return _json(413, {"message": "Request Too Long"}, request_id)
+            return self._gateway_error("REQUEST_TOO_LARGE", "Request Too Long", request_id)
 
         method = route.method
         method_arn = (f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.spec.api_id}/{self.spec.stage}/"
@@ -119,13 +157,12 @@ class RestGateway:
                                                       "pathParameters", "stageVariables", "requestContext")}
             decision = await runner.authorize(identity, method_arn, request_fields)
             if decision.outcome == "unauthorized":
-                return _json(401, {"message": "Unauthorized"}, request_id)
+                return self._gateway_error("UNAUTHORIZED", "Unauthorized", request_id)
             if decision.outcome == "deny":
-                return _json(403, {"Message": decision.message}, request_id)
+                return self._gateway_error("ACCESS_DENIED", decision.message, request_id, decision.context)
             if decision.outcome == "error":
                 print(f"[rest] authorizer error: {decision.message}", flush=True)
-                return _json(500, {"message": None}, request_id,
-                             {"x-amzn-ErrorType": "AuthorizerConfigurationException"})
+                return self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", None, request_id)
             event["requestContext"]["authorizer"] = {"principalId": decision.principal_id, **decision.context,
                                                      "integrationLatency": int((time.time() - started) * 1000)}
         if method.integration_type == "MOCK":
@@ -145,16 +182,16 @@ class RestGateway:
             # shielded: past the integration timeout the function keeps running, as on AWS
             result = await asyncio.wait_for(asyncio.shield(task), timeout=method.timeout_ms / 1000)
         except TimeoutError:
-            return _json(504, {"message": "Endpoint request timed out"}, request_id)
+            return self._gateway_error("INTEGRATION_TIMEOUT", "Endpoint request timed out", request_id)
         except ThrottledError:
-            return _json(500, {"message": "Internal server error"}, request_id)
+            return self._gateway_error("DEFAULT_5XX", "Internal server error", request_id)
         if not result.ok:
-            return _json(502, {"message": "Internal server error"}, request_id)
+            return self._gateway_error("INTEGRATION_FAILURE", "Internal server error", request_id, status=502)
         return self._response(result.payload, request, request_id)
 
     def _response(self, answer: Any, request: web.Request, request_id: str) -> web.StreamResponse:
         if not isinstance(answer, dict) or not isinstance(answer.get("statusCode", 200), int):
-            return _json(502, {"message": "Internal server error"}, request_id)
+            return self._gateway_error("INTEGRATION_FAILURE", "Internal server error", request_id, status=502)
         status = int(answer.get("statusCode", 200))
         response = web.Response(status=status)
         for name, value in (answer.get("headers") or {}).items():
@@ -167,7 +204,7 @@ class RestGateway:
         if body is None:
             return response
         if not isinstance(body, str):
-            return _json(502, {"message": "Internal server error"}, request_id)
+            return self._gateway_error("INTEGRATION_FAILURE", "Internal server error", request_id, status=502)
         if answer.get("isBase64Encoded") and self._binary_wanted(request, response.headers.get("Content-Type")):
             response.body = base64.b64decode(body)
         else:

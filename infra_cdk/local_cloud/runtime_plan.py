@@ -57,6 +57,14 @@ class RestMethodSpec(BaseModel):
     mock_headers: dict[str, str] = {}
 
 
+class GatewayResponseSpec(BaseModel):
+    """An AWS::ApiGateway::GatewayResponse: the body/status API Gateway uses for its own errors."""
+
+    status: int | None
+    templates: dict[str, str]
+    headers: dict[str, str]
+
+
 class RestApiSpec(BaseModel):
     logical_id: str
     api_id: str
@@ -64,6 +72,7 @@ class RestApiSpec(BaseModel):
     binary_media_types: list[str]
     methods: list[RestMethodSpec]
     authorizers: dict[str, AuthorizerSpec]
+    gateway_responses: dict[str, GatewayResponseSpec] = {}
 
 
 class WebSocketRouteSpec(BaseModel):
@@ -196,10 +205,19 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
                 mock_status=int(mock_response.get("StatusCode", 200)),
                 mock_headers={k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
                               for k, v in mock_response.get("ResponseParameters", {}).items()}))
-        stages = [p["StageName"] for p in of_type("AWS::ApiGateway::Stage").values() if owner(p, "RestApiId") == api_lid]
+        stages = [p["StageName"] for p in of_type("AWS::ApiGateway::Stage").values()
+                  if owner(p, "RestApiId") == api_lid]
+        gateway_responses = {
+            p["ResponseType"]: GatewayResponseSpec(
+                status=int(p["StatusCode"]) if "StatusCode" in p else None,
+                templates={k: str(v) for k, v in resolve(p.get("ResponseTemplates", {})).items()},
+                headers={k.removeprefix("gatewayresponse.header."): str(v).strip("'")
+                         for k, v in resolve(p.get("ResponseParameters", {})).items()})
+            for p in of_type("AWS::ApiGateway::GatewayResponse").values() if owner(p, "RestApiId") == api_lid}
         rest_apis.append(RestApiSpec(logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["prod"])[0],
                                      binary_media_types=api_props.get("BinaryMediaTypes", []),
-                                     methods=methods, authorizers=authorizers))
+                                     methods=methods, authorizers=authorizers,
+                                     gateway_responses=gateway_responses))
 
     websocket_apis = []
     for api_lid, api_props in of_type("AWS::ApiGatewayV2::Api").items():

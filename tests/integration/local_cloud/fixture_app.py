@@ -47,6 +47,10 @@ def build(outdir: Path) -> Path:
     authorizer = apigw.RequestAuthorizer(
         stack, "KeyAuthorizer", handler=authorizer_fn, identity_sources=[apigw.IdentitySource.header("x-api-key")],
         results_cache_ttl=cdk.Duration.seconds(AUTHORIZER_TTL_S))
+    api.add_gateway_response(
+        "Unauthorized", type=apigw.ResponseType.UNAUTHORIZED, status_code="401",
+        templates={"application/json": '{"error": {"code": "auth.missing_key", "message": $context.error.messageString, '
+                                       '"requestId": "$context.requestId"}}'})
     items = api.root.add_resource("items").add_resource("{id}")
     items.add_method("GET", apigw.LambdaIntegration(echo), authorizer=authorizer)
     api.root.add_resource("open").add_method("ANY", apigw.LambdaIntegration(echo))

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.integration
 def test_missing_key_is_401_without_calling_the_function(outputs: dict[str, str]) -> None:
     response = httpx.get(outputs["ApiUrl"] + "items/1", timeout=30)
     assert response.status_code == 401
-    assert response.json() == {"message": "Unauthorized"}
+    # the body comes from the template's GatewayResponse (UNAUTHORIZED)
+    error = response.json()["error"]
+    assert error["code"] == "auth.missing_key" and error["message"] == "Unauthorized"
+    assert error["requestId"] == response.headers["x-amzn-RequestId"]
 
 
 def test_authorizer_deny_is_403(outputs: dict[str, str]) -> None:
