@@ -87,6 +87,36 @@ status: ## health of each part of the local cloud
 .PHONY: setup-localstack lock-localstack up down status
 
 # --- CDK app (infra_cdk/) --------------------------------------------------------------------------------
+STAGE ?= dev
+CDK := npx --yes aws-cdk@2
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+DEPS_LAYER := .build/layers/deps
+STAGE_ARCH = $(shell $(PY) -c "from infra_cdk.app import cdk_json_context; from infra_cdk.config import load_stage_config; print(load_stage_config('$(STAGE)', cdk_json_context()['stages']).functions.architecture.value)")
+
+synth: setup ## synthesize STAGE=dev|staging|prod|local into cdk.out/ (cdk-nag checks included)
+	STAGE=$(STAGE) $(PY) -m infra_cdk.app
+	@echo "cdk.out/speech-$(STAGE).template.json"
+
+layer-deps: setup ## build the third-party Lambda layer for STAGE's architecture into .build/layers/deps (no Docker)
+	rm -rf $(DEPS_LAYER) && mkdir -p $(DEPS_LAYER)
+	$(UV) export --frozen --no-dev --no-group local --no-hashes --no-emit-project --no-header > .build/layers/requirements.txt
+	$(UV) pip install --quiet --target $(DEPS_LAYER)/python --python-version 3.12 --only-binary=:all: --no-binary=srt \
+		--python-platform $(if $(filter arm64,$(STAGE_ARCH)),aarch64-manylinux_2_28,x86_64-manylinux_2_28) \
+		-r .build/layers/requirements.txt
+	# boto3/botocore ship with the Lambda runtime; dropping them keeps the layers under Lambda's 250 MB.
+	rm -rf $(DEPS_LAYER)/python/boto3* $(DEPS_LAYER)/python/botocore* $(DEPS_LAYER)/python/s3transfer*
+	find $(DEPS_LAYER) -name __pycache__ -type d -prune -exec rm -rf {} +
+	@du -sh $(DEPS_LAYER)
+
+deploy: setup layer-deps ## cdk deploy STAGE=dev|staging|prod (needs AWS credentials; see docs/deploy.md)
+	$(CDK) deploy speech-$(STAGE) -c stage=$(STAGE) -c require_built_layers=true --require-approval broadening
+
+diff: setup ## cdk diff of STAGE against what is deployed (needs AWS credentials)
+	$(CDK) diff speech-$(STAGE) -c stage=$(STAGE)
+
+test-infra: setup ## CDK template tests: every stage synthesized, cdk-nag, cfn-lint
+	$(PY) -m pytest tests/infra
+.PHONY: synth layer-deps deploy diff test-infra
 
 
 # --- tests -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ every synth; a finding that is neither fixed nor suppressed with a reason is an 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,13 @@ def build_app(stage: str, *, outdir: str | None = None, extra_context: dict[str,
 
 
 def main() -> None:
-    """Synthesize the stage named by `-c stage=...` (default: cdk.json's `stage`)."""
-    app = cdk.App()
-    stage = app.node.try_get_context("stage")
-    stages = app.node.try_get_context("stages")
-    config = load_stage_config(stage, stages)
+    """Synthesize one stage: under the CDK CLI the one named by `-c stage=...` (default: cdk.json's `stage`);
+    run directly (`make synth STAGE=...`) the one named by $STAGE, into cdk.out/."""
+    if "CDK_CONTEXT_JSON" in os.environ or "CDK_OUTDIR" in os.environ:
+        app = cdk.App()
+    else:
+        app = build_app(os.environ.get("STAGE") or cdk_json_context()["stage"], outdir="cdk.out")
+    config = load_stage_config(app.node.try_get_context("stage"), app.node.try_get_context("stages"))
     build_stack(app, config, require_built_layers=_truthy(app.node.try_get_context("require_built_layers")))
     app.synth()
 
