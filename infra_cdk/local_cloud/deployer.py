@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from infra_cdk.local_cloud.intrinsics import REGION
 from infra_cdk.local_cloud.template_split import split_template
 
-
 TEMPLATE_BUCKET = "local-cloud-templates"
 
 

@@ -1,7 +1,8 @@
 """One Lambda execution environment: imports the handler once, then serves invocations one at a time.
 
 Run by the runtime as `python <this file> <handler>` with the function's environment (PYTHONPATH: the
-function's code, then its layers; stdlib only here, so nothing of the runtime leaks into the function). Requests arrive as JSON lines on stdin; each answer is one JSON line on the original stdout.
+function's code, then its layers; stdlib only here, so nothing of the runtime leaks into the function).
+Requests arrive as JSON lines on stdin; each answer is one JSON line on the original stdout.
 The handler's own prints go to stderr, so they land in the runtime log and cannot corrupt the protocol.
 """
 

@@ -30,7 +30,7 @@ def free_port() -> int:
 def log_tail(log_path: Path, lines: int = 30) -> str:
     try:
         return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-    except FileNotFoundError:
+    except OSError:
         return "(no log)"
 
 

@@ -250,7 +250,8 @@ class RestGateway:
                 "accountId": ACCOUNT_ID, "apiId": self.spec.api_id, "resourceId": method.resource_path,
                 "stage": self.spec.stage, "requestId": request_id, "extendedRequestId": request_id,
                 "resourcePath": method.resource_path, "httpMethod": request.method,
-                "path": f"/{self.spec.stage}{path}", "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                "path": f"/{self.spec.stage}{path}",
+                "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
                 "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "requestTimeEpoch": int(started * 1000),
                 "domainName": request.host, "identity": {
                     "sourceIp": request.remote or "127.0.0.1", "userAgent": request.headers.get("User-Agent"),

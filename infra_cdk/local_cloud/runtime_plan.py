@@ -176,7 +176,8 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         kind = props.get("AuthorizerType" if v2 else "Type", "TOKEN")
         return AuthorizerSpec(logical_id=lid, type=kind, function=function_of(props["AuthorizerUri"]),
                               identity_sources=sources,
-                              ttl_s=int(props.get("AuthorizerResultTtlInSeconds", 0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
+                              ttl_s=int(props.get("AuthorizerResultTtlInSeconds",
+                                                  0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
                               validation_expression=props.get("IdentityValidationExpression"))
 
     def owner(props: dict[str, Any], key: str) -> str | None:
@@ -189,7 +190,7 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         authorizers = {lid: authorizer_spec(lid, p, v2=False)
                        for lid, p in of_type("AWS::ApiGateway::Authorizer").items() if owner(p, "RestApiId") == api_lid}
         methods = []
-        for lid, p in of_type("AWS::ApiGateway::Method").items():
+        for p in of_type("AWS::ApiGateway::Method").values():
             if owner(p, "RestApiId") != api_lid:
                 continue
             resource_ref = owner(p, "ResourceId")

@@ -29,7 +29,7 @@ class RuntimeProcess:
 
 
 def start_runtime(deployed: DeployedStack, state_dir: Path, ws_idle_timeout_s: float | None = None,
-                  timeout_s: float = 60.0) -> RuntimeProcess:
+                  env_overrides: dict[str, str] | None = None, timeout_s: float = 60.0) -> RuntimeProcess:
     """Starts serve.py for `deployed`; returns once it has bound its ports and written its ready file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     deployed_path = state_dir / "deployed.json"
@@ -41,6 +41,8 @@ def start_runtime(deployed: DeployedStack, state_dir: Path, ws_idle_timeout_s: f
             "--state-dir", str(state_dir), "--ready-file", str(ready_file)]
     if ws_idle_timeout_s is not None:
         argv += ["--ws-idle-timeout", str(ws_idle_timeout_s)]
+    for key, value in (env_overrides or {}).items():
+        argv += ["--env-override", f"{key}={value}"]
     process = start_process("runtime", argv, log_path, cwd=REPO_ROOT)
     wait_until("function runtime", ready_file.exists, process.pid, log_path, timeout_s)
     return RuntimeProcess(pid=process.pid, log_path=log_path, ready=json.loads(ready_file.read_text()))

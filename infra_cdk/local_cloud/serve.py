@@ -4,6 +4,8 @@
 
 Binds one 127.0.0.1 port per API (chosen by the kernel), builds the runtime plan (so environment variables
 that name an API hold its local URL), serves until SIGTERM/SIGINT, then stops every worker it started.
+`--env-override KEY=VALUE` replaces a variable where the template declares it (the local stage names
+127.0.0.1:5432 for PostgreSQL; the local run's servers listen on free ports).
 The ready file (written last) holds the stack outputs with local values and each API's endpoint.
 """
 
@@ -37,11 +39,16 @@ def _bind() -> socket.socket:
     return sock
 
 
-async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle_timeout_s: float) -> None:
+async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle_timeout_s: float,
+                env_overrides: dict[str, str]) -> None:
     sockets = {lid: _bind() for lid in api_logical_ids(deployed.stack.template())}
     endpoints = LocalEndpoints(http_base={api_id(lid): f"http://127.0.0.1:{s.getsockname()[1]}"
                                           for lid, s in sockets.items()})
     plan = build_plan(deployed, endpoints, state_dir)
+    for spec in plan.functions.values():
+        # Only variables the template declares: the local run supplies where its own servers listen
+        # (PostgreSQL, Triton on free ports), it never adds configuration the template lacks.
+        spec.environment.update({k: v for k, v in env_overrides.items() if k in spec.environment})
     base_env = worker_base_env(plan.localstack_endpoint)
     pools = {name: FunctionPool(spec, base_env, spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY)
              for name, spec in plan.functions.items()}
@@ -95,9 +102,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ready-file", type=Path, required=True)
     parser.add_argument("--ws-idle-timeout", type=float, default=IDLE_TIMEOUT_S,
                         help="seconds (API Gateway: 600); tests shorten it")
+    parser.add_argument("--env-override", action="append", default=[], metavar="KEY=VALUE",
+                        help="replace a template environment variable where a function declares it")
     args = parser.parse_args(argv)
+    overrides = dict(item.split("=", 1) for item in args.env_override)
     deployed = DeployedStack.model_validate_json(args.deployed.read_text())
-    asyncio.run(serve(deployed, args.state_dir, args.ready_file, args.ws_idle_timeout))
+    asyncio.run(serve(deployed, args.state_dir, args.ready_file, args.ws_idle_timeout, overrides))
     sys.exit(0)
 
 

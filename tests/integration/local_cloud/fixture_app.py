@@ -43,14 +43,15 @@ def build(outdir: Path) -> Path:
     worker.add_event_source(event_sources.SqsEventSource(
         work, batch_size=5, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True))
 
-    api = apigw.RestApi(stack, "Api", binary_media_types=["audio/*"], deploy_options=apigw.StageOptions(stage_name="v0"))
+    api = apigw.RestApi(stack, "Api", binary_media_types=["audio/*"],
+                        deploy_options=apigw.StageOptions(stage_name="v0"))
     authorizer = apigw.RequestAuthorizer(
         stack, "KeyAuthorizer", handler=authorizer_fn, identity_sources=[apigw.IdentitySource.header("x-api-key")],
         results_cache_ttl=cdk.Duration.seconds(AUTHORIZER_TTL_S))
     api.add_gateway_response(
         "Unauthorized", type=apigw.ResponseType.UNAUTHORIZED, status_code="401",
-        templates={"application/json": '{"error": {"code": "auth.missing_key", "message": $context.error.messageString, '
-                                       '"requestId": "$context.requestId"}}'})
+        templates={"application/json": '{"error": {"code": "auth.missing_key", '
+                                       '"message": $context.error.messageString, "requestId": "$context.requestId"}}'})
     items = api.root.add_resource("items").add_resource("{id}")
     items.add_method("GET", apigw.LambdaIntegration(echo), authorizer=authorizer)
     api.root.add_resource("open").add_method("ANY", apigw.LambdaIntegration(echo))

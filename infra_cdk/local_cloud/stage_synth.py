@@ -1,0 +1,25 @@
+"""Synthesizes the CDK app's `local` stage into a cloud assembly (run in its own process by `up`).
+
+    python -m infra_cdk.local_cloud.stage_synth OUTDIR [STAGE]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def synthesize(outdir: Path, stage: str = "local") -> Path:
+    """Writes the stage's templates and assets to `outdir` through the CDK app's own `build_app`."""
+    from infra_cdk.app import build_app, build_stack
+    from infra_cdk.config import load_stage_config
+
+    app = build_app(stage, outdir=str(outdir))
+    config = load_stage_config(stage, app.node.try_get_context("stages"))
+    build_stack(app, config)
+    app.synth()
+    return outdir
+
+
+if __name__ == "__main__":
+    synthesize(Path(sys.argv[1]), *(sys.argv[2:3]))
