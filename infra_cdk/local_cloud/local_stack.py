@@ -283,5 +283,6 @@ def print_endpoints(state: LocalCloudState) -> None:
             print(f"  {name:<24} {value}")
     print(f"  {'DATABASE_URL':<24} {state.database_url}")
     print(f"\n  API key (tenant '{DEV_TENANT}', all scopes; shown once): {state.api_key}")
-    print(f"  Try: curl -H 'x-api-key: {state.api_key}' {_api_url(state)}{HEALTH_PATH}")
+    print(f"  Try: curl {_api_url(state)}{HEALTH_PATH}")
+    print(f"       curl -H 'Authorization: Bearer {state.api_key}' {_api_url(state)}<route>")
     print("  Stop everything with: make down\n")
