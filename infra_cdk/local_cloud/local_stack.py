@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from infra_cdk.local_cloud.deployer import deploy_stack, find_stack
 from infra_cdk.local_cloud.localstack import LocalStack
 from infra_cdk.local_cloud.processes import ProcessFailedError, log_tail, pid_alive, stop_pid
+from infra_cdk.local_cloud.runtime_plan import PLAYED_TYPE_PREFIXES
 from infra_cdk.local_cloud.runtime_process import start_runtime
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +145,9 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
     deployed = deploy_stack(find_stack(assembly), localstack.endpoint)
     _say(f"stack {deployed.stack.stack_name}: {len(deployed.physical_ids)} resources in LocalStack, "
          f"{len(deployed.played)} played by the runtime")
+    skipped = sorted({t for t in deployed.played.values() if not t.startswith(PLAYED_TYPE_PREFIXES)})
+    if skipped:
+        _say(f"not run locally (see docs/local-parity.md): {', '.join(skipped)}")
 
     runtime = start_runtime(deployed, state_dir / "runtime", env_overrides=overrides)
     ports = [int(api["url"].split(":")[2].split("/")[0]) for api in runtime.ready["apis"].values()]

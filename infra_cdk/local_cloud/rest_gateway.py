@@ -4,9 +4,10 @@ Served at http://127.0.0.1:<port>/<stage>/<resource path>. Kept from AWS: routes
 {param} and {proxy+}) from AWS::ApiGateway::Resource/Method; unknown routes answer 403 "Missing
 Authentication Token"; the proxy event (headers, multi-value headers and query, path parameters,
 requestContext with the authorizer's context); binary media types (request body base64-encoded, response
-decoded when isBase64Encoded); Lambda authorizers (see authorizers.py); 10 MB payload limit (413); the
-integration timeout (29 s by default, 504); function errors and malformed answers as 502; a throttled
-function as 500; MOCK integrations (CORS preflight).
+decoded when isBase64Encoded); the stage-wide throttle (rate and burst, 429); Lambda authorizers (see
+authorizers.py); 10 MB payload limit (413); the integration timeout (29 s by default, 504); function errors
+and malformed answers as 502; a throttled function as 500; MOCK integrations (CORS preflight); gateway
+responses (error bodies) from AWS::ApiGateway::GatewayResponse.
 """
 
 from __future__ import annotations
@@ -30,6 +31,28 @@ from infra_cdk.local_cloud.lambda_workers import FunctionPool, ThrottledError
 from infra_cdk.local_cloud.runtime_plan import RestApiSpec, RestMethodSpec
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class TokenBucket:
+    """API Gateway's stage throttle: `rate` requests per second refilled, up to `burst` at once."""
+
+    rate: float
+    burst: int
+    tokens: float = 0.0
+    updated: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens, self.updated = float(self.burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
 
 
 @dataclass
@@ -84,6 +107,8 @@ class RestGateway:
         self.app = web.Application(client_max_size=MAX_PAYLOAD_BYTES + 1)
         self.app.router.add_route("*", "/{tail:.*}", self.handle)
         self._background: set[asyncio.Task[Any]] = set()
+        self.throttle = (TokenBucket(spec.throttle_rate, spec.throttle_burst or int(spec.throttle_rate))
+                         if spec.throttle_rate else None)
 
     def _gateway_error(self, response_type: str, message: str | None, request_id: str,
                        authorizer: dict[str, Any] | None = None, status: int | None = None) -> web.Response:
@@ -138,6 +163,8 @@ class RestGateway:
         if not found:
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token", request_id)
         assert isinstance(found, tuple)
+        if self.throttle is not None and not self.throttle.take():
+            return self._gateway_error("THROTTLED", "Too Many Requests", request_id)
         route, path_params = found
         try:
             body_bytes = await request.read()

@@ -19,6 +19,8 @@ from infra_cdk.local_cloud.deployer import DeployedStack
 from infra_cdk.local_cloud.intrinsics import REGION, IntrinsicResolver, UnresolvableError, references
 from infra_cdk.local_cloud.template_split import api_id, placeholder_att, placeholder_ref
 
+#: resource types the runtime plays; anything else left out of LocalStack is reported as not run locally
+PLAYED_TYPE_PREFIXES = ("AWS::Lambda::", "AWS::ApiGateway::", "AWS::ApiGatewayV2::")
 DEFAULT_AUTHORIZER_TTL_S = 300  # CloudFormation's default for AuthorizerResultTtlInSeconds
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 
@@ -73,6 +75,8 @@ class RestApiSpec(BaseModel):
     methods: list[RestMethodSpec]
     authorizers: dict[str, AuthorizerSpec]
     gateway_responses: dict[str, GatewayResponseSpec] = {}
+    throttle_rate: float | None = None  # stage-wide MethodSettings (HttpMethod "*", ResourcePath "/*")
+    throttle_burst: int | None = None
 
 
 class WebSocketRouteSpec(BaseModel):
@@ -206,8 +210,10 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
                 mock_status=int(mock_response.get("StatusCode", 200)),
                 mock_headers={k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
                               for k, v in mock_response.get("ResponseParameters", {}).items()}))
-        stages = [p["StageName"] for p in of_type("AWS::ApiGateway::Stage").values()
-                  if owner(p, "RestApiId") == api_lid]
+        stage_props = [p for p in of_type("AWS::ApiGateway::Stage").values() if owner(p, "RestApiId") == api_lid]
+        stages = [p["StageName"] for p in stage_props]
+        stage_wide = [m for p in stage_props[:1] for m in p.get("MethodSettings", [])
+                      if m.get("HttpMethod") == "*" and m.get("ResourcePath") == "/*"]
         gateway_responses = {
             p["ResponseType"]: GatewayResponseSpec(
                 status=int(p["StatusCode"]) if "StatusCode" in p else None,
@@ -218,7 +224,9 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         rest_apis.append(RestApiSpec(logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["prod"])[0],
                                      binary_media_types=api_props.get("BinaryMediaTypes", []),
                                      methods=methods, authorizers=authorizers,
-                                     gateway_responses=gateway_responses))
+                                     gateway_responses=gateway_responses,
+                                     throttle_rate=(stage_wide or [{}])[0].get("ThrottlingRateLimit"),
+                                     throttle_burst=(stage_wide or [{}])[0].get("ThrottlingBurstLimit")))
 
     websocket_apis = []
     for api_lid, api_props in of_type("AWS::ApiGatewayV2::Api").items():

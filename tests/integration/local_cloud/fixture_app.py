@@ -19,6 +19,8 @@ FUNCTIONS = Path(__file__).with_name("fixture_functions")
 STACK_NAME = "LocalCloudFixture"
 AUTHORIZER_TTL_S = 2
 MAX_RECEIVE_COUNT = 2
+THROTTLE_RATE = 1
+THROTTLE_BURST = 3
 
 
 def build(outdir: Path) -> Path:
@@ -59,6 +61,14 @@ def build(outdir: Path) -> Path:
     fast = api.root.add_resource("fast")
     fast.add_method("GET", apigw.LambdaIntegration(echo, timeout=cdk.Duration.seconds(1)))
 
+    # a second API whose stage throttle is tiny, so the throttle can be observed without slowing the others
+    throttled = apigw.RestApi(stack, "ThrottledApi", deploy_options=apigw.StageOptions(
+        stage_name="v0", throttling_rate_limit=THROTTLE_RATE, throttling_burst_limit=THROTTLE_BURST))
+    throttled.root.add_method("GET", apigw.MockIntegration(
+        integration_responses=[apigw.IntegrationResponse(status_code="200")],
+        request_templates={"application/json": '{"statusCode": 200}'}),
+        method_responses=[apigw.MethodResponse(status_code="200")])
+
     ws_fn = function("WebSocketHandler", "websocket.handler", EVENTS_QUEUE_URL=events.queue_url)
     ws = apigwv2.WebSocketApi(
         stack, "Ws",
@@ -81,6 +91,7 @@ def build(outdir: Path) -> Path:
     machine = sfn.StateMachine(stack, "Doubler", definition_body=sfn.DefinitionBody.from_chainable(double))
 
     cdk.CfnOutput(stack, "ApiUrl", value=api.url)
+    cdk.CfnOutput(stack, "ThrottledApiUrl", value=throttled.url)
     cdk.CfnOutput(stack, "WebSocketUrl", value=ws_stage.url)
     cdk.CfnOutput(stack, "WorkQueueUrl", value=work.queue_url)
     cdk.CfnOutput(stack, "WorkDlqUrl", value=dead_letters.queue_url)

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.integration.local_cloud.fixture_app import AUTHORIZER_TTL_S
+from tests.integration.local_cloud.fixture_app import AUTHORIZER_TTL_S, THROTTLE_BURST
 
 pytestmark = pytest.mark.integration
 
@@ -90,3 +90,10 @@ def test_function_timeout_is_502(outputs: dict[str, str]) -> None:
     # the function's configured timeout (5 s) ends the invocation; API Gateway answers 502
     response = httpx.get(outputs["ApiUrl"] + "open", params={"sleep": "6"}, timeout=60)
     assert response.status_code == 502
+
+
+def test_stage_throttle_answers_429_past_the_burst(outputs: dict[str, str]) -> None:
+    # the stage allows THROTTLE_BURST requests at once, refilled at 1 per second (MOCK integration: no function)
+    statuses = [httpx.get(outputs["ThrottledApiUrl"], timeout=30).status_code for _ in range(THROTTLE_BURST + 3)]
+    assert statuses[:THROTTLE_BURST] == [200] * THROTTLE_BURST
+    assert statuses.count(429) >= 2
