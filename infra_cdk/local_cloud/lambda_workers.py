@@ -131,7 +131,8 @@ class FunctionPool:
 
     def _finish(self, result: InvokeResult, started: float) -> InvokeResult:
         result.duration_ms = (time.monotonic() - started) * 1000
-        status = "ok" if result.ok else f"error {result.error and result.error.get('errorType')}"
+        error = result.error or {}
+        status = "ok" if result.ok else f"error {error.get('errorType')}: {str(error.get('errorMessage'))[:300]}"
         print(f"[lambda] {self.spec.name} {result.request_id} {status} {result.duration_ms:.1f} ms"
               f"{' (cold)' if result.cold_start else ''}", file=sys.stderr, flush=True)
         return result
