@@ -84,7 +84,10 @@ down: ## stop every process `make up` started (by PID) and check nothing is left
 
 status: ## health of each part of the local cloud
 	$(PY) -m infra_cdk.local_cloud status
-.PHONY: setup-localstack lock-localstack up down status
+
+bench-local-cloud: setup ## local runtime benchmark: REST gateway + Lambda worker overhead, authorizer cache
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_local_cloud.py
+.PHONY: setup-localstack lock-localstack up down status bench-local-cloud
 
 # --- CDK app (infra_cdk/) --------------------------------------------------------------------------------
 STAGE ?= dev
