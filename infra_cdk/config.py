@@ -72,6 +72,8 @@ class InferenceConfig(_Section):
 
     mode: Literal["ecs", "external"] = "ecs"
     external_url: str = "127.0.0.1:8001"
+    #: which packaged registry (speech_core/inference/registries/<name>.yaml) maps tasks to the served models
+    model_registry: Literal["local", "production"] = "production"
     instance_type: str = "g5.xlarge"
     gpu_per_task: int = Field(1, ge=1, le=8)
     min_instances: int = Field(1, ge=0)

@@ -200,6 +200,7 @@ class Functions(Construct):
             env.update(res.database_env)
         if Access.TRITON in access:
             env["TRITON_URL"] = res.triton_url
+            env["MODEL_REGISTRY"] = cfg.inference.model_registry
         if access & {Access.INGEST_READ, Access.INGEST_WRITE}:
             env["INGEST_BUCKET"] = res.ingest.bucket_name
         if access & {Access.AUDIO_READ, Access.AUDIO_WRITE}:

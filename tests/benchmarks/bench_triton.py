@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
-from speech_core.inference import InferenceClient, ModelRegistry, load_registry
+from speech_core.inference import InferenceClient, ModelRegistry, load_packaged_registry
 from speech_core.inference.transport import GrpcTransport
 
 from triton_cluster.launcher import TritonServer
@@ -86,7 +86,7 @@ def _set_dynamic_batching(
 
 
 def test_benchmark_models(server: TritonServer) -> None:
-    registry: ModelRegistry = load_registry(REPO_ROOT / "triton_cluster" / "registry.yaml")
+    registry: ModelRegistry = load_packaged_registry("local")
     client = InferenceClient(GrpcTransport(server.grpc_url), timeout_s=120)
     admin = grpcclient.InferenceServerClient(server.grpc_url)
     speech = _audio("goforward.raw")  # 2.8 s

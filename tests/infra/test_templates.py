@@ -231,6 +231,16 @@ def test_local_stage_is_deployable_to_localstack(synthesized: dict[str, Synthesi
     health = functions[_function_logical_id(local, "Health")]["Environment"]["Variables"]
     assert health["DATABASE_URL"] == local.config.database.external_url
     assert health["TRITON_URL"] == local.config.inference.external_url
+    assert health["MODEL_REGISTRY"] == "local"
+
+
+def test_gpu_stages_call_the_production_registry(cloud_stage: SynthesizedStage) -> None:
+    from speech_core.inference import packaged_registry_names
+
+    functions = cloud_stage.props("AWS::Lambda::Function")
+    registries = {props.get("Environment", {}).get("Variables", {}).get("MODEL_REGISTRY")
+                  for props in functions.values()} - {None}
+    assert registries == {"production"} and "production" in packaged_registry_names()
 
 
 # --- inference ----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from speech_core.inference import InferenceClient, ModelRegistry, load_registry
+from speech_core.inference import InferenceClient, ModelRegistry, load_packaged_registry
 from speech_core.inference.transport import GrpcTransport, HttpTransport
 
 from triton_cluster.launcher import MODEL_REPOSITORY, TritonServer
@@ -33,7 +33,7 @@ def triton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonSe
 
 @pytest.fixture(scope="session")
 def registry() -> ModelRegistry:
-    return load_registry(REPO_ROOT / "triton_cluster" / "registry.yaml")
+    return load_packaged_registry("local")
 
 
 @pytest.fixture(scope="session")

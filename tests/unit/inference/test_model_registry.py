@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from speech_core.errors import ErrorCode, InferenceError, LanguageError
 from speech_core.inference import Task, load_registry, parse_registry
+from speech_core.inference.registry import REGISTRIES_DIR
 
-REGISTRY_FILE = Path(__file__).resolve().parents[3] / "triton_cluster" / "registry.yaml"
+REGISTRY_FILE = REGISTRIES_DIR / "local.yaml"
 
 
 def _registry(*services: dict):
@@ -32,7 +32,7 @@ def test_project_registry_file_is_valid_and_covers_every_task() -> None:
     registry = load_registry(REGISTRY_FILE)
     assert {s.task for s in registry.services} == set(Task)
     assert registry.supported_languages("tts") == sorted(
-        ["as", "bn", "gu", "hi", "kn", "kok", "ml", "mr", "ne", "or", "pa", "sd", "si", "ta", "te", "ur", "en"]
+        ["as", "bn", "gu", "hi", "kn", "kok", "ml", "mr", "ne", "or", "pa", "sd", "si", "ta", "te", "ur", "en", "es"]
     )
 
 
@@ -155,3 +155,20 @@ def test_invalid_registry_is_rejected(bad: dict) -> None:
 def test_duplicate_service_ids_are_rejected() -> None:
     with pytest.raises(ValueError, match="unique"):
         _registry(ASR, ASR)
+
+
+@pytest.mark.parametrize("name", ["local", "production"])
+def test_every_packaged_registry_validates(name):
+    from speech_core.inference import load_packaged_registry, packaged_registry_names
+
+    assert name in packaged_registry_names()
+    registry = load_packaged_registry(name)
+    for task in (Task.ASR, Task.TTS, Task.NMT, Task.TRANSLITERATION, Task.LID, Task.VAD, Task.ASR_STREAMING):
+        assert registry.services_for(task), f"{name} has no {task} service"
+
+
+def test_unknown_packaged_registry_is_refused():
+    from speech_core.inference import load_packaged_registry
+
+    with pytest.raises(ValueError, match="no packaged model registry"):
+        load_packaged_registry("staging-gpu")

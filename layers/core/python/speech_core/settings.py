@@ -7,6 +7,7 @@ template. Each function composes the settings it needs from these models.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,3 +49,52 @@ def get_database_settings() -> DatabaseSettings:
 @lru_cache(maxsize=1)
 def get_api_key_settings() -> ApiKeySettings:
     return ApiKeySettings()
+
+
+class InferenceSettings(BaseSettings):
+    """Where Triton is and which packaged model registry describes what it serves."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    triton_url: str = Field(description="host:port of Triton's gRPC (or HTTP) endpoint")
+    triton_protocol: Literal["grpc", "http"] = "grpc"
+    #: below API Gateway's 29 s integration timeout, so a slow model answers 504 model.timeout, not a gateway 504
+    triton_timeout_s: float = Field(default=25.0, gt=0, le=900)
+    model_registry: str = "local"
+
+
+class StorageSettings(BaseSettings):
+    """The platform's buckets (names written by CDK; absent where a function has no access)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    ingest_bucket: str | None = None
+    audio_bucket: str | None = None
+    results_bucket: str | None = None
+    presigned_url_ttl_s: int = Field(default=900, ge=60, le=43_200)
+
+
+class SyncLimits(BaseSettings):
+    """What one synchronous call accepts (documented in docs/limits.md). Longer audio goes to the jobs API."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="SYNC_")
+
+    max_audio_seconds: float = Field(default=60.0, gt=0)
+    #: decoded bytes of one audio item: 10 MB of base64 (API Gateway's body limit) is 7.5 MB of audio
+    max_audio_bytes: int = Field(default=7_500_000, gt=0)
+    max_tts_chars: int = Field(default=2_000, gt=0)
+
+
+@lru_cache(maxsize=1)
+def get_inference_settings() -> InferenceSettings:
+    return InferenceSettings()
+
+
+@lru_cache(maxsize=1)
+def get_storage_settings() -> StorageSettings:
+    return StorageSettings()
+
+
+@lru_cache(maxsize=1)
+def get_sync_limits() -> SyncLimits:
+    return SyncLimits()

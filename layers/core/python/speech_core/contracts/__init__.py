@@ -26,6 +26,7 @@ from .pipeline import (
 )
 from .task_configs import (
     AsrConfig,
+    AudioDelivery,
     Gender,
     LanguageIdConfig,
     LanguagePair,
@@ -46,7 +47,7 @@ from .wire_model import ControlConfig, WireModel
 
 __all__ = [
     "DEFAULT_SCRIPTS", "LANGUAGES", "SCRIPTS",
-    "AsrConfig", "AsrOutput", "AsrRequest", "AsrResponse", "AsrTask", "AudioFormat", "AudioInput",
+    "AsrConfig", "AsrOutput", "AudioDelivery", "AsrRequest", "AsrResponse", "AsrTask", "AudioFormat", "AudioInput",
     "AudioOutput", "ControlConfig", "Gender", "InputText", "LanguageCode", "LanguageIdConfig",
     "LanguageIdOutput", "LanguageIdRequest", "LanguageIdResponse", "LanguageIdTask", "LanguagePair",
     "LanguagePrediction", "LanguageSpec", "NBestToken", "PipelineInputData", "PipelineRequest",

@@ -74,9 +74,11 @@ class AudioInput(WireModel):
 
 
 class AudioOutput(WireModel):
-    """`audio[]` item of a TTS response: base64 audio in the config's format and rate."""
+    """`audio[]` item of a TTS response: base64 audio in the config's format and rate (`audioContent`),
+    or, when the request asked for `audioDelivery: "url"`, a presigned HTTPS link to it (`audioUri`)."""
 
-    audio_content: str
+    audio_content: str | None = None
+    audio_uri: str | None = None
 
 
 class Segment(WireModel):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from speech_core.errors import AudioError, ErrorCode, LanguageError, RequestError, SpeechError
 
@@ -32,14 +31,14 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _describe(error: ErrorDetails) -> dict[str, str]:
+def _describe(error: Mapping[str, Any]) -> dict[str, str]:
     # The offending input is left out on purpose: it may be megabytes of base64 or a secret.
     return {"field": field_path(tuple(error["loc"])), "message": error["msg"], "type": error["type"]}
 
 
-def to_speech_error(exc: ValidationError) -> SpeechError:
-    """The one SpeechError for a failed validation, with every field error in `details.errors`."""
-    errors = exc.errors(include_url=False, include_input=False)
+def speech_error_from_errors(errors: Sequence[Mapping[str, Any]]) -> SpeechError:
+    """The one SpeechError for a list of pydantic-style errors (`loc`, `msg`, `type`), every field error in
+    `details.errors`; the code is the precise one when all errors agree on it, else `request.invalid`."""
     described = [_describe(error) for error in errors]
     codes = {CODE_FOR_ERROR_TYPE.get(error["type"], ErrorCode.REQUEST_INVALID) for error in errors}
     code = codes.pop() if len(codes) == 1 else ErrorCode.REQUEST_INVALID
@@ -51,6 +50,11 @@ def to_speech_error(exc: ValidationError) -> SpeechError:
     error_class = next(cls for cls in _ERROR_CLASSES
                        if any(code.value.startswith(prefix) for prefix in cls.allowed_prefixes))
     return error_class(code, message, details={"errors": described})
+
+
+def to_speech_error(exc: ValidationError) -> SpeechError:
+    """The one SpeechError for a failed validation."""
+    return speech_error_from_errors(exc.errors(include_url=False, include_input=False))
 
 
 def parse_request[Model: BaseModel](model: type[Model], payload: Mapping[str, Any] | str | bytes) -> Model:

@@ -93,13 +93,21 @@ class AsrConfig(TaskConfigBase):
     best_token_count: int = Field(default=0, ge=0, le=MAX_BEST_TOKEN_COUNT)
 
 
+class AudioDelivery(StrEnum):
+    """How TTS returns audio: base64 in the body (ULCA), or a presigned S3 link for large outputs."""
+
+    INLINE = "inline"
+    URL = "url"
+
+
 class TtsConfig(TaskConfigBase):
-    """TTS `config`: voice `gender`, and the format and rate of the audio to return."""
+    """TTS `config`: voice `gender`, the format and rate of the audio to return, and `audioDelivery`."""
 
     language: LanguageSpec
     gender: Gender
     audio_format: AudioFormat = AudioFormat.WAV
     sampling_rate: SampleRate | None = None
+    audio_delivery: AudioDelivery = AudioDelivery.INLINE
 
 
 class TranslationConfig(TaskConfigBase):

@@ -1,7 +1,7 @@
 """Calls to the Triton model cluster: the model registry (which model and version serves a request) and a
 typed client over tritonclient (gRPC by default, HTTP too).
 
-    registry = load_registry(settings.model_registry_path)
+    registry = load_packaged_registry(settings.model_registry)   # registries/<name>.yaml
     selection = registry.select("asr", language="en", key=tenant_id)   # LanguageError if unsupported
     transcript = get_inference_client(settings.triton_url).transcribe(selection, audio, "en")
     # record selection.service_id and transcript.model_version with the request
@@ -18,7 +18,9 @@ from .registry import (
     ServiceLimits,
     Task,
     WeightedVersion,
+    load_packaged_registry,
     load_registry,
+    packaged_registry_names,
     parse_registry,
 )
 from .results import (
@@ -59,8 +61,10 @@ __all__ = [
     "get_inference_client",
     "get_transport",
     "is_retryable",
+    "load_packaged_registry",
     "load_registry",
     "map_triton_error",
     "next_sequence_id",
+    "packaged_registry_names",
     "parse_registry",
 ]

@@ -1,8 +1,10 @@
 """The model registry: which Triton model and version serves which task and language.
 
-The registry is data (`triton_cluster/registry.yaml`, or the production copy next to the GPU models); this
-module validates it into pydantic models and answers `select()`: the service for a task and language (or
-language pair, or voice), and the model version to call. A service may split traffic between two versions by
+The registry is data shipped with this package, one file per deployment flavour in `registries/` (`local`:
+the CPU engines of triton_cluster/model_repository; `production`: the GPU models), picked by the
+`MODEL_REGISTRY` setting that the CDK stage config writes. This module validates it into pydantic models
+and answers `select()`: the service for a task and language (or language pair, or voice), and the model
+version to call. A service may split traffic between two versions by
 weight (A/B); the chosen version is returned in the `ModelSelection` so the caller records it per request.
 A request the registry cannot serve is the caller's mistake: `LanguageError` with LANGUAGE_UNSUPPORTED,
 LANGUAGE_PAIR_UNSUPPORTED or VOICE_UNSUPPORTED and the supported values in `details`.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import random
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
@@ -226,3 +229,19 @@ def load_registry(path: Path | str) -> ModelRegistry:
     """Read and validate a registry YAML (or JSON, a subset of YAML) file."""
     with open(path, encoding="utf-8") as handle:
         return parse_registry(yaml.safe_load(handle))
+
+
+REGISTRIES_DIR = Path(__file__).parent / "registries"
+
+
+def packaged_registry_names() -> list[str]:
+    return sorted(path.stem for path in REGISTRIES_DIR.glob("*.yaml"))
+
+
+@lru_cache(maxsize=4)
+def load_packaged_registry(name: str) -> ModelRegistry:
+    """One of the registries shipped in `registries/` by name (`local`, `production`), cached per process."""
+    path = REGISTRIES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ValueError(f"no packaged model registry {name!r}; have {packaged_registry_names()}")
+    return load_registry(path)

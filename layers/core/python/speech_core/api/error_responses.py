@@ -1,0 +1,45 @@
+"""The error body every route may answer with, as OpenAPI response declarations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable machine code, e.g. audio.too_long (see the error table)")
+    message: str
+    details: dict[str, Any] | None = None
+    requestId: str | None = None  # noqa: N815 - wire name
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+
+
+#: what any authorized route can answer besides its success
+COMMON_ERRORS: dict[int, dict[str, Any]] = {
+    400: _error("Invalid request (request.invalid, audio.*, text.empty, language.*, pipeline.invalid_chain)"),
+    401: _error("Missing or invalid API key"),
+    403: _error("Key revoked, expired or without the task's scope; audioUri outside your uploads"),
+    404: _error("Unknown resource"),
+    413: _error("Input over the sync limits (audio.too_long, audio.too_large, text.too_long)"),
+    415: _error("Audio in a format other than WAV, FLAC, OGG or MP3"),
+    429: _error("Per-key rate limit or daily quota exceeded; see Retry-After"),
+    500: _error("Unexpected error (internal.error)"),
+    502: _error("The model failed (model.failed)"),
+    503: _error("The model server is unavailable (model.unavailable)"),
+    504: _error("The model did not answer in time (model.timeout)"),
+}
+
+
+def responses_for(model: type[BaseModel], description: str, *, errors: dict[int, dict[str, Any]] | None = None
+                  ) -> dict[int, dict[str, Any]]:
+    """OpenAPI responses of a route: its success model, then the errors it may answer."""
+    return {200: {"description": description, "content": {"application/json": {"model": model}}},
+            **(COMMON_ERRORS if errors is None else errors)}

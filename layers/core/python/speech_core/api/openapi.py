@@ -1,0 +1,52 @@
+"""The OpenAPI document, generated from the routers and their pydantic models (served at /v1/openapi.json).
+
+Powertools writes the paths and schemas; this adds the API-key security schemes and drops the 422 it
+declares for validation errors, which this API answers as 400 (see `http_app`).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+API_TITLE = "Speech platform API (ASR, TTS, NMT) — ULCA compatible"
+API_VERSION = "1.0.0"
+PUBLIC_PATHS = {"/v1/health"}
+
+
+@lru_cache(maxsize=1)
+def _document() -> str:
+    from speech_core.api.http_app import build_app
+    from speech_core.api.routes import (
+        asr,
+        catalog,
+        health,
+        language_id,
+        pipeline,
+        translation,
+        transliteration,
+        tts,
+        uploads,
+    )
+
+    app = build_app(asr.router, tts.router, translation.router, transliteration.router, language_id.router,
+                    pipeline.router, catalog.router, uploads.router, health.router)
+    spec: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION))
+    spec.setdefault("components", {})["securitySchemes"] = {
+        "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+        "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key> "
+                                                                        "(a raw `Authorization: <key>` works too)"},
+    }
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+            if path not in PUBLIC_PATHS:
+                operation["security"] = [{"apiKey": []}, {"bearer": []}]
+    for unused in ("HTTPValidationError", "ValidationError"):
+        spec["components"].get("schemas", {}).pop(unused, None)
+    return json.dumps(spec)
+
+
+def build_openapi() -> dict[str, Any]:
+    return json.loads(_document())

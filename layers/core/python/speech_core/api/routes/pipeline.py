@@ -1,0 +1,27 @@
+"""POST /v1/pipeline and the ULCA alias /services/inference/pipeline."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from speech_core.api.call_context import call_context
+from speech_core.api.error_responses import responses_for
+from speech_core.api.routes import ServiceIdQuery
+from speech_core.contracts import PipelineRequest, PipelineResponse
+from speech_core.keys import Scope
+from speech_core.services import pipeline
+
+router = Router()
+RESPONSES = responses_for(PipelineResponse, "One response per task, in order")
+
+
+@router.post("/v1/pipeline", summary="Run chained tasks (e.g. ASR → NMT → TTS)", tags=["pipeline"],
+             responses=RESPONSES)
+@router.post("/services/inference/pipeline", summary="Run chained tasks (ULCA path)", tags=["ulca"],
+             responses=RESPONSES)
+def post_pipeline(request: Annotated[PipelineRequest, Body()], service_id: ServiceIdQuery = None) -> PipelineResponse:
+    with call_context(router, Scope.PIPELINE, "pipeline", data_tracking=request.control_config.data_tracking) as ctx:
+        return pipeline.run_pipeline(request, ctx)

@@ -1,0 +1,27 @@
+"""POST /v1/nmt and the ULCA alias /services/inference/translation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from speech_core.api.call_context import call_context
+from speech_core.api.error_responses import responses_for
+from speech_core.api.routes import ServiceIdQuery
+from speech_core.contracts import TranslationRequest, TranslationResponse
+from speech_core.keys import Scope
+from speech_core.services import translation
+
+router = Router()
+RESPONSES = responses_for(TranslationResponse, "One translation per input sentence, in order")
+
+
+@router.post("/v1/nmt", summary="Translate a batch of sentences", tags=["nmt"], responses=RESPONSES)
+@router.post("/services/inference/translation", summary="Translate (ULCA path)", tags=["ulca"],
+             responses=RESPONSES)
+def post_translation(request: Annotated[TranslationRequest, Body()],
+                     service_id: ServiceIdQuery = None) -> TranslationResponse:
+    with call_context(router, Scope.NMT, "nmt", data_tracking=request.control_config.data_tracking) as ctx:
+        return translation.translate(request, ctx)

@@ -1,0 +1,29 @@
+"""Sync translation: ULCA `TranslationRequest` → `TranslationResponse` (one batched model call)."""
+
+from __future__ import annotations
+
+from speech_core.contracts import TranslationOutput, TranslationRequest, TranslationResponse
+from speech_core.db.records import NewResult
+from speech_core.inference import Task
+from speech_core.services.dependencies import CallContext
+
+
+def translate_texts(texts: list[str], source: str, target: str, ctx: CallContext) -> list[str]:
+    selection = ctx.select(Task.NMT, source=source, target=target)
+    translations = ctx.deps.inference.translate(selection, texts, source, target)
+    ctx.call.used_model(selection.model, selection.version)
+    ctx.call.characters += sum(len(text) for text in texts)
+    return [t.target for t in translations]
+
+
+def translate(request: TranslationRequest, ctx: CallContext) -> TranslationResponse:
+    language = request.config.language
+    ctx.call.source_language, ctx.call.target_language = language.source_language, language.target_language
+    sources = [item.source for item in request.input]
+    targets = translate_texts(sources, language.source_language, language.target_language, ctx)
+    for target in targets:
+        ctx.deps.results.add(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="nmt",
+                                       translated_text=target, detected_language=language.source_language))
+    return TranslationResponse(
+        output=[TranslationOutput(source=s, target=t) for s, t in zip(sources, targets, strict=True)],
+        config=request.config)

@@ -1,0 +1,103 @@
+"""Sync speech synthesis: ULCA `TtsRequest` → `TtsResponse`.
+
+Each text is split at sentence boundaries (the model's input limit stays small and prosody resets at each
+sentence), synthesized sentence by sentence with the registry's voice, joined with a short pause, resampled
+to the requested rate and encoded as WAV, MP3, OGG or FLAC — base64 in the body, or a presigned S3 link.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import numpy as np
+
+from speech_core.audio import DecodedAudio, encode_audio, resample
+from speech_core.audio.formats import AudioContainer
+from speech_core.contracts import AudioDelivery, AudioOutput, TtsConfig, TtsRequest, TtsResponse
+from speech_core.contracts.task_configs import TtsResponseConfig
+from speech_core.db.records import NewResult
+from speech_core.errors import ErrorCode, RequestError
+from speech_core.inference import Task
+from speech_core.services.dependencies import CallContext
+
+#: after ., !, ? and the Devanagari/Bengali danda (।) and double danda (॥), or at line breaks
+_SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
+PAUSE_S = 0.15
+CONTENT_TYPES = {AudioContainer.WAV: "audio/wav", AudioContainer.MP3: "audio/mpeg",
+                 AudioContainer.OGG: "audio/ogg", AudioContainer.FLAC: "audio/flac"}
+
+
+def split_sentences(text: str, max_chars: int) -> list[str]:
+    """Sentences of `text`; one longer than `max_chars` is cut at word boundaries."""
+    pieces: list[str] = []
+    for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    return pieces
+
+
+def synthesize_text(text: str, config: TtsConfig, ctx: CallContext) -> DecodedAudio:
+    """Speech for one text at the requested (or the model's) sample rate."""
+    language = config.language.source_language
+    selection = ctx.select(Task.TTS, language=language, voice=config.gender.value)
+    if len(text) > ctx.deps.limits.max_tts_chars:
+        raise RequestError(ErrorCode.TEXT_TOO_LONG,
+                           f"text has {len(text)} characters; sync TTS takes at most {ctx.deps.limits.max_tts_chars}",
+                           details={"maxChars": ctx.deps.limits.max_tts_chars})
+    max_chars = selection.limits.max_text_chars or 500
+    parts: list[np.ndarray] = []
+    rate, version = 0, selection.version
+    for sentence in split_sentences(text, min(max_chars, 500)):
+        speech = ctx.deps.inference.synthesize(selection, sentence, language, config.gender.value)
+        rate, version = speech.sample_rate, speech.model_version
+        if parts:
+            parts.append(np.zeros(int(PAUSE_S * rate), dtype=np.float32))
+        parts.append(speech.audio)
+    ctx.call.used_model(selection.model, version)
+    ctx.call.characters += len(text)
+    if not parts:  # nothing to say (e.g. a pipeline's ASR heard only silence): a short silence
+        return DecodedAudio.from_signal(np.zeros(int(PAUSE_S * 16_000), dtype=np.float32),
+                                        config.sampling_rate or 16_000)
+    audio = DecodedAudio.from_signal(np.concatenate(parts), rate)
+    return resample(audio, config.sampling_rate) if config.sampling_rate else audio
+
+
+def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext) -> AudioOutput:
+    container = AudioContainer(config.audio_format.value)
+    encoded = encode_audio(audio, container)
+    bucket = ctx.deps.storage.audio_bucket
+    key = f"tts/{ctx.tenant_id}/{ctx.request_id}/{index}.{container.value}"
+    if config.audio_delivery is AudioDelivery.URL:
+        if bucket is None:
+            raise RequestError(ErrorCode.REQUEST_INVALID, "audioDelivery 'url' is not available here")
+        ctx.deps.objects.put(bucket, key, encoded, CONTENT_TYPES[container])
+        return AudioOutput(audio_uri=ctx.deps.objects.presigned_get_url(
+            bucket, key, ctx.deps.storage.presigned_url_ttl_s))
+    if ctx.data_tracking and bucket:
+        ctx.deps.objects.put(bucket, ctx.tracking_key(f"output-{index}.{container.value}"), encoded,
+                             CONTENT_TYPES[container])
+    return AudioOutput(audio_content=base64.b64encode(encoded).decode("ascii"))
+
+
+def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
+    config = request.config
+    ctx.call.source_language = config.language.source_language
+    outputs: list[AudioOutput] = []
+    rate = config.sampling_rate or 0
+    for index, item in enumerate(request.input):
+        audio = synthesize_text(item.source, config, ctx)
+        rate = audio.sample_rate
+        ctx.call.audio_seconds += audio.duration_s
+        outputs.append(deliver(audio, config, index, ctx))
+        ctx.deps.results.add(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="tts",
+                                       audio_duration_s=round(audio.duration_s, 3), sample_rate=audio.sample_rate,
+                                       audio_object_key=None))
+    return TtsResponse(audio=outputs, config=TtsResponseConfig(language=config.language,
+                                                                audio_format=config.audio_format,
+                                                                sampling_rate=rate))
