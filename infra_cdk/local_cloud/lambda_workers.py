@@ -26,6 +26,7 @@ from infra_cdk.local_cloud.runtime_plan import FunctionSpec
 DEFAULT_MAX_CONCURRENCY = 4  # per function, when the template reserves none (2-core machine)
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 _PIPE_LIMIT = 64 * 1024 * 1024
+INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit (imports and module-level code)
 _WORKER_MAIN = Path(__file__).with_name("lambda_worker_main.py")
 
 
@@ -88,12 +89,18 @@ class FunctionPool:
     async def _invoke_in_worker(self, event: Any) -> InvokeResult:
         request_id = str(uuid.uuid4())
         cold = not self._idle
+        started = time.monotonic()
         worker = self._idle.pop() if self._idle else await self._start_worker()
+        result = InvokeResult(request_id=request_id, cold_start=cold)
+        if worker is None:
+            result.error = {"errorType": "Runtime.InitError",
+                            "errorMessage": f"{request_id} init exited or ran over {INIT_TIMEOUT_S:.0f} s "
+                                            "(see the runtime log)"}
+            return self._finish(result, started)
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000) + self.spec.timeout_s * 1000
         request = {"event": event, "request_id": request_id, "deadline_ms": deadline_ms,
                    "invoked_function_arn": self.arn}
-        result = InvokeResult(request_id=request_id, cold_start=cold)
         try:
             assert worker.process.stdin is not None and worker.process.stdout is not None
             worker.process.stdin.write(json.dumps(request).encode() + b"\n")
@@ -137,7 +144,8 @@ class FunctionPool:
               f"{' (cold)' if result.cold_start else ''}", file=sys.stderr, flush=True)
         return result
 
-    async def _start_worker(self) -> _Worker:
+    async def _start_worker(self) -> _Worker | None:
+        """A new execution environment once its init phase is done; None when init overran its limit."""
         spec = self.spec
         env = {
             **self.base_env,
@@ -159,6 +167,14 @@ class FunctionPool:
             limit=_PIPE_LIMIT)
         worker = _Worker(process)
         self._all.add(worker)
+        assert process.stdout is not None
+        try:
+            ready = await asyncio.wait_for(process.stdout.readline(), timeout=INIT_TIMEOUT_S)
+        except TimeoutError:
+            ready = b""
+        if not ready:
+            await self._discard(worker)
+            return None
         return worker
 
     async def _discard(self, worker: _Worker) -> int | None:
