@@ -116,12 +116,22 @@ class ApiConfig(_Section):
     stage_name: str = "v1"
     throttle_rate: float = Field(50, gt=0)
     throttle_burst: int = Field(100, gt=0)
-    authorizer_cache_ttl_s: int = Field(300, ge=0, le=3600)
-    rest_identity_sources: list[str] = ["method.request.header.Authorization"]
-    websocket_identity_sources: list[str] = ["route.request.header.Authorization"]
+    #: 0 by default: API Gateway caches authorizer results only for requests carrying *every* identity
+    #: source, and keys may come in `x-api-key`, `Authorization: Bearer` or raw `Authorization` (Dhruva).
+    #: With no identity source the authorizer sees every request and no client style gets a gateway 401.
+    authorizer_cache_ttl_s: int = Field(0, ge=0, le=3600)
+    rest_identity_sources: list[str] = []
+    #: empty: browsers cannot set headers on a WebSocket, so the key may also come as `?key=`
+    websocket_identity_sources: list[str] = []
     access_log_retention_days: LogRetentionDays = 30
     domain_name: str | None = None
     certificate_arn: str | None = None
+
+    @model_validator(mode="after")
+    def _cache_needs_identity_sources(self) -> ApiConfig:
+        if self.authorizer_cache_ttl_s > 0 and not self.rest_identity_sources:
+            raise ValueError("authorizer caching needs rest_identity_sources (API Gateway caches per identity)")
+        return self
 
     @model_validator(mode="after")
     def _domain_needs_certificate(self) -> ApiConfig:
