@@ -194,13 +194,14 @@ class Functions(Construct):
             "POWERTOOLS_LOG_LEVEL": cfg.functions.log_level,
             "LOG_LEVEL": cfg.functions.log_level,
             "POWERTOOLS_TRACE_DISABLED": "false" if cfg.functions.tracing else "true",
+            # which packaged model registry describes the served models (catalog routes read it too)
+            "MODEL_REGISTRY": cfg.inference.model_registry,
         }
         access = spec.access
         if Access.DATABASE in access:
             env.update(res.database_env)
         if Access.TRITON in access:
             env["TRITON_URL"] = res.triton_url
-            env["MODEL_REGISTRY"] = cfg.inference.model_registry
         if access & {Access.INGEST_READ, Access.INGEST_WRITE}:
             env["INGEST_BUCKET"] = res.ingest.bucket_name
         if access & {Access.AUDIO_READ, Access.AUDIO_WRITE}:

@@ -20,7 +20,7 @@ from speech_core.inference import (
     load_packaged_registry,
 )
 from speech_core.keys import KeyLimits
-from speech_core.services.dependencies import ServiceDeps
+from speech_core.services.dependencies import ServiceDeps, StaticServiceDeps
 from speech_core.settings import StorageSettings, SyncLimits
 
 
@@ -119,4 +119,4 @@ def fake_deps(**overrides: object) -> ServiceDeps:
         storage=StorageSettings(ingest_bucket="ingest", audio_bucket="audio", results_bucket="results"),
         limits=SyncLimits(max_audio_seconds=60, max_audio_bytes=7_500_000, max_tts_chars=2000))
     values.update(overrides)
-    return ServiceDeps(**values)  # type: ignore[arg-type]
+    return StaticServiceDeps(**values)  # type: ignore[arg-type]

@@ -52,7 +52,7 @@ def get_api_key_settings() -> ApiKeySettings:
 
 
 class InferenceSettings(BaseSettings):
-    """Where Triton is and which packaged model registry describes what it serves."""
+    """Where Triton is."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -60,7 +60,14 @@ class InferenceSettings(BaseSettings):
     triton_protocol: Literal["grpc", "http"] = "grpc"
     #: below API Gateway's 29 s integration timeout, so a slow model answers 504 model.timeout, not a gateway 504
     triton_timeout_s: float = Field(default=25.0, gt=0, le=900)
-    model_registry: str = "local"
+
+
+class RegistrySettings(BaseSettings):
+    """Which packaged model registry (speech_core/inference/registries/<name>.yaml) describes the models."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    model_registry: str
 
 
 class StorageSettings(BaseSettings):
@@ -88,6 +95,11 @@ class SyncLimits(BaseSettings):
 @lru_cache(maxsize=1)
 def get_inference_settings() -> InferenceSettings:
     return InferenceSettings()
+
+
+@lru_cache(maxsize=1)
+def get_registry_settings() -> RegistrySettings:
+    return RegistrySettings()
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,12 @@
-"""What the services need, built once per warm process from settings, replaceable by fakes in unit tests."""
+"""What the services need. Production builds each piece from settings on first use (a function only builds
+what it touches: the usage route never opens a Triton channel); unit tests pass `StaticServiceDeps` fakes."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Protocol
 
 from speech_core.api.caller import Caller
 from speech_core.api.metering import CallRecord
@@ -15,8 +17,31 @@ from speech_core.settings import StorageSettings, SyncLimits
 from speech_core.storage.object_store import ObjectStore
 
 
+class ServiceDeps(Protocol):
+    @property
+    def registry(self) -> ModelRegistry: ...
+    @property
+    def inference(self) -> InferenceClient: ...
+    @property
+    def request_log(self) -> RequestLogRepository: ...
+    @property
+    def results(self) -> ResultRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def objects(self) -> ObjectStore: ...
+    @property
+    def storage(self) -> StorageSettings: ...
+    @property
+    def limits(self) -> SyncLimits: ...
+
+
 @dataclass(frozen=True)
-class ServiceDeps:
+class StaticServiceDeps:
+    """Dependencies given up front (tests, tools)."""
+
     registry: ModelRegistry
     inference: InferenceClient
     request_log: RequestLogRepository
@@ -26,6 +51,73 @@ class ServiceDeps:
     objects: ObjectStore
     storage: StorageSettings
     limits: SyncLimits
+
+
+class SettingsServiceDeps:
+    """Dependencies from the function's environment (CDK-written), each built once, when first needed."""
+
+    @cached_property
+    def _database_url(self) -> str:
+        from speech_core.db.engine import default_database_url
+
+        return default_database_url()
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        from speech_core.inference import load_packaged_registry
+        from speech_core.settings import get_registry_settings
+
+        return load_packaged_registry(get_registry_settings().model_registry)
+
+    @cached_property
+    def inference(self) -> InferenceClient:
+        from speech_core.inference import get_inference_client
+        from speech_core.settings import get_inference_settings
+
+        settings = get_inference_settings()
+        return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=settings.triton_timeout_s)
+
+    @cached_property
+    def _repositories(self):  # noqa: ANN202 - speech_core.db.repositories.Repositories
+        from speech_core.db.repositories import get_repositories
+
+        return get_repositories(self._database_url)
+
+    @property
+    def request_log(self) -> RequestLogRepository:
+        return self._repositories.request_log
+
+    @property
+    def results(self) -> ResultRepository:
+        return self._repositories.results
+
+    @property
+    def usage(self) -> UsageRepository:
+        return self._repositories.usage
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from speech_core.db.engine import get_sessions
+
+        return RateLimiter(get_sessions(self._database_url))
+
+    @cached_property
+    def objects(self) -> ObjectStore:
+        from speech_core.storage.object_store import get_object_store
+
+        return get_object_store()
+
+    @cached_property
+    def storage(self) -> StorageSettings:
+        from speech_core.settings import get_storage_settings
+
+        return get_storage_settings()
+
+    @cached_property
+    def limits(self) -> SyncLimits:
+        from speech_core.settings import get_sync_limits
+
+        return get_sync_limits()
 
 
 @dataclass
@@ -53,25 +145,4 @@ class CallContext:
 
 @lru_cache(maxsize=1)
 def get_service_deps() -> ServiceDeps:
-    """From the function's environment (CDK-written): database, Triton, registry, buckets, limits."""
-    from speech_core.db.engine import default_database_url, get_sessions
-    from speech_core.db.repositories import get_repositories
-    from speech_core.inference import get_inference_client, load_packaged_registry
-    from speech_core.settings import get_inference_settings, get_storage_settings, get_sync_limits
-    from speech_core.storage.object_store import get_object_store
-
-    url = default_database_url()
-    repositories = get_repositories(url)
-    inference = get_inference_settings()
-    return ServiceDeps(
-        registry=load_packaged_registry(inference.model_registry),
-        inference=get_inference_client(inference.triton_url, inference.triton_protocol,
-                                       timeout_s=inference.triton_timeout_s),
-        request_log=repositories.request_log,
-        results=repositories.results,
-        usage=repositories.usage,
-        rate_limiter=RateLimiter(get_sessions(url)),
-        objects=get_object_store(),
-        storage=get_storage_settings(),
-        limits=get_sync_limits(),
-    )
+    return SettingsServiceDeps()
