@@ -1,0 +1,94 @@
+"""The whole local cloud, brought up once for the e2e session exactly as `make up` does, and stopped after.
+
+Tests talk to it only over HTTP, like a client; they find it through the stack outputs. Keys with special
+properties (one scope, a tiny rate limit, revoked) are made with the key service on the stack's database,
+as an operator would with `speech-admin`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+import tempfile
+import wave
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra_cdk.local_cloud.local_stack import DEV_TENANT, _api_url, down, up
+from speech_core.db.repositories import get_repositories
+from speech_core.keys import KeyLimits, Scope, get_api_key_service
+
+GOFORWARD_RAW = Path("/usr/share/pocketsphinx/test/data/goforward.raw")
+
+
+@dataclass(frozen=True)
+class LocalCloud:
+    api_url: str
+    websocket_url: str | None
+    api_key: str
+    database_url: str
+
+    def client(self, key: str | None = None, **headers: str) -> httpx.Client:
+        all_headers = {"x-api-key": key or self.api_key} if key != "" else {}
+        all_headers.update(headers)
+        return httpx.Client(base_url=self.api_url, headers=all_headers, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def local_cloud() -> Iterator[LocalCloud]:
+    state_dir = Path(tempfile.mkdtemp(prefix="speech-e2e-"))
+    state = up(state_dir)
+    try:
+        assert state.api_key and state.database_url
+        yield LocalCloud(api_url=_api_url(state), websocket_url=state.outputs.get("WebSocketUrl"),
+                         api_key=state.api_key, database_url=state.database_url)
+    finally:
+        down(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def api(local_cloud: LocalCloud) -> Iterator[httpx.Client]:
+    with local_cloud.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def make_key(local_cloud: LocalCloud) -> Callable[..., str]:
+    """A new key of the dev tenant with the given scopes and limits (plaintext returned)."""
+    service = get_api_key_service(local_cloud.database_url)
+    tenant = get_repositories(local_cloud.database_url).tenants.get_by_name(DEV_TENANT)
+    assert tenant is not None
+
+    def make(scopes: list[Scope] | None = None, limits: KeyLimits | None = None, *, revoked: bool = False) -> str:
+        created = service.create_key(tenant.id, "e2e", scopes or list(Scope), limits=limits)
+        if revoked:
+            service.revoke_key(tenant.id, created.key.id)
+        return created.plaintext
+
+    return make
+
+
+def wav_bytes(raw_pcm16: bytes, rate: int = 16_000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(raw_pcm16)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def goforward_wav() -> bytes:
+    """A real recording (public domain, Debian pocketsphinx-testdata): 'go forward ten meters'."""
+    return wav_bytes(GOFORWARD_RAW.read_bytes())
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
