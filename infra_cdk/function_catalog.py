@@ -118,7 +118,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync speech recognition (ULCA asr)",
         timeout_s=29,
         memory_mb=2048,
-        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        # ingest-read: audioUri may name the caller's own upload (uploads/<tenant>/...)
+        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/asr", "/services/inference/asr"),
     ),
     FunctionSpec(
@@ -126,7 +127,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/tts/handle_synthesize_speech.handler",
         description="Sync speech synthesis (ULCA tts)",
         timeout_s=29,
-        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
+        # audio-read: presigned links (audioDelivery "url") are signed with this role
+        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/tts", "/services/inference/tts"),
     ),
     FunctionSpec(
@@ -159,7 +161,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync chained tasks (ASR -> NMT -> TTS), ULCA pipeline",
         timeout_s=29,
         memory_mb=2048,
-        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        # audio-read: presigned links to generated speech are signed with this role
+        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/pipeline", "/services/inference/pipeline"),
     ),
     # --- catalog -----------------------------------------------------------------------------------

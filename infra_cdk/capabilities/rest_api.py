@@ -27,9 +27,10 @@ from infra_cdk.nag_acknowledgments import acknowledge
 BINARY_MEDIA_TYPES = ["audio/*", "application/octet-stream", "multipart/form-data"]
 
 # Gateway-made errors in the platform's error shape: {"error": {"code", "message", "requestId"}}.
-_GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, ErrorCode, str]] = {
+_GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, ErrorCode | str, str]] = {
     apigw.ResponseType.UNAUTHORIZED: ("401", ErrorCode.AUTH_MISSING_KEY, "An API key is required."),
-    apigw.ResponseType.ACCESS_DENIED: ("403", ErrorCode.AUTH_INVALID_KEY, "The API key was refused."),
+    # The authorizer's Deny carries why (auth.invalid_key / revoked_key / expired_key) in its context.
+    apigw.ResponseType.ACCESS_DENIED: ("403", "$context.authorizer.errorCode", "$context.authorizer.errorMessage"),
     apigw.ResponseType.THROTTLED: ("429", ErrorCode.RATE_LIMITED, "Too many requests."),
     apigw.ResponseType.REQUEST_TOO_LARGE: ("413", ErrorCode.REQUEST_TOO_LARGE, "The body exceeds 10 MB."),
     apigw.ResponseType.INTEGRATION_TIMEOUT: ("504", ErrorCode.MODEL_TIMEOUT, "The request took over 29 s."),
@@ -157,7 +158,7 @@ class RestApi(Construct):
 
     def _add_gateway_responses(self) -> None:
         for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
-            body = {"error": {"code": code.value, "message": message, "requestId": "$context.requestId"}}
+            body = {"error": {"code": str(code), "message": message, "requestId": "$context.requestId"}}
             self.api.add_gateway_response(
                 f"Gateway{response_type.response_type}",
                 type=response_type,

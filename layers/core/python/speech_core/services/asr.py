@@ -24,7 +24,7 @@ from speech_core.contracts import (
 from speech_core.db.records import NewResult
 from speech_core.db.records import Segment as StoredSegment
 from speech_core.errors import AudioError, ErrorCode
-from speech_core.inference import Task, WordSegment
+from speech_core.inference import ModelSelection, Task, WordSegment
 from speech_core.services.audio_input import read_audio_bytes
 from speech_core.services.dependencies import CallContext
 from speech_core.services.subtitles import group_words, to_srt, to_webvtt
@@ -48,10 +48,10 @@ def decode_for_asr(data: bytes, ctx: CallContext) -> DecodedAudio:
                          details={**error.details, "batchApi": BATCH_API}) from error
 
 
-def _recognise(audio: DecodedAudio, config: AsrConfig, ctx: CallContext) -> tuple[list[WordSegment], float, str]:
+def _recognise(audio: DecodedAudio, config: AsrConfig, selection: ModelSelection,
+               ctx: CallContext) -> tuple[list[WordSegment], float, str]:
     """Words with times over the whole item, mean confidence, and the model version that answered."""
     language = config.language.source_language
-    selection = ctx.select(Task.ASR, language=language)
     signal = audio.signal
     if PreProcessor.VAD in config.pre_processors:
         vad = ctx.select(Task.VAD)
@@ -87,12 +87,12 @@ def _render(segments: list[Segment], config: AsrConfig) -> str:
     return " ".join(segment.text for segment in segments)
 
 
-def transcribe_item(item: AudioInput, config: AsrConfig, ctx: CallContext) -> AsrOutput:
+def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelection, ctx: CallContext) -> AsrOutput:
     data = read_audio_bytes(item, ctx)
     audio = decode_for_asr(data, ctx)
     ctx.call.input_bytes += len(data)
     ctx.call.audio_seconds += audio.duration_s
-    words, confidence, _ = _recognise(audio, config, ctx)
+    words, confidence, _ = _recognise(audio, config, selection, ctx)
     segments = group_words(words)
     text = " ".join(segment.text for segment in segments)
     ctx.deps.results.add(NewResult(
@@ -109,6 +109,9 @@ def transcribe_item(item: AudioInput, config: AsrConfig, ctx: CallContext) -> As
 
 
 def transcribe(request: AsrRequest, ctx: CallContext) -> AsrResponse:
-    ctx.call.source_language = request.config.language.source_language
-    outputs = [transcribe_item(item, request.config, ctx) for item in request.audio]
+    language = request.config.language.source_language
+    ctx.call.source_language = language
+    # the cheap check first: an unsupported language is refused before any audio is read or decoded
+    selection = ctx.select(Task.ASR, language=language)
+    outputs = [transcribe_item(item, request.config, selection, ctx) for item in request.audio]
     return AsrResponse(output=outputs, config=request.config)
