@@ -10,9 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text
+
 from speech_core.db.engine import default_database_url, get_engine
 from speech_core.inference.transport import get_transport
-from sqlalchemy import text
 
 
 class HealthSettings(BaseSettings):

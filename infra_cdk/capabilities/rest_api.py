@@ -15,13 +15,13 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from speech_core.errors import ErrorCode
 
 from infra_cdk import names
 from infra_cdk.capabilities.retention import log_retention
 from infra_cdk.config import StageConfig
 from infra_cdk.function_catalog import FUNCTIONS, REST_AUTHORIZER_ID
 from infra_cdk.nag_acknowledgments import acknowledge
+from speech_core.errors import ErrorCode
 
 # Media types API Gateway passes through as binary (audio uploads/downloads on the sync routes).
 BINARY_MEDIA_TYPES = ["audio/*", "application/octet-stream", "multipart/form-data"]

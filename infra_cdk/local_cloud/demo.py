@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
+
 from speech_core.audio import (
     AudioContainer,
     AudioLimits,

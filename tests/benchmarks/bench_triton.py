@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
+
 from speech_core.inference import InferenceClient, ModelRegistry, load_packaged_registry
 from speech_core.inference.transport import GrpcTransport
-
 from triton_cluster.launcher import TritonServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

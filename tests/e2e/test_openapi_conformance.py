@@ -33,6 +33,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
 from speech_core.api.openapi import build_openapi
 from speech_core.keys import KeyLimits, Scope
 

@@ -14,8 +14,8 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
-from speech_core.keys import Scope
 
+from speech_core.keys import Scope
 from tests.e2e.conftest import b64
 from tests.unit.contracts import ulca_payloads
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from speech_core.keys import KeyLimits, Scope
 
+from speech_core.keys import KeyLimits, Scope
 from tests.e2e.conftest import b64, wav_bytes
 
 EN = {"sourceLanguage": "en"}

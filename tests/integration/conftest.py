@@ -15,9 +15,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
+
 from speech_core.db.engine import normalise_url
 from speech_core.db.local_postgres import LocalPostgres
-from sqlalchemy.engine import make_url
 
 
 class PostgresServer:

@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine, pool, text
+
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import AuthError, ErrorCode, RequestError
 from speech_core.keys import ApiKeyService, KeyLimits, Scope
 from speech_core.keys.key_material import hash_key
-from sqlalchemy import create_engine, pool, text
 
 PEPPER = b"integration-test-pepper"
 

@@ -8,9 +8,10 @@ import sys
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, pool, text
+
 from speech_core.db.migrations import alembic_config, downgrade_to_base, upgrade_to_head
 from speech_core.db.tables import Base
-from sqlalchemy import create_engine, inspect, pool, text
 
 EXPECTED_TABLES = {"tenants", "api_keys", "request_log", "usage_daily", "jobs", "results",
                    "websocket_connections", "rate_windows"}

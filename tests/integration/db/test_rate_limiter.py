@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from speech_core.db.engine import get_sessions
 from speech_core.db.records import NewApiKey
 from speech_core.db.repositories import get_repositories

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
+
 from speech_core.db.records import (
     ConnectionState,
     JobState,
@@ -18,7 +20,6 @@ from speech_core.db.records import (
 )
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError
-from sqlalchemy.exc import IntegrityError
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+
+from functions.authorizer import handle_authorize_connection, handle_authorize_request
+from functions.authorizer.api_key_policy import Unauthorized
 from speech_core.db.repositories import get_repositories
 from speech_core.keys import Scope, get_api_key_service
 from speech_core.keys.api_key_service import utc_now
 from speech_core.settings import get_database_settings
-
-from functions.authorizer import handle_authorize_connection, handle_authorize_request
-from functions.authorizer.api_key_policy import Unauthorized
 
 pytestmark = pytest.mark.integration
 

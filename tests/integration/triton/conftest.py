@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from speech_core.inference import InferenceClient, ModelRegistry, load_packaged_registry
 from speech_core.inference.transport import GrpcTransport, HttpTransport
-
 from triton_cluster.launcher import MODEL_REPOSITORY, TritonServer
 
 REPO_ROOT = Path(__file__).resolve().parents[3]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from speech_core.errors import ErrorCode, InferenceError
 from speech_core.inference import InferenceClient, ModelRegistry, RetryPolicy
 from speech_core.inference.transport import GrpcTransport, HttpTransport
-
 from triton_cluster.launcher import TritonServer, TritonStartupError, free_port
 
 pytestmark = pytest.mark.integration

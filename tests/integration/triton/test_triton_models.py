@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from triton_testdata import librivox_references, read_testdata_audio
+
 from speech_core.errors import ErrorCode, InferenceError, LanguageError
 from speech_core.inference import InferenceClient, ModelRegistry, ModelSelection, Task
-from triton_testdata import librivox_references, read_testdata_audio
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
-from speech_core.api import call_context
 
+from speech_core.api import call_context
 from tests.unit.api.fakes import fake_deps
 
 TENANT_ID = uuid.UUID("11111111-1111-1111-1111-111111111111")

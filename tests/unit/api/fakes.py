@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import numpy as np
+
 from speech_core.db.records import NewResult, RequestLogEntry, UsageRecord
 from speech_core.errors import ErrorCode, LimitError
 from speech_core.inference import (

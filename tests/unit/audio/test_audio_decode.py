@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from speech_core.audio import (
     AudioContainer,
     AudioLimits,
@@ -15,7 +16,6 @@ from speech_core.audio import (
     probe_audio,
     resample,
 )
-
 from tests.unit.audio.audio_samples import encode, tone
 
 LIMITS = AudioLimits(max_bytes=5_000_000, max_seconds=60)

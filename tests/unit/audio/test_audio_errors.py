@@ -7,6 +7,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+
 from speech_core.audio import (
     AudioContainer,
     AudioLimits,
@@ -17,7 +18,6 @@ from speech_core.audio import (
 )
 from speech_core.audio.decoded_audio import DecodedAudio
 from speech_core.errors import AudioError, ErrorCode
-
 from tests.unit.audio.audio_samples import encode, tone, wav_header_only
 
 LIMITS = AudioLimits(max_bytes=5_000_000, max_seconds=60)

@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
 from speech_core.audio import (
     MP3_SAMPLE_RATES,
     AudioContainer,

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from speech_core.contracts import (
     AsrRequest,
     LanguageIdRequest,
@@ -23,7 +24,6 @@ from speech_core.contracts.limits import (
     MAX_TEXT_CHARS,
 )
 from speech_core.errors import AudioError, ErrorCode, LanguageError, RequestError, SpeechError
-
 from tests.unit.contracts import ulca_payloads as payloads
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
 from speech_core.contracts import (
     LANGUAGES,
     AsrOutput,

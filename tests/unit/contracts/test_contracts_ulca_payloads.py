@@ -6,6 +6,7 @@ import copy
 import json
 
 import pytest
+
 from speech_core.contracts import (
     AsrRequest,
     AudioFormat,
@@ -21,7 +22,6 @@ from speech_core.contracts import (
     TtsRequest,
     parse_request,
 )
-
 from tests.unit.contracts import ulca_payloads as payloads
 
 

@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
+
 from speech_core.db.engine import normalise_url, resolve_database_url
 from speech_core.settings import DatabaseSettings
 

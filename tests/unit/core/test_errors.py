@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from speech_core.errors import (
     HTTP_STATUS,
     AudioError,

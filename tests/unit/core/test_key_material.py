@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from speech_core.keys import KeyLimits, Scope
 from speech_core.keys.key_material import display_prefix, hash_key, hashes_match, new_key
 

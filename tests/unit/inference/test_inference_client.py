@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from tritonclient.utils import InferenceServerException
+
 from speech_core.errors import AudioError, ErrorCode, InferenceError, RequestError
 from speech_core.inference import (
     InferenceClient,
@@ -18,7 +20,6 @@ from speech_core.inference import (
     map_triton_error,
     next_sequence_id,
 )
-from tritonclient.utils import InferenceServerException
 
 
 class FakeTransport:

@@ -6,6 +6,7 @@ import random
 from collections import Counter
 
 import pytest
+
 from speech_core.errors import ErrorCode, InferenceError, LanguageError
 from speech_core.inference import Task, load_registry, parse_registry
 from speech_core.inference.registry import REGISTRIES_DIR
