@@ -127,7 +127,8 @@ test-infra: setup ## CDK template tests: every stage synthesized, cdk-nag, cfn-l
 PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests in $(1): failing"; exit 1; fi; exit $$status
 
-test: setup ## run every suite: unit, infra, integration, e2e (what .ci/run calls)
+test: setup ## lint, then every suite: unit, infra, integration, e2e (what .ci/run calls)
+	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
 	@$(call PYTEST_STRICT,tests)
 
 test-unit: setup ## unit tests only (no network)
