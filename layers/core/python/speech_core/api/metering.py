@@ -13,28 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
 
 from speech_core.api.caller import Caller
 from speech_core.db.ports import RequestLogRepository
-from speech_core.db.records import RequestLogEntry
+from speech_core.db.records import CallMeasures, RequestLogEntry
 from speech_core.errors import ErrorCode, SpeechError
 from speech_core.keys import Scope
 from speech_core.keys.rate_limiter import RateLimiter
 from speech_core.observability import logger, metrics
 
 
-class CallRecord(BaseModel):
+class CallRecord(CallMeasures):
     """What the request log keeps about one call; services fill it in."""
-
-    task: str
-    model_name: str | None = None
-    model_version: str | None = None
-    source_language: str | None = None
-    target_language: str | None = None
-    input_bytes: int = 0
-    audio_seconds: float = 0.0
-    characters: int = 0
 
     def used_model(self, name: str, version: str) -> None:
         # a pipeline uses several models: keep them all, in order

@@ -55,12 +55,9 @@ class NewApiKey(BaseModel):
     rotated_from_id: uuid.UUID | None = None
 
 
-class RequestLogEntry(BaseModel):
-    """What every sync call records, whether it succeeded or not."""
+class CallMeasures(BaseModel):
+    """What a call did: task, model, languages and sizes (filled in while the call runs)."""
 
-    request_id: str = Field(max_length=64)
-    tenant_id: uuid.UUID
-    api_key_id: uuid.UUID | None = None
     task: str
     model_name: str | None = None
     model_version: str | None = None
@@ -69,6 +66,14 @@ class RequestLogEntry(BaseModel):
     input_bytes: int = 0
     audio_seconds: float = 0.0
     characters: int = 0
+
+
+class RequestLogEntry(CallMeasures):
+    """What every sync call records, whether it succeeded or not."""
+
+    request_id: str = Field(max_length=64)
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None = None
     processing_ms: float = 0.0
     status: int
     error_code: str | None = None

@@ -184,29 +184,10 @@ class InferenceClient:
             model_version=reply.model_version,
         )
 
-    def translate(
-        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
-    ) -> list[Translation]:
-        """A batch of sentences from `source` to `target`, in order."""
-        self._check_texts(texts, selection.limits)
-        reply = self._call(
-            selection,
-            {
-                "INPUT_TEXT": _bytes_column(texts),
-                "INPUT_LANGUAGE_ID": _bytes_column([source] * len(texts)),
-                "OUTPUT_LANGUAGE_ID": _bytes_column([target] * len(texts)),
-            },
-            ["OUTPUT_TEXT"],
-        )
-        return [
-            Translation(source=s, target=t)
-            for s, t in zip(texts, _texts(reply.outputs["OUTPUT_TEXT"]), strict=True)
-        ]
-
-    def transliterate(
+    def _convert_texts(
         self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
     ) -> list[str]:
-        """Texts from the script of `source` to that of `target` ("en" = Latin)."""
+        """The text-to-text contract NMT and transliteration share: INPUT_TEXT + language ids -> OUTPUT_TEXT."""
         self._check_texts(texts, selection.limits)
         reply = self._call(
             selection,
@@ -218,6 +199,19 @@ class InferenceClient:
             ["OUTPUT_TEXT"],
         )
         return _texts(reply.outputs["OUTPUT_TEXT"])
+
+    def translate(
+        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
+    ) -> list[Translation]:
+        """A batch of sentences from `source` to `target`, in order."""
+        targets = self._convert_texts(selection, texts, source, target)
+        return [Translation(source=s, target=t) for s, t in zip(texts, targets, strict=True)]
+
+    def transliterate(
+        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
+    ) -> list[str]:
+        """Texts from the script of `source` to that of `target` ("en" = Latin)."""
+        return self._convert_texts(selection, texts, source, target)
 
     def detect_language(self, selection: ModelSelection, texts: Sequence[str]) -> list[LanguageGuess]:
         """The language of each text."""
