@@ -136,7 +136,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/nmt/handle_translate_text.handler",
         description="Sync translation (ULCA translation)",
         timeout_s=29,
-        access=frozenset({_D, _T}),
+        # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
+        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/nmt", "/services/inference/translation"),
     ),
     FunctionSpec(
@@ -144,7 +145,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/transliteration/handle_transliterate_text.handler",
         description="Sync transliteration (ULCA transliteration)",
         timeout_s=29,
-        access=frozenset({_D, _T}),
+        # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
+        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/transliterate", "/services/inference/transliteration"),
     ),
     FunctionSpec(
@@ -152,7 +154,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/language/handle_detect_language.handler",
         description="Sync text language identification",
         timeout_s=29,
-        access=frozenset({_D, _T}),
+        # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
+        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/detect-language"),
     ),
     FunctionSpec(

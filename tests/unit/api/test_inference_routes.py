@@ -199,3 +199,22 @@ def test_invalid_chain_is_a_400_that_says_why(deps):
         "inputData": {"input": [{"source": "hello"}]}}))
     assert (status, body["error"]["code"]) == (400, "pipeline.invalid_chain")
     assert "reads text" in body["error"]["message"]
+
+
+def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
+    # Given no controlConfig (as Dhruva clients often send): copies are kept
+    event = rest_event("POST", "/v1/nmt", {"input": [{"source": "keep me"}],
+                                           "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}})
+    status, _, _ = call(nmt_handler, event)
+    request_id = event["requestContext"]["requestId"]
+    assert status == 200
+    kept = {key.rsplit("/", 1)[-1]: body for (bucket, key), body in deps.objects.objects.items()
+            if bucket == "audio" and request_id in key}
+    assert set(kept) == {"request.json", "response.json"}
+    assert b"keep me" in kept["request.json"] and b"[es] keep me" in kept["response.json"]
+    # When the caller says dataTracking: false, Then nothing of that call is kept
+    deps.objects.objects.clear()
+    status, _, _ = call(nmt_handler, rest_event("POST", "/v1/nmt", {
+        "input": [{"source": "forget me"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+        "controlConfig": {"dataTracking": False}}))
+    assert status == 200 and deps.objects.objects == {}

@@ -21,12 +21,12 @@ class WireModel(BaseModel):
 
 
 class ControlConfig(WireModel):
-    """`controlConfig`: whether the caller lets the platform keep inputs and outputs for improving models.
+    """`controlConfig`: whether the platform may keep this call's inputs and outputs (in S3).
 
-    Off unless the caller opts in (Dhruva defaults to on; a new platform should not assume consent).
+    As in Dhruva and Bhashini, kept unless the caller sends `dataTracking: false`.
     """
 
-    data_tracking: bool = False
+    data_tracking: bool = True
 
 
 class TaskConfigBase(WireModel):

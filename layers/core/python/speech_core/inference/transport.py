@@ -7,7 +7,9 @@ warm Lambda reuses its channel. Every tritonclient exception leaves here as an `
 
 from __future__ import annotations
 
+import atexit
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -62,6 +64,13 @@ class GrpcTransport:
         self._module = grpcclient
         self.url = url
         self._client = grpcclient.InferenceServerClient(url=url)
+        _OPEN_GRPC_TRANSPORTS.add(self)
+
+    def close(self) -> None:
+        """Close the channel and drop the client (its __del__ then runs now, while grpc is importable)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def infer(
         self,
@@ -159,6 +168,16 @@ class HttpTransport:
             return bool(self._client.is_model_ready(model, version))
         except Exception:  # noqa: BLE001 - readiness is a yes/no question
             return False
+
+
+_OPEN_GRPC_TRANSPORTS: weakref.WeakSet[GrpcTransport] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_grpc_transports() -> None:
+    # left to the interpreter's teardown, tritonclient's __del__ fails noisily once grpc's globals are gone
+    for transport in list(_OPEN_GRPC_TRANSPORTS):
+        transport.close()
 
 
 @functools.cache

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from speech_core.audio import AudioLimits, DecodedAudio, decode_to_mono, encode_audio
-from speech_core.audio.formats import AudioContainer
+from speech_core.audio import AudioLimits, DecodedAudio, decode_to_mono
 from speech_core.contracts import (
     AsrConfig,
     AsrOutput,
@@ -101,9 +100,6 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
         segments=[StoredSegment(start_s=s.start, end_s=s.end, text=s.text, confidence=s.confidence)
                   for s in segments],
         audio_duration_s=round(audio.duration_s, 3), sample_rate=ASR_SAMPLE_RATE))
-    if ctx.data_tracking and ctx.deps.storage.audio_bucket:
-        ctx.deps.objects.put(ctx.deps.storage.audio_bucket, ctx.tracking_key("input.flac"),
-                             encode_audio(audio, AudioContainer.FLAC), "audio/flac")
     return AsrOutput(source=_render(segments, config), segments=segments,
                      detected_language=config.language.source_language)
 

@@ -128,14 +128,13 @@ class CallContext:
     call: CallRecord
     request_id: str
     deps: ServiceDeps
-    data_tracking: bool = False
 
     def select(self, task: Task, **criteria: str) -> ModelSelection:
         """The registry's model for this task; the A/B arm is sticky per tenant."""
         return self.deps.registry.select(task, key=str(self.caller.tenant_id), **criteria)
 
     def tracking_key(self, name: str) -> str:
-        """Where audit copies of this call go when the caller allowed data tracking."""
+        """Where copies of this call's inputs and outputs go (controlConfig.dataTracking)."""
         return f"tracking/{self.caller.tenant_id}/{self.request_id}/{name}"
 
     @property

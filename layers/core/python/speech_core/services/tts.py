@@ -79,9 +79,6 @@ def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext
         ctx.deps.objects.put(bucket, key, encoded, CONTENT_TYPES[container])
         return AudioOutput(audio_uri=ctx.deps.objects.presigned_get_url(
             bucket, key, ctx.deps.storage.presigned_url_ttl_s))
-    if ctx.data_tracking and bucket:
-        ctx.deps.objects.put(bucket, ctx.tracking_key(f"output-{index}.{container.value}"), encoded,
-                             CONTENT_TYPES[container])
     return AudioOutput(audio_content=base64.b64encode(encoded).decode("ascii"))
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.api.http_app import JSON
 from speech_core.api.routes import ServiceIdQuery
@@ -25,8 +25,7 @@ RESPONSES = responses_for(AsrResponse, "Transcripts with segments, in the reques
 @router.post("/v1/asr", summary="Speech to text", tags=["asr"], responses=RESPONSES)
 @router.post("/services/inference/asr", summary="Speech to text (ULCA path)", tags=["ulca"], responses=RESPONSES)
 def post_asr(request: Annotated[AsrRequest, Body()], service_id: ServiceIdQuery = None) -> Response[AsrResponse]:
-    with call_context(router, Scope.ASR, "asr", data_tracking=request.control_config.data_tracking) as ctx:
-        response = asr.transcribe(request, ctx)
+    response = serve(router, Scope.ASR, "asr", request, asr.transcribe)
     headers = {}
     if request.config.post_processors:
         # none of the served ASR models does ITN or punctuation yet: say so rather than pretend

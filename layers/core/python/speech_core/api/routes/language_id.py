@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.contracts import LanguageIdRequest, LanguageIdResponse
 from speech_core.keys import Scope
@@ -19,6 +19,4 @@ router = Router()
 @router.post("/v1/detect-language", summary="Identify the language of texts", tags=["language"],
              responses=responses_for(LanguageIdResponse, "The most likely language of each text"))
 def post_detect_language(request: Annotated[LanguageIdRequest, Body()]) -> LanguageIdResponse:
-    with call_context(router, Scope.LANGUAGE_DETECTION, "language_detection",
-                      data_tracking=request.control_config.data_tracking) as ctx:
-        return language_id.detect(request, ctx)
+    return serve(router, Scope.LANGUAGE_DETECTION, "language_detection", request, language_id.detect)

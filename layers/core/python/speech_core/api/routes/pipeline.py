@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.api.routes import ServiceIdQuery
 from speech_core.contracts import PipelineRequest, PipelineResponse
@@ -23,5 +23,4 @@ RESPONSES = responses_for(PipelineResponse, "One response per task, in order")
 @router.post("/services/inference/pipeline", summary="Run chained tasks (ULCA path)", tags=["ulca"],
              responses=RESPONSES)
 def post_pipeline(request: Annotated[PipelineRequest, Body()], service_id: ServiceIdQuery = None) -> PipelineResponse:
-    with call_context(router, Scope.PIPELINE, "pipeline", data_tracking=request.control_config.data_tracking) as ctx:
-        return pipeline.run_pipeline(request, ctx)
+    return serve(router, Scope.PIPELINE, "pipeline", request, pipeline.run_pipeline)

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.api.routes import ServiceIdQuery
 from speech_core.contracts import TranslationRequest, TranslationResponse
@@ -23,5 +23,4 @@ RESPONSES = responses_for(TranslationResponse, "One translation per input senten
              responses=RESPONSES)
 def post_translation(request: Annotated[TranslationRequest, Body()],
                      service_id: ServiceIdQuery = None) -> TranslationResponse:
-    with call_context(router, Scope.NMT, "nmt", data_tracking=request.control_config.data_tracking) as ctx:
-        return translation.translate(request, ctx)
+    return serve(router, Scope.NMT, "nmt", request, translation.translate)

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.api.routes import ServiceIdQuery
 from speech_core.contracts import TransliterationRequest, TransliterationResponse
@@ -24,6 +24,4 @@ RESPONSES = responses_for(TransliterationResponse, "Each input in the target lan
              responses=RESPONSES)
 def post_transliteration(request: Annotated[TransliterationRequest, Body()],
                          service_id: ServiceIdQuery = None) -> TransliterationResponse:
-    with call_context(router, Scope.TRANSLITERATION, "transliteration",
-                      data_tracking=request.control_config.data_tracking) as ctx:
-        return transliteration.transliterate(request, ctx)
+    return serve(router, Scope.TRANSLITERATION, "transliteration", request, transliteration.transliterate)

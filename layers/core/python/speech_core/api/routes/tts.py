@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import call_context
+from speech_core.api.call_context import serve
 from speech_core.api.error_responses import responses_for
 from speech_core.api.routes import ServiceIdQuery
 from speech_core.contracts import TtsRequest, TtsResponse
@@ -21,5 +21,4 @@ RESPONSES = responses_for(TtsResponse, "Audio per input text: base64 (audioConte
 @router.post("/v1/tts", summary="Text to speech", tags=["tts"], responses=RESPONSES)
 @router.post("/services/inference/tts", summary="Text to speech (ULCA path)", tags=["ulca"], responses=RESPONSES)
 def post_tts(request: Annotated[TtsRequest, Body()], service_id: ServiceIdQuery = None) -> TtsResponse:
-    with call_context(router, Scope.TTS, "tts", data_tracking=request.control_config.data_tracking) as ctx:
-        return tts.synthesize(request, ctx)
+    return serve(router, Scope.TTS, "tts", request, tts.synthesize)
