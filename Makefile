@@ -138,6 +138,13 @@ lint: setup ## ruff
 	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
 .PHONY: test test-unit lint
 
+# --- benchmarks (tests/benchmarks/: not collected by `make test`; each prints ratios measured in one run) ----
+bench-api: setup ## HTTPS API benchmark: full path vs direct Triton (p50/p95, throughput at 8 clients), where the time goes
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_http_api.py
+
+bench: bench-triton bench-local-cloud bench-api ## every benchmark (Triton, local cloud, HTTPS API); see docs/benchmarks.md
+.PHONY: bench-api bench
+
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample
 	$(PY) -m infra_cdk.local_cloud.demo
