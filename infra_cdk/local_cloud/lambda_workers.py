@@ -23,7 +23,7 @@ from typing import Any
 from infra_cdk.local_cloud.intrinsics import ACCOUNT_ID, REGION
 from infra_cdk.local_cloud.runtime_plan import FunctionSpec
 
-DEFAULT_MAX_CONCURRENCY = 4  # per function, when the template reserves none (2-core machine)
+DEFAULT_MAX_CONCURRENCY = 10  # per function when the template reserves none (AWS has no per-function cap by default)
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
 _PIPE_LIMIT = 64 * 1024 * 1024
 INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit (imports and module-level code)

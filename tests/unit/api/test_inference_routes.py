@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import pytest
 import soundfile as sf
@@ -208,10 +209,11 @@ def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
     status, _, _ = call(nmt_handler, event)
     request_id = event["requestContext"]["requestId"]
     assert status == 200
-    kept = {key.rsplit("/", 1)[-1]: body for (bucket, key), body in deps.objects.objects.items()
+    kept = {key.rsplit("/", 1)[-1]: json.loads(body) for (bucket, key), body in deps.objects.objects.items()
             if bucket == "audio" and request_id in key}
-    assert set(kept) == {"request.json", "response.json"}
-    assert b"keep me" in kept["request.json"] and b"[es] keep me" in kept["response.json"]
+    assert set(kept) == {"call.json"}
+    assert kept["call.json"]["request"]["input"] == [{"source": "keep me"}]
+    assert kept["call.json"]["response"]["output"] == [{"source": "keep me", "target": "[es] keep me"}]
     # When the caller says dataTracking: false, Then nothing of that call is kept
     deps.objects.objects.clear()
     status, _, _ = call(nmt_handler, rest_event("POST", "/v1/nmt", {

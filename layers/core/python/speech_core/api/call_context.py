@@ -50,11 +50,11 @@ def serve[Request: TrackedRequest, Answer: WireModel](
 
 
 def keep_copies(ctx: CallContext, request: dict[str, object], response: dict[str, object]) -> None:
-    """`tracking/<tenant>/<request id>/{request,response}.json` in the audio bucket (dataTracking)."""
+    """`tracking/<tenant>/<request id>/call.json` ({request, response}) in the audio bucket: one PUT per call."""
     bucket = ctx.deps.storage.audio_bucket
     if bucket is None:
         logger.warning("data tracking requested but this function has no audio bucket")
         return
-    for name, document in (("request.json", request), ("response.json", response)):
-        ctx.deps.objects.put(bucket, ctx.tracking_key(name), json.dumps(document, ensure_ascii=False).encode(),
-                             "application/json")
+    document = {"requestId": ctx.request_id, "task": ctx.call.task, "request": request, "response": response}
+    ctx.deps.objects.put(bucket, ctx.tracking_key("call.json"), json.dumps(document, ensure_ascii=False).encode(),
+                         "application/json")

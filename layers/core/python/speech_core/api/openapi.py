@@ -43,7 +43,7 @@ def _document() -> str:
             operation.get("responses", {}).pop("422", None)
             if path not in PUBLIC_PATHS:
                 operation["security"] = [{"apiKey": []}, {"bearer": []}]
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         spec["components"].get("schemas", {}).pop(unused, None)
     return json.dumps(spec)
 
