@@ -318,8 +318,7 @@ def test_full_path_against_direct_triton(stack: Stack) -> None:
             log.mark()
             full_conc = run_load(full, scenario.concurrent, CONCURRENCY)
             warm_conc, _, _ = log.since_mark()
-            # the local runtime caps each function at 4 concurrent invocations (no reserved concurrency in the
-            # `local` stage): 8 clients get throttled answers; 4 clients is what the local deployment serves
+            # and at the local runtime's per-function cap (no reserved concurrency in the `local` stage)
             full_capped = run_load(full, scenario.concurrent, LOCAL_FUNCTION_CAP)
             rows.append((scenario, warm_up, cold, direct_seq, full_seq, warm, processing, direct_conc, full_conc,
                          warm_conc, full_capped))
