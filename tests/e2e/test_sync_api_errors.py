@@ -132,3 +132,9 @@ def test_unknown_route_and_base64_padding_edge(api):
     assert response.status_code in (403, 404)
     good = base64.b64encode(b"RIFF").decode().rstrip("=")
     assert api.post("v1/asr", json=_asr(good)).status_code in (400, 415)
+
+
+def test_body_over_api_gateways_10_mb_is_413(api):
+    oversized = '{"audio": [{"audioContent": "' + "A" * (10 * 1024 * 1024) + '"}]}'
+    _refusal(api.post("v1/asr", content=oversized, headers={"content-type": "application/json"}),
+             413, "request.too_large")
