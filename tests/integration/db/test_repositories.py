@@ -158,3 +158,15 @@ def test_connections_get_unique_sequence_ids_and_close(repos):
     with pytest.raises(RequestError):
         repos.connections.update(first.connection_id, add_audio_seconds=1.0)
     assert repos.connections.close("never-opened") is None
+
+
+def test_results_are_written_with_their_request_log_row_once(repos):
+    tenant, key = _tenant_with_key(repos)
+    entry = _entry(tenant, key)
+    result = NewResult(tenant_id=tenant.id, request_id=entry.request_id, task="asr", transcript="hello",
+                       segments=[Segment(start_s=0.0, end_s=0.5, text="hello")])
+    assert repos.request_log.record(entry, results=[result]) is True
+    # a retried write of the same call adds neither a log row nor a second result
+    assert repos.request_log.record(entry, results=[result]) is False
+    (stored,) = repos.results.for_request(tenant.id, entry.request_id)
+    assert stored.transcript == "hello" and stored.segments[0].end_s == 0.5

@@ -61,19 +61,12 @@ class FakeInference:
 @dataclass
 class FakeRequestLog:
     entries: list[RequestLogEntry] = field(default_factory=list)
+    results: list[NewResult] = field(default_factory=list)
 
-    def record(self, entry: RequestLogEntry) -> bool:
+    def record(self, entry: RequestLogEntry, results=()) -> bool:
         self.entries.append(entry)
+        self.results.extend(results)
         return True
-
-
-@dataclass
-class FakeResults:
-    rows: list[NewResult] = field(default_factory=list)
-
-    def add(self, result: NewResult) -> NewResult:
-        self.rows.append(result)
-        return result
 
 
 class FakeUsage:
@@ -116,7 +109,7 @@ class FakeObjects:
 def fake_deps(**overrides: object) -> ServiceDeps:
     values: dict[str, object] = dict(
         registry=load_packaged_registry("local"), inference=FakeInference(), request_log=FakeRequestLog(),
-        results=FakeResults(), usage=FakeUsage(), rate_limiter=FakeRateLimiter(), objects=FakeObjects(),
+        usage=FakeUsage(), rate_limiter=FakeRateLimiter(), objects=FakeObjects(),
         storage=StorageSettings(ingest_bucket="ingest", audio_bucket="audio", results_bucket="results"),
         limits=SyncLimits(max_audio_seconds=60, max_audio_bytes=7_500_000, max_tts_chars=2000))
     values.update(overrides)

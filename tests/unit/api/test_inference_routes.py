@@ -36,7 +36,7 @@ def test_asr_transcribes_and_records_the_call(deps):
     (entry,) = deps.request_log.entries
     assert (entry.task, entry.status, entry.model_name, entry.source_language) == ("asr", 200, "asr", "en")
     assert entry.audio_seconds == pytest.approx(3.2) and entry.input_bytes > 100_000
-    assert deps.results.rows[0].transcript == "word0 word1 word2"
+    assert deps.request_log.results[0].transcript == "word0 word1 word2"
 
 
 def test_asr_stereo_8khz_is_downmixed_and_resampled_for_the_model(deps):

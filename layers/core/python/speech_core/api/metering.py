@@ -13,10 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import Field
 
 from speech_core.api.caller import Caller
 from speech_core.db.ports import RequestLogRepository
-from speech_core.db.records import CallMeasures, RequestLogEntry
+from speech_core.db.records import CallMeasures, NewResult, RequestLogEntry
 from speech_core.errors import ErrorCode, SpeechError
 from speech_core.keys import Scope
 from speech_core.keys.rate_limiter import RateLimiter
@@ -24,7 +25,10 @@ from speech_core.observability import logger, metrics
 
 
 class CallRecord(CallMeasures):
-    """What the request log keeps about one call; services fill it in."""
+    """What the request log keeps about one call; services fill it in. `results` are written with the
+    request-log row, in the same transaction, when the call succeeds."""
+
+    results: list[NewResult] = Field(default_factory=list, exclude=True)
 
     def used_model(self, name: str, version: str) -> None:
         # a pipeline uses several models: keep them all, in order
@@ -59,7 +63,7 @@ def metered_call(caller: Caller, scope: Scope, task: str, request_id: str, *, ra
             request_id=request_id, tenant_id=caller.tenant_id, api_key_id=caller.key_id,
             status=status, error_code=error_code, processing_ms=round(elapsed_ms, 2),
             **record.model_dump(),
-        ))
+        ), results=record.results if status == 200 else ())
         logger.info("call recorded", extra={"task": task, "status": status, "error_code": error_code,
                                             "processing_ms": round(elapsed_ms, 2), "model": record.model_name,
                                             "model_version": record.model_version})

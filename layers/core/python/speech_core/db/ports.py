@@ -4,6 +4,7 @@ unit tests pass in-memory fakes with the same shape."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -42,7 +43,7 @@ class ApiKeyRepository(Protocol):
 
 
 class RequestLogRepository(Protocol):
-    def record(self, entry: RequestLogEntry) -> bool: ...
+    def record(self, entry: RequestLogEntry, results: Sequence[NewResult] = ()) -> bool: ...
     def list_for_tenant(self, tenant_id: uuid.UUID, limit: int = 100) -> list[RequestLogRecord]: ...
 
 

@@ -94,7 +94,7 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
     words, confidence, _ = _recognise(audio, config, selection, ctx)
     segments = group_words(words)
     text = " ".join(segment.text for segment in segments)
-    ctx.deps.results.add(NewResult(
+    ctx.call.results.append(NewResult(
         tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="asr", transcript=text,
         confidence=round(confidence, 4), detected_language=config.language.source_language,
         segments=[StoredSegment(start_s=s.start, end_s=s.end, text=s.text, confidence=s.confidence)

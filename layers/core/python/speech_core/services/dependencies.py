@@ -10,7 +10,7 @@ from typing import Protocol
 
 from speech_core.api.caller import Caller
 from speech_core.api.metering import CallRecord
-from speech_core.db.ports import RequestLogRepository, ResultRepository, UsageRepository
+from speech_core.db.ports import RequestLogRepository, UsageRepository
 from speech_core.inference import InferenceClient, ModelRegistry, ModelSelection, Task
 from speech_core.keys.rate_limiter import RateLimiter
 from speech_core.settings import StorageSettings, SyncLimits
@@ -24,8 +24,6 @@ class ServiceDeps(Protocol):
     def inference(self) -> InferenceClient: ...
     @property
     def request_log(self) -> RequestLogRepository: ...
-    @property
-    def results(self) -> ResultRepository: ...
     @property
     def usage(self) -> UsageRepository: ...
     @property
@@ -45,7 +43,6 @@ class StaticServiceDeps:
     registry: ModelRegistry
     inference: InferenceClient
     request_log: RequestLogRepository
-    results: ResultRepository
     usage: UsageRepository
     rate_limiter: RateLimiter
     objects: ObjectStore
@@ -86,10 +83,6 @@ class SettingsServiceDeps:
     @property
     def request_log(self) -> RequestLogRepository:
         return self._repositories.request_log
-
-    @property
-    def results(self) -> ResultRepository:
-        return self._repositories.results
 
     @property
     def usage(self) -> UsageRepository:

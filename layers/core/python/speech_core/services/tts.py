@@ -92,7 +92,7 @@ def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
         rate = audio.sample_rate
         ctx.call.audio_seconds += audio.duration_s
         outputs.append(deliver(audio, config, index, ctx))
-        ctx.deps.results.add(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="tts",
+        ctx.call.results.append(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="tts",
                                        audio_duration_s=round(audio.duration_s, 3), sample_rate=audio.sample_rate,
                                        audio_object_key=None))
     return TtsResponse(audio=outputs, config=TtsResponseConfig(language=config.language,

@@ -1,23 +1,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from speech_core.db.records import RequestLogEntry, RequestLogRecord
+from speech_core.db.records import NewResult, RequestLogEntry, RequestLogRecord
+from speech_core.db.repositories.results import result_row
 from speech_core.db.tables import RequestLog, UsageDaily
 
 
 class SqlRequestLogRepository:
-    """Writes the request log and the daily usage counters in one transaction, so usage can never drift
-    from the log. Idempotent on request_id: a retried write neither duplicates the row nor double-counts."""
+    """Writes the request log, the daily usage counters and the call's results in one transaction, so usage
+    can never drift from the log. Idempotent on request_id: a retried write neither duplicates nor
+    double-counts."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
-    def record(self, entry: RequestLogEntry) -> bool:
+    def record(self, entry: RequestLogEntry, results: Sequence[NewResult] = ()) -> bool:
         """Returns False when this request_id was already recorded."""
         values = entry.model_dump(exclude_none=True)
         with self._sessions.begin() as session:
@@ -52,6 +55,7 @@ class SqlRequestLogRepository:
                         },
                     )
                 )
+            session.add_all(result_row(result) for result in results)
             return True
 
     def list_for_tenant(self, tenant_id: uuid.UUID, limit: int = 100) -> list[RequestLogRecord]:

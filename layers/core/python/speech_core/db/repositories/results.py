@@ -9,14 +9,18 @@ from speech_core.db.records import NewResult, ResultRecord
 from speech_core.db.tables import Result
 
 
+def result_row(result: NewResult) -> Result:
+    return Result(**result.model_dump(mode="json", exclude={"tenant_id", "job_id"}),
+                  tenant_id=result.tenant_id, job_id=result.job_id)
+
+
 class SqlResultRepository:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
 
     def add(self, result: NewResult) -> ResultRecord:
         with self._sessions.begin() as session:
-            row = Result(**result.model_dump(mode="json", exclude={"tenant_id", "job_id"}),
-                         tenant_id=result.tenant_id, job_id=result.job_id)
+            row = result_row(result)
             session.add(row)
             session.flush()
             session.refresh(row)
