@@ -78,3 +78,30 @@ def test_concurrent_upgrades_are_serialised(postgres_server):
         assert _tables(url) == EXPECTED_TABLES
     finally:
         postgres_server.drop_database(url)
+
+
+def test_deploy_time_migration_function_brings_an_empty_database_to_head(postgres_server, monkeypatch):
+    from functions.admin.handle_migrate_database import handler
+    from speech_core.settings import get_database_settings
+
+    # Given an empty database the function's environment points at (as the CDK trigger's Lambda would see)
+    url = postgres_server.create_database("migr")
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_database_settings.cache_clear()
+    try:
+        head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+        class Context:
+            function_name, memory_limit_in_mb, aws_request_id = "migrate", 512, "req"
+            invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:migrate"
+
+        # When the trigger invokes it twice (a redeploy)
+        first = handler({}, Context())
+        second = handler({}, Context())
+        # Then the first run migrates to head and the second finds nothing to do
+        assert first == {"migrated": True, "fromRevision": None, "revision": head}
+        assert second == {"migrated": False, "fromRevision": head, "revision": head}
+        assert _tables(url) == EXPECTED_TABLES
+    finally:
+        get_database_settings.cache_clear()
+        postgres_server.drop_database(url)

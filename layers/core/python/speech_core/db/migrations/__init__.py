@@ -28,6 +28,19 @@ def upgrade_to_head(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
+def current_revision(url: str) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    engine = create_engine(normalise_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
 def downgrade_to_base(url: str) -> None:
     command.downgrade(alembic_config(url), "base")
 
