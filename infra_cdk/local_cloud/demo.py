@@ -90,7 +90,7 @@ def _show(label: str, status: int, elapsed_ms: float, detail: str) -> None:
 
 
 def exercise_api(client: Client, upload: bytes) -> None:
-    print("== 3. the API over HTTP, with the dev key")
+    print("== 3. the API over HTTP, with the dev key (a function's first call includes its cold start)")
     status, body, ms = client.call("GET", "/v1/health", key=False)
     _show("GET /v1/health (no key)", status, ms, json.dumps(body.get("checks", body)))
     audio = base64.b64encode(upload).decode()
