@@ -22,26 +22,6 @@ class TenantRecord(_Record):
     created_at: datetime
 
 
-class ApiKeyRecord(_Record):
-    """A stored key. `key_hash` stays inside the key service; views for callers drop it."""
-
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    name: str
-    prefix: str
-    key_hash: bytes
-    scopes: list[str]
-    rate_per_minute: int
-    rate_per_hour: int
-    daily_quota: int
-    expires_at: datetime | None
-    revoked: bool
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    rotated_from_id: uuid.UUID | None
-    created_at: datetime
-
-
 class NewApiKey(BaseModel):
     tenant_id: uuid.UUID
     name: str
@@ -53,6 +33,16 @@ class NewApiKey(BaseModel):
     daily_quota: int
     expires_at: datetime | None = None
     rotated_from_id: uuid.UUID | None = None
+
+
+class ApiKeyRecord(NewApiKey, _Record):
+    """A stored key. `key_hash` stays inside the key service; views for callers drop it."""
+
+    id: uuid.UUID
+    revoked: bool
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    created_at: datetime
 
 
 class CallMeasures(BaseModel):
@@ -118,17 +108,10 @@ class NewJob(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class JobRecord(_Record):
+class JobRecord(NewJob, _Record):
     id: uuid.UUID
-    tenant_id: uuid.UUID
-    api_key_id: uuid.UUID | None
-    idempotency_key: str
     state: JobState
     progress: float
-    input_bucket: str
-    input_key: str
-    source_language: str | None
-    options: dict[str, Any]
     outputs: dict[str, Any]
     error_code: str | None
     error_message: str | None

@@ -18,7 +18,7 @@ from speech_core.contracts import AudioDelivery, AudioOutput, TtsConfig, TtsRequ
 from speech_core.contracts.task_configs import TtsResponseConfig
 from speech_core.db.records import NewResult
 from speech_core.errors import ErrorCode, RequestError
-from speech_core.inference import Task
+from speech_core.inference import ModelSelection, Task
 from speech_core.services.dependencies import CallContext
 
 #: after ., !, ? and the Devanagari/Bengali danda (।) and double danda (॥), or at line breaks
@@ -42,10 +42,9 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def synthesize_text(text: str, config: TtsConfig, ctx: CallContext) -> DecodedAudio:
+def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx: CallContext) -> DecodedAudio:
     """Speech for one text at the requested (or the model's) sample rate."""
     language = config.language.source_language
-    selection = ctx.select(Task.TTS, language=language, voice=config.gender.value)
     if len(text) > ctx.deps.limits.max_tts_chars:
         raise RequestError(ErrorCode.TEXT_TOO_LONG,
                            f"text has {len(text)} characters; sync TTS takes at most {ctx.deps.limits.max_tts_chars}",
@@ -85,10 +84,11 @@ def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext
 def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
     config = request.config
     ctx.call.source_language = config.language.source_language
+    selection = ctx.select(Task.TTS, language=config.language.source_language, voice=config.gender.value)
     outputs: list[AudioOutput] = []
     rate = config.sampling_rate or 0
     for index, item in enumerate(request.input):
-        audio = synthesize_text(item.source, config, ctx)
+        audio = synthesize_text(item.source, config, selection, ctx)
         rate = audio.sample_rate
         ctx.call.audio_seconds += audio.duration_s
         outputs.append(deliver(audio, config, index, ctx))
