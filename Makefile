@@ -60,9 +60,9 @@ bench-triton: setup ## Triton benchmark: p50/p95 and throughput per model, concu
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_triton.py
 .PHONY: setup-triton triton-lock triton-up triton-down bench-triton
 
-# --- local cloud (infra_cdk/local_cloud/) --------------------------------------------------------------
+# --- local cloud (local_cloud/) --------------------------------------------------------------
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
-LOCALSTACK_LOCK := infra_cdk/local_cloud/localstack-requirements.lock
+LOCALSTACK_LOCK := local_cloud/localstack-requirements.lock
 
 setup-localstack: .venvs/localstack/.installed ## LocalStack env (.venvs/localstack, Python 3.13, pinned)
 
@@ -74,16 +74,16 @@ setup-localstack: .venvs/localstack/.installed ## LocalStack env (.venvs/localst
 
 lock-localstack: | $(UV) ## re-pin LocalStack from localstack-requirements.in
 	$(UV) pip compile -q --no-header --python-version 3.13 --python $(PYTHON313) \
-		infra_cdk/local_cloud/localstack-requirements.in -o $(LOCALSTACK_LOCK)
+		local_cloud/localstack-requirements.in -o $(LOCALSTACK_LOCK)
 
 up: setup ## start the local cloud: PostgreSQL, LocalStack (+ template), Triton, function runtime
-	$(PY) -m infra_cdk.local_cloud up
+	$(PY) -m local_cloud up
 
 down: ## stop every process `make up` started (by PID) and check nothing is left
-	$(PY) -m infra_cdk.local_cloud down
+	$(PY) -m local_cloud down
 
 status: ## health of each part of the local cloud
-	$(PY) -m infra_cdk.local_cloud status
+	$(PY) -m local_cloud status
 
 bench-local-cloud: setup ## local runtime benchmark: REST gateway + Lambda worker overhead, authorizer cache
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_local_cloud.py
@@ -128,14 +128,14 @@ PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests in $(1): failing"; exit 1; fi; exit $$status
 
 test: setup ## lint, then every suite: unit, infra, integration, e2e (what .ci/run calls)
-	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
+	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
 	@$(call PYTEST_STRICT,tests)
 
 test-unit: setup ## unit tests only (no network)
 	@$(call PYTEST_STRICT,tests/unit)
 
 lint: setup ## ruff
-	$(PY) -m ruff check layers functions infra_cdk triton_cluster tests
+	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
 .PHONY: test test-unit lint
 
 # --- benchmarks (tests/benchmarks/: not collected by `make test`; each prints ratios measured in one run) ----
@@ -147,5 +147,5 @@ bench: bench-triton bench-local-cloud bench-api ## every benchmark (Triton, loca
 
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample
-	$(PY) -m infra_cdk.local_cloud.demo
+	$(PY) -m local_cloud.demo
 .PHONY: demo

@@ -23,5 +23,3 @@ def arn_of(element: IConstruct) -> str:
     cfn = element if isinstance(element, CfnElement) else element.node.default_child
     assert isinstance(cfn, CfnElement), f"{element.node.path} has no CloudFormation resource"
     return f"<{Stack.of(cfn).resolve(cfn.logical_id)}.Arn>"
-
-

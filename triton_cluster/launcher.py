@@ -107,9 +107,7 @@ class TritonInstall:
         ]
         missing = [str(p) for p in needed if not p.exists()]
         if missing:
-            raise TritonStartupError(
-                f"Triton install incomplete ({', '.join(missing)}): run `make setup-triton`"
-            )
+            raise TritonStartupError(f"Triton install incomplete ({', '.join(missing)}): run `make setup-triton`")
         libdir = self.libpython_dir()
         if not list(libdir.glob(f"libpython{self.python_version}.so*")):
             raise TritonStartupError(
@@ -155,12 +153,7 @@ class TritonServer:
         backend = run_dir / "backends" / "python"
         backend.mkdir(parents=True, exist_ok=True)
         wheel_backend = install.server_dir / "backends" / "python"
-        stub = (
-            install.server_dir
-            / "python_backend_stubs"
-            / install.python_version
-            / "triton_python_backend_stub"
-        )
+        stub = install.server_dir / "python_backend_stubs" / install.python_version / "triton_python_backend_stub"
         for source in (
             wheel_backend / "libtriton_python.so",
             wheel_backend / "triton_python_backend_utils.py",
@@ -239,9 +232,7 @@ class TritonServer:
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code is not None:
-                raise TritonStartupError(
-                    f"tritonserver exited with code {code} during startup:\n{self.log_tail()}"
-                )
+                raise TritonStartupError(f"tritonserver exited with code {code} during startup:\n{self.log_tail()}")
             with (
                 contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
                 urllib.request.urlopen(ready_url, timeout=1.0) as response,  # noqa: S310 - loopback
@@ -261,9 +252,7 @@ class TritonServer:
         except OSError:
             return "(no log)"
         errors = [line[:600] for line in log_lines if line.startswith("E") or "UNAVAILABLE:" in line]
-        return "\n".join(
-            ["errors:", *errors[-20:], "log tail:", *(line[:600] for line in log_lines[-lines:])]
-        )
+        return "\n".join(["errors:", *errors[-20:], "log tail:", *(line[:600] for line in log_lines[-lines:])])
 
     def stop(self, timeout_s: float = 20.0) -> None:
         """SIGTERM the server (it unloads models and ends their stubs), SIGKILL its group if it lingers."""
@@ -316,9 +305,7 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m triton_cluster.launcher", description=__doc__.split("\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m triton_cluster.launcher", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     up = sub.add_parser("up", help="start the server in the background and wait until ready")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("TRITON_HTTP_PORT", 0)))

@@ -50,8 +50,12 @@ def stage_wide_resource(method_arn: str) -> str:
 def policy(principal_id: str, effect: str, method_arn: str, context: dict[str, Any]) -> dict[str, Any]:
     return {
         "principalId": principal_id,
-        "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": stage_wide_resource(method_arn)}]},
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": stage_wide_resource(method_arn)}
+            ],
+        },
         "context": context,
     }
 
@@ -59,9 +63,13 @@ def policy(principal_id: str, effect: str, method_arn: str, context: dict[str, A
 def context_of(key: VerifiedKey) -> dict[str, Any]:
     """The authorizer context (string/number/boolean values only, as API Gateway requires)."""
     context: dict[str, Any] = {
-        "tenantId": str(key.tenant_id), "tenantName": key.tenant_name, "keyId": str(key.key_id),
-        "keyPrefix": key.prefix, "scopes": ",".join(key.scopes),
-        "limitPerMinute": key.limits.per_minute, "limitPerHour": key.limits.per_hour,
+        "tenantId": str(key.tenant_id),
+        "tenantName": key.tenant_name,
+        "keyId": str(key.key_id),
+        "keyPrefix": key.prefix,
+        "scopes": ",".join(key.scopes),
+        "limitPerMinute": key.limits.per_minute,
+        "limitPerHour": key.limits.per_hour,
         "limitPerDay": key.limits.per_day,
     }
     if key.expires_at is not None:

@@ -39,8 +39,8 @@ import httpx
 import numpy as np
 import pytest
 
-from infra_cdk.local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY
-from infra_cdk.local_cloud.local_stack import DEV_TENANT, LocalCloudState, _api_url, down, state_path, up
+from local_cloud.cloud_lifecycle import DEV_TENANT, LocalCloudState, _api_url, down, state_path, up
+from local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY
 from speech_core.audio import AudioLimits, decode_to_mono
 from speech_core.db.engine import get_sessions
 from speech_core.db.records import NewResult, RequestLogEntry
@@ -107,8 +107,9 @@ def run_load(call: Callable[[], str | None], requests: int, concurrency: int) ->
     return run
 
 
-def run_alternating(first: Callable[[], str | None], second: Callable[[], str | None], requests: int
-                    ) -> tuple[Run, Run]:
+def run_alternating(
+    first: Callable[[], str | None], second: Callable[[], str | None], requests: int
+) -> tuple[Run, Run]:
     """Sequential latency of two calls, alternated request by request, so that load from elsewhere on the
     machine (2 cores, shared) weighs on both alike."""
     runs = (Run(), Run())
@@ -181,7 +182,7 @@ def stack() -> Iterator[Stack]:
     reuse = os.environ.get("BENCH_API_STATE_DIR")
     state_dir = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="bench-api-"))
     started = time.perf_counter()
-    state = (LocalCloudState.model_validate_json(state_path(state_dir).read_text()) if reuse else up(state_dir))
+    state = LocalCloudState.model_validate_json(state_path(state_dir).read_text()) if reuse else up(state_dir)
     print(f"\nstack {'reused' if reuse else f'up in {time.perf_counter() - started:.0f} s'} ({state_dir})")
     try:
         assert state.database_url is not None
@@ -189,12 +190,18 @@ def stack() -> Iterator[Stack]:
         tenant = get_repositories(state.database_url).tenants.get_by_name(DEV_TENANT)
         assert tenant is not None
         # a key whose limits the benchmark cannot reach: the limiter still runs (and is timed), never refuses
-        created = get_api_key_service(state.database_url).create_key(tenant.id, "bench-api", list(Scope),
-                                                                      limits=GENEROUS_LIMITS)
-        yield Stack(api_url=_api_url(state), database_url=state.database_url,
-                    triton_grpc_url=f"127.0.0.1:{parts['triton'].ports[1]}",
-                    runtime_log=Path(parts["runtime"].log or ""), key=created.plaintext, key_id=created.key.id,
-                    tenant_id=tenant.id)
+        created = get_api_key_service(state.database_url).create_key(
+            tenant.id, "bench-api", list(Scope), limits=GENEROUS_LIMITS
+        )
+        yield Stack(
+            api_url=_api_url(state),
+            database_url=state.database_url,
+            triton_grpc_url=f"127.0.0.1:{parts['triton'].ports[1]}",
+            runtime_log=Path(parts["runtime"].log or ""),
+            key=created.plaintext,
+            key_id=created.key.id,
+            tenant_id=tenant.id,
+        )
     finally:
         if not reuse:
             down(state_dir)
@@ -232,21 +239,39 @@ def _scenarios(inference: InferenceClient) -> list[Scenario]:
     xlit = registry.select(Task.TRANSLITERATION, source="en", target="hi")
     sentence = "The house is big."
     return [
-        Scenario("ASR en (goforward, 2.9 s)", "v1/asr",
-                 {"audio": [{"audioContent": base64.b64encode(wav).decode()}],
-                  "config": {"language": {"sourceLanguage": "en"}}},
-                 lambda: inference.transcribe(asr, samples, "en"),
-                 lambda body: "forward" in body["output"][0]["source"], sequential=25, concurrent=32),
-        Scenario("NMT en->es (1 sentence)", "v1/nmt",
-                 {"input": [{"source": sentence}], "config": {"language": {"sourceLanguage": "en",
-                                                                          "targetLanguage": "es"}}},
-                 lambda: inference.translate(nmt, [sentence], "en", "es"),
-                 lambda body: body["output"][0]["target"] != "", sequential=30, concurrent=64),
-        Scenario("transliteration en->hi (1 word)", "v1/transliterate",
-                 {"input": [{"source": "namaste"}], "config": {"language": {"sourceLanguage": "en",
-                                                                           "targetLanguage": "hi"}}},
-                 lambda: inference.transliterate(xlit, ["namaste"], "en", "hi"),
-                 lambda body: body["output"][0]["target"] != [], sequential=60, concurrent=160),
+        Scenario(
+            "ASR en (goforward, 2.9 s)",
+            "v1/asr",
+            {
+                "audio": [{"audioContent": base64.b64encode(wav).decode()}],
+                "config": {"language": {"sourceLanguage": "en"}},
+            },
+            lambda: inference.transcribe(asr, samples, "en"),
+            lambda body: "forward" in body["output"][0]["source"],
+            sequential=25,
+            concurrent=32,
+        ),
+        Scenario(
+            "NMT en->es (1 sentence)",
+            "v1/nmt",
+            {"input": [{"source": sentence}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
+            lambda: inference.translate(nmt, [sentence], "en", "es"),
+            lambda body: body["output"][0]["target"] != "",
+            sequential=30,
+            concurrent=64,
+        ),
+        Scenario(
+            "transliteration en->hi (1 word)",
+            "v1/transliterate",
+            {
+                "input": [{"source": "namaste"}],
+                "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}},
+            },
+            lambda: inference.transliterate(xlit, ["namaste"], "en", "hi"),
+            lambda body: body["output"][0]["target"] != [],
+            sequential=60,
+            concurrent=160,
+        ),
     ]
 
 
@@ -256,6 +281,7 @@ def _http_call(client: httpx.Client, scenario: Scenario) -> Callable[[], str | N
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
         return None if scenario.check(response.json()) else "wrong answer"
+
     return call
 
 
@@ -263,6 +289,7 @@ def _direct_call(scenario: Scenario) -> Callable[[], str | None]:
     def call() -> str | None:
         scenario.direct()
         return None
+
     return call
 
 
@@ -278,13 +305,24 @@ def _core_pieces(stack: Stack) -> dict[str, float]:
     wav = _goforward_wav()
 
     def log_row() -> None:
-        repositories.request_log.record(RequestLogEntry(
-            request_id=uuid.uuid4().hex, tenant_id=stack.tenant_id, api_key_id=stack.key_id, task="asr",
-            status=200, processing_ms=1.0, audio_seconds=2.9))
+        repositories.request_log.record(
+            RequestLogEntry(
+                request_id=uuid.uuid4().hex,
+                tenant_id=stack.tenant_id,
+                api_key_id=stack.key_id,
+                task="asr",
+                status=200,
+                processing_ms=1.0,
+                audio_seconds=2.9,
+            )
+        )
 
     def result_row() -> None:
-        repositories.results.add(NewResult(tenant_id=stack.tenant_id, request_id=uuid.uuid4().hex, task="nmt",
-                                           translated_text="La casa es grande."))
+        repositories.results.add(
+            NewResult(
+                tenant_id=stack.tenant_id, request_id=uuid.uuid4().hex, task="nmt", translated_text="La casa es grande."
+            )
+        )
 
     return {
         "key verification (authorizer's work)": time_in_process(lambda: keys.verify(stack.key)),
@@ -320,8 +358,21 @@ def test_full_path_against_direct_triton(stack: Stack) -> None:
             warm_conc, _, _ = log.since_mark()
             # and at the local runtime's per-function cap (no reserved concurrency in the `local` stage)
             full_capped = run_load(full, scenario.concurrent, LOCAL_FUNCTION_CAP)
-            rows.append((scenario, warm_up, cold, direct_seq, full_seq, warm, processing, direct_conc, full_conc,
-                         warm_conc, full_capped))
+            rows.append(
+                (
+                    scenario,
+                    warm_up,
+                    cold,
+                    direct_seq,
+                    full_seq,
+                    warm,
+                    processing,
+                    direct_conc,
+                    full_conc,
+                    warm_conc,
+                    full_capped,
+                )
+            )
     pieces = _core_pieces(stack)
     _report(rows, pieces)
     # the benchmark measured what it says it measured: every sequential full call was a correct 200
@@ -336,41 +387,58 @@ def _function_durations(warm: dict[str, list[float]]) -> tuple[float, float]:
 
 
 def _report(rows: list[Any], pieces: dict[str, float]) -> None:
-    print(f"\nfull path (HTTP -> gateway -> authorizer -> function -> Triton -> PostgreSQL) vs direct Triton "
-          f"(gRPC), same input; concurrency {CONCURRENCY} for throughput")
-    print(f"{'scenario':<34}{'direct p50':>11}{'full p50':>9}{'ratio':>7}{'direct p95':>11}{'full p95':>9}"
-          f"{'ratio':>7}")
+    print(
+        f"\nfull path (HTTP -> gateway -> authorizer -> function -> Triton -> PostgreSQL) vs direct Triton "
+        f"(gRPC), same input; concurrency {CONCURRENCY} for throughput"
+    )
+    print(f"{'scenario':<34}{'direct p50':>11}{'full p50':>9}{'ratio':>7}{'direct p95':>11}{'full p95':>9}{'ratio':>7}")
     for scenario, _, _, direct_seq, full_seq, *_ in rows:
-        print(f"{scenario.name:<34}{direct_seq.p50:>11.1f}{full_seq.p50:>9.1f}{full_seq.p50 / direct_seq.p50:>7.2f}"
-              f"{direct_seq.p95:>11.1f}{full_seq.p95:>9.1f}{full_seq.p95 / direct_seq.p95:>7.2f}")
+        print(
+            f"{scenario.name:<34}{direct_seq.p50:>11.1f}{full_seq.p50:>9.1f}{full_seq.p50 / direct_seq.p50:>7.2f}"
+            f"{direct_seq.p95:>11.1f}{full_seq.p95:>9.1f}{full_seq.p95 / direct_seq.p95:>7.2f}"
+        )
     c, cap = CONCURRENCY, LOCAL_FUNCTION_CAP
-    print(f"\nthroughput (successful answers/s): direct and full with {c} clients; full with {cap} clients (the "
-          f"local runtime's per-function cap)")
-    print(f"{'scenario':<34}{f'direct c={c}':>11}{f'full c={c}':>9}{'ratio':>7}{f'full c={cap}':>10}{'ratio':>7}"
-          f"  full failures at c={c} / c={cap}")
+    print(
+        f"\nthroughput (successful answers/s): direct and full with {c} clients; full with {cap} clients (the "
+        f"local runtime's per-function cap)"
+    )
+    print(
+        f"{'scenario':<34}{f'direct c={c}':>11}{f'full c={c}':>9}{'ratio':>7}{f'full c={cap}':>10}{'ratio':>7}"
+        f"  full failures at c={c} / c={cap}"
+    )
     for scenario, *_, direct_conc, full_conc, _, full_capped in rows:
-        print(f"{scenario.name:<34}{direct_conc.rps:>11.1f}{full_conc.rps:>9.1f}{full_conc.rps / direct_conc.rps:>7.2f}"
-              f"{full_capped.rps:>10.1f}{full_capped.rps / direct_conc.rps:>7.2f}"
-              f"  {dict(full_conc.failures) or 'none'} / {dict(full_capped.failures) or 'none'}")
+        print(
+            f"{scenario.name:<34}{direct_conc.rps:>11.1f}{full_conc.rps:>9.1f}{full_conc.rps / direct_conc.rps:>7.2f}"
+            f"{full_capped.rps:>10.1f}{full_capped.rps / direct_conc.rps:>7.2f}"
+            f"  {dict(full_conc.failures) or 'none'} / {dict(full_capped.failures) or 'none'}"
+        )
     print("targets: full/direct p50 <= 1.15, throughput >= 0.80")
 
     print("\nwhere a sequential full call's time goes (p50 ms; invocation durations from the runtime log):")
-    print(f"{'scenario':<34}{'full':>8}{'gateway+HTTP':>14}{'authorizer':>12}{'function':>10}"
-          f"{'  of which: route':>18}{'worker+handler':>16}{'direct':>8}")
+    print(
+        f"{'scenario':<34}{'full':>8}{'gateway+HTTP':>14}{'authorizer':>12}{'function':>10}"
+        f"{'  of which: route':>18}{'worker+handler':>16}{'direct':>8}"
+    )
     for scenario, _, _, direct_seq, full_seq, warm, processing, *_ in rows:
         authorizer, function = _function_durations(warm)
         route = _p50(processing)
-        print(f"{scenario.name:<34}{full_seq.p50:>8.1f}{full_seq.p50 - authorizer - function:>14.1f}"
-              f"{authorizer:>12.1f}{function:>10.1f}{route:>18.1f}{function - route:>16.1f}{direct_seq.p50:>8.1f}")
-    print("  gateway+HTTP = full - authorizer - function (client, loopback HTTP, the played gateway, its policy "
-          "check); route = the route's processing_ms (scope, rate limiter, decode, model call, result row); "
-          "worker+handler = function - route (pipe IPC, JSON, body validation, request log row, response)")
+        print(
+            f"{scenario.name:<34}{full_seq.p50:>8.1f}{full_seq.p50 - authorizer - function:>14.1f}"
+            f"{authorizer:>12.1f}{function:>10.1f}{route:>18.1f}{function - route:>16.1f}{direct_seq.p50:>8.1f}"
+        )
+    print(
+        "  gateway+HTTP = full - authorizer - function (client, loopback HTTP, the played gateway, its policy "
+        "check); route = the route's processing_ms (scope, rate limiter, decode, model call, result row); "
+        "worker+handler = function - route (pipe IPC, JSON, body validation, request log row, response)"
+    )
 
     print(f"\nwith {CONCURRENCY} clients (p50 ms of invocations in the concurrent run):")
     for scenario, *_, full_conc, warm_conc, _ in rows:
         authorizer, function = _function_durations(warm_conc)
-        print(f"  {scenario.name:<34} client p50 {full_conc.p50:7.1f}  authorizer {authorizer:6.1f}  "
-              f"function {function:7.1f}")
+        print(
+            f"  {scenario.name:<34} client p50 {full_conc.p50:7.1f}  authorizer {authorizer:6.1f}  "
+            f"function {function:7.1f}"
+        )
 
     print("\ncold starts (first invocation of each new worker, excluded above):")
     for scenario, warm_up, cold, *_ in rows:

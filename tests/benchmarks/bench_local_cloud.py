@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra_cdk.local_cloud.deployer import deploy_stack, find_stack
-from infra_cdk.local_cloud.localstack import LocalStack
-from infra_cdk.local_cloud.runtime_process import start_runtime
+from local_cloud.cloudformation_deployer import deploy_stack, find_stack
+from local_cloud.localstack_process import LocalStack
+from local_cloud.runtime_launcher import start_runtime
 from tests.integration.local_cloud import fixture_app
 
 pytestmark = pytest.mark.benchmark
@@ -47,8 +47,11 @@ def _measure(call: Callable[[], object], requests: int = REQUESTS, concurrency: 
         list(pool.map(one, range(requests)))
     elapsed = time.perf_counter() - started
     latencies.sort()
-    return {"p50_ms": statistics.median(latencies), "p95_ms": latencies[int(len(latencies) * 0.95) - 1],
-            "rps": requests / elapsed}
+    return {
+        "p50_ms": statistics.median(latencies),
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1],
+        "rps": requests / elapsed,
+    }
 
 
 def test_local_runtime_overhead() -> None:
@@ -75,26 +78,35 @@ def test_local_runtime_overhead() -> None:
             def get_remaining_time_in_millis() -> int:
                 return 5000
 
-        event = {"path": "/open", "queryStringParameters": None, "pathParameters": None, "isBase64Encoded": False,
-                 "requestContext": {}}
+        event = {
+            "path": "/open",
+            "queryStringParameters": None,
+            "pathParameters": None,
+            "isBase64Encoded": False,
+            "requestContext": {},
+        }
         os.environ.update({"GREETING": "x", "WORK_QUEUE_URL": "x"})
         fixed_key = {"x-api-key": "bench"}
         rows = {
             "handler in-process": _measure(lambda: echo.handler(event, Context())),
             "REST, no authorizer": _measure(lambda: client.get(api + "open").raise_for_status()),
-            "REST, cached authorizer": _measure(lambda: client.get(api + "items/1", headers=fixed_key)
-                                                .raise_for_status()),
+            "REST, cached authorizer": _measure(
+                lambda: client.get(api + "items/1", headers=fixed_key).raise_for_status()
+            ),
             "REST, authorizer each request": _measure(
-                lambda: client.get(api + "items/1", headers={"x-api-key": uuid.uuid4().hex}).raise_for_status()),
-            "REST, no authorizer, 4 clients": _measure(lambda: client.get(api + "open").raise_for_status(),
-                                                       concurrency=4),
+                lambda: client.get(api + "items/1", headers={"x-api-key": uuid.uuid4().hex}).raise_for_status()
+            ),
+            "REST, no authorizer, 4 clients": _measure(
+                lambda: client.get(api + "open").raise_for_status(), concurrency=4
+            ),
         }
         base = rows["REST, no authorizer"]["p50_ms"]
         print(f"\nruntime process start (bind, plan, ready file): {runtime_start_s:.2f} s")
         print(f"{'path':<34}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'p50 / REST no auth':>21}")
         for name, row in rows.items():
-            print(f"{name:<34}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{row['rps']:>9.0f}"
-                  f"{row['p50_ms'] / base:>21.2f}")
+            print(
+                f"{name:<34}{row['p50_ms']:>9.2f}{row['p95_ms']:>9.2f}{row['rps']:>9.0f}{row['p50_ms'] / base:>21.2f}"
+            )
     finally:
         if runtime is not None:
             runtime.stop()

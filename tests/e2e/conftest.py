@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra_cdk.local_cloud.local_stack import DEV_TENANT, _api_url, down, up
+from local_cloud.cloud_lifecycle import DEV_TENANT, _api_url, down, up
 from speech_core.db.repositories import get_repositories
 from speech_core.keys import KeyLimits, Scope, get_api_key_service
 
@@ -45,8 +45,12 @@ def local_cloud() -> Iterator[LocalCloud]:
     state = up(state_dir)
     try:
         assert state.api_key and state.database_url
-        yield LocalCloud(api_url=_api_url(state), websocket_url=state.outputs.get("WebSocketUrl"),
-                         api_key=state.api_key, database_url=state.database_url)
+        yield LocalCloud(
+            api_url=_api_url(state),
+            websocket_url=state.outputs.get("WebSocketUrl"),
+            api_key=state.api_key,
+            database_url=state.database_url,
+        )
     finally:
         down(state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)

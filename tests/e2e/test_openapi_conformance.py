@@ -41,8 +41,13 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import LocalCloud
 
 #: every check that says "the server broke" or "the server answered something the document does not declare"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 #: per operation and mode (16 operations x 2 modes); ASR calls that reach the model cost ~0.3-0.5 s
 MAX_EXAMPLES = 12
 #: answers seen per test case, printed at the end (with -s) to show what the generated requests reached
@@ -64,8 +69,7 @@ def conformance_key(make_key: Callable[..., str]) -> str:
 
 @pytest.fixture(scope="session")
 def served_document(local_cloud: LocalCloud, conformance_key: str) -> dict[str, Any]:
-    response = httpx.get(local_cloud.api_url + "v1/openapi.json", headers={"x-api-key": conformance_key},
-                         timeout=30)
+    response = httpx.get(local_cloud.api_url + "v1/openapi.json", headers={"x-api-key": conformance_key}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/json")
     return response.json()
@@ -99,9 +103,12 @@ GENERATED = build_openapi()
 OPERATIONS = _operations(GENERATED)
 #: negative data needs something to break: an operation without parameters, body or key (GET /v1/health)
 #: has no invalid request, so it runs in the positive mode only
-CASES = [pytest.param(method, path, mode, id=f"{method} {path} {mode}") for method, path in OPERATIONS
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if mode is GenerationMode.POSITIVE or _has_inputs(GENERATED, method, path)]
+CASES = [
+    pytest.param(method, path, mode, id=f"{method} {path} {mode}")
+    for method, path in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if mode is GenerationMode.POSITIVE or _has_inputs(GENERATED, method, path)
+]
 
 
 def test_the_served_document_is_the_generated_one(served_document: dict[str, Any]) -> None:
@@ -111,19 +118,28 @@ def test_the_served_document_is_the_generated_one(served_document: dict[str, Any
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_every_operation_conforms_to_the_served_document(
-        method: str, path: str, mode: GenerationMode, api_schema: schemathesis.BaseSchema, conformance_key: str,
-        http_session: requests.Session) -> None:
+    method: str,
+    path: str,
+    mode: GenerationMode,
+    api_schema: schemathesis.BaseSchema,
+    conformance_key: str,
+    http_session: requests.Session,
+) -> None:
     # Given generated requests for one operation: schema-valid (positive) or schema-invalid (negative)
     operation = api_schema[path][method]
 
-    @hypothesis.settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-                         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
-                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+    )
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def send(case: schemathesis.Case) -> None:
         # When each is sent with a valid key; Then the answer is no 5xx and conforms to the document
-        response = case.call_and_validate(session=http_session, headers={"x-api-key": conformance_key},
-                                          checks=CHECKS)
+        response = case.call_and_validate(session=http_session, headers={"x-api-key": conformance_key}, checks=CHECKS)
         STATUSES[f"{method} {path} {mode}"][response.status_code] += 1
 
     send()
@@ -132,34 +148,52 @@ def test_every_operation_conforms_to_the_served_document(
 def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any] | None]:
     audio = base64.b64encode(goforward_wav).decode()
     asr = {"audio": [{"audioContent": audio}], "config": {"language": {"sourceLanguage": "en"}}}
-    tts = {"input": [{"source": "Go forward ten meters."}],
-           "config": {"language": {"sourceLanguage": "en"}, "gender": "female"}}
-    nmt = {"input": [{"source": "The house is big."}],
-           "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}}
-    transliteration = {"input": [{"source": "namaste"}],
-                       "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}}}
-    pipeline = {"pipelineTasks": [{"taskType": "asr", "config": {"language": {"sourceLanguage": "en"}}},
-                                  {"taskType": "translation",
-                                   "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}}],
-                "inputData": {"audio": [{"audioContent": audio}]}}
+    tts = {
+        "input": [{"source": "Go forward ten meters."}],
+        "config": {"language": {"sourceLanguage": "en"}, "gender": "female"},
+    }
+    nmt = {
+        "input": [{"source": "The house is big."}],
+        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+    }
+    transliteration = {
+        "input": [{"source": "namaste"}],
+        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}},
+    }
+    pipeline = {
+        "pipelineTasks": [
+            {"taskType": "asr", "config": {"language": {"sourceLanguage": "en"}}},
+            {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
+        ],
+        "inputData": {"audio": [{"audioContent": audio}]},
+    }
     return {
-        ("POST", "/v1/asr"): asr, ("POST", "/services/inference/asr"): asr,
-        ("POST", "/v1/tts"): tts, ("POST", "/services/inference/tts"): tts,
-        ("POST", "/v1/nmt"): nmt, ("POST", "/services/inference/translation"): nmt,
+        ("POST", "/v1/asr"): asr,
+        ("POST", "/services/inference/asr"): asr,
+        ("POST", "/v1/tts"): tts,
+        ("POST", "/services/inference/tts"): tts,
+        ("POST", "/v1/nmt"): nmt,
+        ("POST", "/services/inference/translation"): nmt,
         ("POST", "/v1/transliterate"): transliteration,
         ("POST", "/services/inference/transliteration"): transliteration,
         ("POST", "/v1/detect-language"): {"input": [{"source": "यह एक परीक्षण वाक्य है।"}]},
-        ("POST", "/v1/pipeline"): pipeline, ("POST", "/services/inference/pipeline"): pipeline,
+        ("POST", "/v1/pipeline"): pipeline,
+        ("POST", "/services/inference/pipeline"): pipeline,
         ("POST", "/v1/uploads"): {"fileName": "meeting.wav", "contentType": "audio/wav"},
-        ("GET", "/v1/models"): None, ("GET", "/v1/usage"): None, ("GET", "/v1/openapi.json"): None,
+        ("GET", "/v1/models"): None,
+        ("GET", "/v1/usage"): None,
+        ("GET", "/v1/openapi.json"): None,
         ("GET", "/v1/health"): None,
     }
 
 
-def test_valid_requests_answer_200_with_conforming_bodies(api_schema: schemathesis.BaseSchema,
-                                                          served_document: dict[str, Any],
-                                                          goforward_wav: bytes, conformance_key: str,
-                                                          http_session: requests.Session) -> None:
+def test_valid_requests_answer_200_with_conforming_bodies(
+    api_schema: schemathesis.BaseSchema,
+    served_document: dict[str, Any],
+    goforward_wav: bytes,
+    conformance_key: str,
+    http_session: requests.Session,
+) -> None:
     # Given one real request per operation of the served document (none may be missing from this table)
     valid = _valid_requests(goforward_wav)
     served = set(_operations(served_document))

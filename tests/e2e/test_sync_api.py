@@ -53,8 +53,10 @@ def test_asr_transcribes_a_real_recording(api, goforward_wav):
 
 @pytest.mark.parametrize("fmt", ["flac", "ogg", "mp3"])
 def test_asr_accepts_every_container(api, goforward_wav, fmt):
-    body = {"audio": [{"audioContent": b64(_encode(goforward_wav, fmt))}],
-            "config": {"language": EN, "audioFormat": fmt}}
+    body = {
+        "audio": [{"audioContent": b64(_encode(goforward_wav, fmt))}],
+        "config": {"language": EN, "audioFormat": fmt},
+    }
     response = api.post("services/inference/asr", json=body)
     assert response.status_code == 200, response.text
     # lossy codecs may cost pocketsphinx a word; the content must still be recognisably the same
@@ -62,11 +64,14 @@ def test_asr_accepts_every_container(api, goforward_wav, fmt):
     assert len(set(words) & set(TRANSCRIPT.split())) >= 3, words
 
 
-@pytest.mark.parametrize(("form", "expected"), [
-    ("srt", "1\n00:00:00,"), ("webvtt", "WEBVTT\n\n00:00:00."), ("transcript", TRANSCRIPT)])
+@pytest.mark.parametrize(
+    ("form", "expected"), [("srt", "1\n00:00:00,"), ("webvtt", "WEBVTT\n\n00:00:00."), ("transcript", TRANSCRIPT)]
+)
 def test_asr_transcription_formats(api, goforward_wav, form, expected):
-    body = {"audio": [{"audioContent": b64(goforward_wav)}],
-            "config": {"language": EN, "transcriptionFormat": {"value": form}}}
+    body = {
+        "audio": [{"audioContent": b64(goforward_wav)}],
+        "config": {"language": EN, "transcriptionFormat": {"value": form}},
+    }
     response = api.post("v1/asr", json=body)
     assert response.status_code == 200
     source = response.json()["output"][0]["source"]
@@ -92,9 +97,13 @@ def test_dhruva_client_payload_works_unchanged(local_cloud, goforward_wav):
     body = copy.deepcopy(ulca_payloads.DHRUVA_ASR)
     body["config"]["language"]["sourceLanguage"] = "en"  # the local CPU model is English
     body["audio"][0]["audioContent"] = b64(goforward_wav)
-    response = httpx.post(local_cloud.api_url + "services/inference/asr",
-                          params={"serviceId": body["config"]["serviceId"]}, json=body,
-                          headers={"Authorization": local_cloud.api_key}, timeout=60)
+    response = httpx.post(
+        local_cloud.api_url + "services/inference/asr",
+        params={"serviceId": body["config"]["serviceId"]},
+        json=body,
+        headers={"Authorization": local_cloud.api_key},
+        timeout=60,
+    )
     # Then it gets a ULCA response, and is told which post-processors the model could not apply
     assert response.status_code == 200, response.text
     assert response.json()["taskType"] == "asr" and response.json()["output"][0]["source"] == TRANSCRIPT
@@ -103,11 +112,17 @@ def test_dhruva_client_payload_works_unchanged(local_cloud, goforward_wav):
 
 def test_tts_speaks_indian_languages_and_english(api):
     durations = {}
-    for language, text in [("hi", "यह एक परीक्षण वाक्य है।"), ("ta", "இது ஒரு சோதனை வாக்கியம்."),
-                           ("bn", "এটি একটি পরীক্ষার বাক্য।"), ("ur", "یہ ایک آزمائشی جملہ ہے۔"),
-                           ("en", "This is a test sentence.")]:
-        response = api.post("v1/tts", json={"input": [{"source": text}],
-                                           "config": {"language": {"sourceLanguage": language}, "gender": "male"}})
+    for language, text in [
+        ("hi", "यह एक परीक्षण वाक्य है।"),
+        ("ta", "இது ஒரு சோதனை வாக்கியம்."),
+        ("bn", "এটি একটি পরীক্ষার বাক্য।"),
+        ("ur", "یہ ایک آزمائشی جملہ ہے۔"),
+        ("en", "This is a test sentence."),
+    ]:
+        response = api.post(
+            "v1/tts",
+            json={"input": [{"source": text}], "config": {"language": {"sourceLanguage": language}, "gender": "male"}},
+        )
         assert response.status_code == 200, (language, response.text)
         body = response.json()
         audio, rate = sf.read(io.BytesIO(base64.b64decode(body["audio"][0]["audioContent"])))
@@ -118,8 +133,10 @@ def test_tts_speaks_indian_languages_and_english(api):
 
 
 def test_tts_formats_rates_sentences_and_links(api):
-    body = {"input": [{"source": "First sentence. Second sentence!"}],
-            "config": {"language": EN, "gender": "female", "audioFormat": "mp3", "samplingRate": 16000}}
+    body = {
+        "input": [{"source": "First sentence. Second sentence!"}],
+        "config": {"language": EN, "gender": "female", "audioFormat": "mp3", "samplingRate": 16000},
+    }
     response = api.post("services/inference/tts", json=body)
     assert response.status_code == 200, response.text
     audio, rate = sf.read(io.BytesIO(base64.b64decode(response.json()["audio"][0]["audioContent"])))
@@ -133,33 +150,52 @@ def test_tts_formats_rates_sentences_and_links(api):
 
 
 def test_nmt_translates_known_sentences(api):
-    response = api.post("v1/nmt", json={"input": [{"source": "The house is big."}, {"source": "I have a book."}],
-                                        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}})
+    response = api.post(
+        "v1/nmt",
+        json={
+            "input": [{"source": "The house is big."}, {"source": "I have a book."}],
+            "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+        },
+    )
     assert response.status_code == 200, response.text
     assert [o["target"] for o in response.json()["output"]][0] == "La casa es grande."
-    response = api.post("services/inference/translation", json={
-        "input": [{"source": "یہ ایک کتاب ہے"}],
-        "config": {"language": {"sourceLanguage": "ur", "targetLanguage": "hi"}}})
+    response = api.post(
+        "services/inference/translation",
+        json={
+            "input": [{"source": "یہ ایک کتاب ہے"}],
+            "config": {"language": {"sourceLanguage": "ur", "targetLanguage": "hi"}},
+        },
+    )
     assert response.status_code == 200, response.text
     assert "किताब" in response.json()["output"][0]["target"]
 
 
 def test_transliteration_and_language_detection(api):
-    response = api.post("v1/transliterate", json={
-        "input": [{"source": "namaste"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}}})
+    response = api.post(
+        "v1/transliterate",
+        json={
+            "input": [{"source": "namaste"}],
+            "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}},
+        },
+    )
     assert response.status_code == 200 and response.json()["output"][0]["target"] == ["नमस्ते"]
-    response = api.post("v1/detect-language", json={"input": [{"source": "यह एक किताब है और मैं इसे पढ़ रहा हूँ"},
-                                                              {"source": "இது ஒரு புத்தகம் மற்றும் நான் படிக்கிறேன்"}]})
+    response = api.post(
+        "v1/detect-language",
+        json={"input": [{"source": "यह एक किताब है और मैं इसे पढ़ रहा हूँ"}, {"source": "இது ஒரு புத்தகம் மற்றும் நான் படிக்கிறேன்"}]},
+    )
     assert response.status_code == 200, response.text
     assert [o["langPrediction"][0]["langCode"] for o in response.json()["output"]] == ["hi", "ta"]
 
 
 def test_pipeline_asr_to_nmt_to_tts(api, goforward_wav):
-    body = {"pipelineTasks": [
-        {"taskType": "asr", "config": {"language": EN}},
-        {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
-        {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "female"}}],
-        "inputData": {"audio": [{"audioContent": b64(goforward_wav)}]}}
+    body = {
+        "pipelineTasks": [
+            {"taskType": "asr", "config": {"language": EN}},
+            {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
+            {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "female"}},
+        ],
+        "inputData": {"audio": [{"audioContent": b64(goforward_wav)}]},
+    }
     response = api.post("services/inference/pipeline", json=body)
     assert response.status_code == 200, response.text
     asr, nmt, tts = response.json()["pipelineResponse"]
@@ -170,10 +206,13 @@ def test_pipeline_asr_to_nmt_to_tts(api, goforward_wav):
 
 
 def test_pipeline_transliteration_then_translation(api):
-    body = {"pipelineTasks": [
-        {"taskType": "transliteration", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}}},
-        {"taskType": "translation", "config": {"language": {"sourceLanguage": "hi", "targetLanguage": "ur"}}}],
-        "inputData": {"input": [{"source": "kitAba"}]}}
+    body = {
+        "pipelineTasks": [
+            {"taskType": "transliteration", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}}},
+            {"taskType": "translation", "config": {"language": {"sourceLanguage": "hi", "targetLanguage": "ur"}}},
+        ],
+        "inputData": {"input": [{"source": "kitAba"}]},
+    }
     response = api.post("v1/pipeline", json=body)
     assert response.status_code == 200, response.text
     translit, nmt = response.json()["pipelineResponse"]
@@ -190,12 +229,26 @@ def test_models_lists_what_is_served(api):
 def test_usage_counts_this_keys_calls(local_cloud, make_key, goforward_wav):
     with local_cloud.client(make_key()) as client:
         for _ in range(2):
-            assert client.post("v1/asr", json={"audio": [{"audioContent": b64(goforward_wav)}],
-                                               "config": {"language": EN}}).status_code == 200
-        assert client.post("v1/nmt", json={"input": [{"source": "Hello"}], "config": {
-            "language": {"sourceLanguage": "en", "targetLanguage": "es"}}}).status_code == 200
-        assert client.post("v1/asr", json={"audio": [{"audioContent": "%%%"}],
-                                           "config": {"language": EN}}).status_code == 400
+            assert (
+                client.post(
+                    "v1/asr", json={"audio": [{"audioContent": b64(goforward_wav)}], "config": {"language": EN}}
+                ).status_code
+                == 200
+            )
+        assert (
+            client.post(
+                "v1/nmt",
+                json={
+                    "input": [{"source": "Hello"}],
+                    "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+                },
+            ).status_code
+            == 200
+        )
+        assert (
+            client.post("v1/asr", json={"audio": [{"audioContent": "%%%"}], "config": {"language": EN}}).status_code
+            == 400
+        )
         usage = client.get("v1/usage").json()
     by_task = {day["task"]: day for day in usage["days"]}
     assert by_task["asr"]["requests"] == 3 and by_task["asr"]["errors"] == 1
@@ -211,8 +264,7 @@ def test_upload_then_transcribe_by_uri(local_cloud, make_key, goforward_wav):
         ticket = upload.json()
         put = httpx.put(ticket["uploadUrl"], content=goforward_wav, headers=ticket["headers"], timeout=30)
         assert put.status_code == 200, put.text
-        response = client.post("v1/asr", json={"audio": [{"audioUri": ticket["audioUri"]}],
-                                               "config": {"language": EN}})
+        response = client.post("v1/asr", json={"audio": [{"audioUri": ticket["audioUri"]}], "config": {"language": EN}})
         assert response.status_code == 200, response.text
         assert response.json()["output"][0]["source"] == TRANSCRIPT
 

@@ -28,20 +28,32 @@ def _refusal(response: httpx.Response, status: int, code: str) -> dict:
     return error
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (_asr("this is not base64!"), 400, "audio.invalid_base64"),
-    (_asr(""), 400, "audio.empty"),
-    (_asr(b64(b"RIFF\x10\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00")), 400, "audio.corrupt"),
-    (_asr(b64(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8)), 400, "audio.corrupt"),
-    (_asr(b64(b"%PDF-1.7 definitely not audio")), 415, "audio.unsupported_format"),
-    ({"audio": [{"audioContent": b64(b"x")}], "config": {"language": {"sourceLanguage": "ta"}}},
-     400, "language.unsupported"),
-    ({"audio": [{"audioContent": b64(b"x")}], "config": {"language": {"sourceLanguage": "klingon"}}},
-     400, "language.unsupported"),
-    ({"audio": [{"audioUri": "http://169.254.169.254/latest/meta-data"}], "config": {"language": EN}},
-     403, "audio.uri_forbidden"),
-    ({"config": {"language": EN}}, 400, "request.invalid"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (_asr("this is not base64!"), 400, "audio.invalid_base64"),
+        (_asr(""), 400, "audio.empty"),
+        (_asr(b64(b"RIFF\x10\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00")), 400, "audio.corrupt"),
+        (_asr(b64(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 8)), 400, "audio.corrupt"),
+        (_asr(b64(b"%PDF-1.7 definitely not audio")), 415, "audio.unsupported_format"),
+        (
+            {"audio": [{"audioContent": b64(b"x")}], "config": {"language": {"sourceLanguage": "ta"}}},
+            400,
+            "language.unsupported",
+        ),
+        (
+            {"audio": [{"audioContent": b64(b"x")}], "config": {"language": {"sourceLanguage": "klingon"}}},
+            400,
+            "language.unsupported",
+        ),
+        (
+            {"audio": [{"audioUri": "http://169.254.169.254/latest/meta-data"}], "config": {"language": EN}},
+            403,
+            "audio.uri_forbidden",
+        ),
+        ({"config": {"language": EN}}, 400, "request.invalid"),
+    ],
+)
 def test_asr_refusals(api, body, status, code):
     error = _refusal(api.post("v1/asr", json=body), status, code)
     assert error["requestId"]
@@ -66,18 +78,35 @@ def test_three_hours_declared_by_a_header_alone_is_refused_cheaply(api):
 
 
 def test_text_and_pipeline_refusals(api):
-    _refusal(api.post("v1/nmt", json={**NMT, "config": {"language": {"sourceLanguage": "en",
-                                                                       "targetLanguage": "ta"}}}),
-             400, "language.pair_unsupported")
-    _refusal(api.post("v1/tts", json={"input": [{"source": "   "}], "config": {"language": EN, "gender": "male"}}),
-             400, "text.empty")
-    _refusal(api.post("v1/tts", json={"input": [{"source": "x" * 5001}], "config": {"language": EN,
-                                                                                    "gender": "male"}}),
-             413, "text.too_long")
-    error = _refusal(api.post("v1/pipeline", json={
-        "pipelineTasks": [{"taskType": "tts", "config": {"language": EN, "gender": "male"}},
-                          {"taskType": "asr", "config": {"language": EN}}],
-        "inputData": {"input": [{"source": "hello"}]}}), 400, "pipeline.invalid_chain")
+    _refusal(
+        api.post("v1/nmt", json={**NMT, "config": {"language": {"sourceLanguage": "en", "targetLanguage": "ta"}}}),
+        400,
+        "language.pair_unsupported",
+    )
+    _refusal(
+        api.post("v1/tts", json={"input": [{"source": "   "}], "config": {"language": EN, "gender": "male"}}),
+        400,
+        "text.empty",
+    )
+    _refusal(
+        api.post("v1/tts", json={"input": [{"source": "x" * 5001}], "config": {"language": EN, "gender": "male"}}),
+        413,
+        "text.too_long",
+    )
+    error = _refusal(
+        api.post(
+            "v1/pipeline",
+            json={
+                "pipelineTasks": [
+                    {"taskType": "tts", "config": {"language": EN, "gender": "male"}},
+                    {"taskType": "asr", "config": {"language": EN}},
+                ],
+                "inputData": {"input": [{"source": "hello"}]},
+            },
+        ),
+        400,
+        "pipeline.invalid_chain",
+    )
     assert "asr" in error["message"] and "first" in error["message"]
 
 
@@ -88,8 +117,9 @@ def test_missing_key_is_401(local_cloud):
 
 @pytest.mark.parametrize("header", ["x-api-key", "Authorization"])
 def test_unknown_key_is_403(local_cloud, header):
-    response = httpx.post(local_cloud.api_url + "v1/nmt", json=NMT, timeout=30,
-                          headers={header: "spk_000000000000_" + "A" * 40})
+    response = httpx.post(
+        local_cloud.api_url + "v1/nmt", json=NMT, timeout=30, headers={header: "spk_000000000000_" + "A" * 40}
+    )
     _refusal(response, 403, "auth.invalid_key")
 
 
@@ -136,5 +166,6 @@ def test_unknown_route_and_base64_padding_edge(api):
 
 def test_body_over_api_gateways_10_mb_is_413(api):
     oversized = '{"audio": [{"audioContent": "' + "A" * (10 * 1024 * 1024) + '"}]}'
-    _refusal(api.post("v1/asr", content=oversized, headers={"content-type": "application/json"}),
-             413, "request.too_large")
+    _refusal(
+        api.post("v1/asr", content=oversized, headers={"content-type": "application/json"}), 413, "request.too_large"
+    )

@@ -238,8 +238,9 @@ def test_gpu_stages_call_the_production_registry(cloud_stage: SynthesizedStage) 
     from speech_core.inference import packaged_registry_names
 
     functions = cloud_stage.props("AWS::Lambda::Function")
-    registries = {props.get("Environment", {}).get("Variables", {}).get("MODEL_REGISTRY")
-                  for props in functions.values()} - {None}
+    registries = {
+        props.get("Environment", {}).get("Variables", {}).get("MODEL_REGISTRY") for props in functions.values()
+    } - {None}
     assert registries == {"production"} and "production" in packaged_registry_names()
 
 

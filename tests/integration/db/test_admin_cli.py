@@ -13,8 +13,9 @@ from speech_core.keys import get_api_key_service
 
 def _admin(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run([sys.executable, "-m", "speech_core.admin_cli", *args], env=env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "speech_core.admin_cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_create_tenant_and_key_then_revoke(database_url):

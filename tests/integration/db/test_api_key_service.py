@@ -45,8 +45,9 @@ def tenant(repos):
 
 
 def test_created_key_verifies_and_only_its_hash_is_stored(service, tenant, database_url):
-    created = service.create_key(tenant.id, "ci", [Scope.ASR, Scope.NMT],
-                                 limits=KeyLimits(per_minute=5, per_hour=50, per_day=500))
+    created = service.create_key(
+        tenant.id, "ci", [Scope.ASR, Scope.NMT], limits=KeyLimits(per_minute=5, per_hour=50, per_day=500)
+    )
     verified = service.verify(created.plaintext)
     assert verified.tenant_id == tenant.id and verified.tenant_name == tenant.name
     assert verified.scopes == ["asr", "nmt"]
@@ -61,12 +62,15 @@ def test_created_key_verifies_and_only_its_hash_is_stored(service, tenant, datab
     assert created.plaintext.startswith(row["prefix"] + "_")
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),  # right prefix, wrong secret
-    lambda key: "spk_zzzzzzzzzzzz_" + key.split("_", 2)[2],    # unknown prefix
-    lambda key: "not-a-key",                                    # malformed
-    lambda key: key + " ",                                      # trailing junk
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda key: key[:-1] + ("A" if key[-1] != "A" else "B"),  # right prefix, wrong secret
+        lambda key: "spk_zzzzzzzzzzzz_" + key.split("_", 2)[2],  # unknown prefix
+        lambda key: "not-a-key",  # malformed
+        lambda key: key + " ",  # trailing junk
+    ],
+)
 def test_wrong_keys_are_invalid(service, tenant, mangle):
     created = service.create_key(tenant.id, "ci", [Scope.ASR])
     with pytest.raises(AuthError) as caught:

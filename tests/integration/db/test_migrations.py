@@ -13,8 +13,16 @@ from sqlalchemy import create_engine, inspect, pool, text
 from speech_core.db.migrations import alembic_config, downgrade_to_base, upgrade_to_head
 from speech_core.db.tables import Base
 
-EXPECTED_TABLES = {"tenants", "api_keys", "request_log", "usage_daily", "jobs", "results",
-                   "websocket_connections", "rate_windows"}
+EXPECTED_TABLES = {
+    "tenants",
+    "api_keys",
+    "request_log",
+    "usage_daily",
+    "jobs",
+    "results",
+    "websocket_connections",
+    "rate_windows",
+}
 
 
 def _tables(url: str) -> set[str]:
@@ -70,8 +78,14 @@ def test_concurrent_upgrades_are_serialised(postgres_server):
     # Given two deploy steps (separate processes) migrating the same empty database at once
     url = postgres_server.create_database("migr")
     try:
-        runs = [subprocess.Popen([sys.executable, "-m", "speech_core.db.migrations", url],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "speech_core.db.migrations", url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(2)
+        ]
         outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
         # Then both succeed (the advisory lock serialises them) and the schema is complete
         assert [run.returncode for run in runs] == [0, 0], outputs

@@ -28,9 +28,18 @@ class Clock:
 def key_id(database_url) -> uuid.UUID:
     repos = get_repositories(database_url)
     tenant = repos.tenants.create(f"rl-{uuid.uuid4().hex[:8]}", "Rate limited")
-    return repos.api_keys.add(NewApiKey(
-        tenant_id=tenant.id, name="k", prefix=f"spk_{uuid.uuid4().hex[:12]}", key_hash=b"\0" * 32,
-        scopes=["asr"], rate_per_minute=60, rate_per_hour=1000, daily_quota=10000)).id
+    return repos.api_keys.add(
+        NewApiKey(
+            tenant_id=tenant.id,
+            name="k",
+            prefix=f"spk_{uuid.uuid4().hex[:12]}",
+            key_hash=b"\0" * 32,
+            scopes=["asr"],
+            rate_per_minute=60,
+            rate_per_hour=1000,
+            daily_quota=10000,
+        )
+    ).id
 
 
 def test_exactly_the_configured_count_passes_per_minute(database_url, key_id):
@@ -92,6 +101,9 @@ def test_old_windows_are_dropped_on_a_new_day(database_url, key_id):
     with sessions() as session:
         from sqlalchemy import text
 
-        starts = session.execute(text("SELECT window_start FROM rate_windows WHERE api_key_id = :k"),
-                                 {"k": key_id}).scalars().all()
+        starts = (
+            session.execute(text("SELECT window_start FROM rate_windows WHERE api_key_id = :k"), {"k": key_id})
+            .scalars()
+            .all()
+        )
     assert all(start >= datetime(2026, 11, 5, tzinfo=UTC) for start in starts) and len(starts) == 3

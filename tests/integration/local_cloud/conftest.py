@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from infra_cdk.local_cloud.deployer import aws_client, deploy_stack, find_stack
-from infra_cdk.local_cloud.localstack import LOCALSTACK_PYTHON, LocalStack
-from infra_cdk.local_cloud.runtime_process import RuntimeProcess, start_runtime
+from local_cloud.cloudformation_deployer import aws_client, deploy_stack, find_stack
+from local_cloud.localstack_process import LOCALSTACK_PYTHON, LocalStack
+from local_cloud.runtime_launcher import RuntimeProcess, start_runtime
 from tests.integration.local_cloud import fixture_app
 
 WS_IDLE_TIMEOUT_S = 3.0

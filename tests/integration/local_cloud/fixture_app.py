@@ -30,30 +30,55 @@ def build(outdir: Path) -> Path:
     code = lambda_.Code.from_asset(str(FUNCTIONS))
 
     def function(name: str, handler: str, timeout_s: int = 10, **env: str) -> lambda_.Function:
-        return lambda_.Function(stack, name, runtime=lambda_.Runtime.PYTHON_3_12, handler=handler, code=code,
-                                timeout=cdk.Duration.seconds(timeout_s), environment=env or None)
+        return lambda_.Function(
+            stack,
+            name,
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler=handler,
+            code=code,
+            timeout=cdk.Duration.seconds(timeout_s),
+            environment=env or None,
+        )
 
     dead_letters = sqs.Queue(stack, "WorkDlq")
-    work = sqs.Queue(stack, "WorkQueue", visibility_timeout=cdk.Duration.seconds(2),
-                     dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT))
+    work = sqs.Queue(
+        stack,
+        "WorkQueue",
+        visibility_timeout=cdk.Duration.seconds(2),
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=MAX_RECEIVE_COUNT),
+    )
     events = sqs.Queue(stack, "EventsQueue")
 
     authorizer_fn = function("Authorizer", "authorizer.handler")
-    echo = function("Echo", "echo.handler", timeout_s=5, GREETING="hello from the template",
-                    WORK_QUEUE_URL=work.queue_url)
+    echo = function(
+        "Echo", "echo.handler", timeout_s=5, GREETING="hello from the template", WORK_QUEUE_URL=work.queue_url
+    )
     worker = function("Worker", "worker.handler")
-    worker.add_event_source(event_sources.SqsEventSource(
-        work, batch_size=5, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True))
+    worker.add_event_source(
+        event_sources.SqsEventSource(
+            work, batch_size=5, max_batching_window=cdk.Duration.seconds(1), report_batch_item_failures=True
+        )
+    )
 
-    api = apigw.RestApi(stack, "Api", binary_media_types=["audio/*"],
-                        deploy_options=apigw.StageOptions(stage_name="v0"))
+    api = apigw.RestApi(
+        stack, "Api", binary_media_types=["audio/*"], deploy_options=apigw.StageOptions(stage_name="v0")
+    )
     authorizer = apigw.RequestAuthorizer(
-        stack, "KeyAuthorizer", handler=authorizer_fn, identity_sources=[apigw.IdentitySource.header("x-api-key")],
-        results_cache_ttl=cdk.Duration.seconds(AUTHORIZER_TTL_S))
+        stack,
+        "KeyAuthorizer",
+        handler=authorizer_fn,
+        identity_sources=[apigw.IdentitySource.header("x-api-key")],
+        results_cache_ttl=cdk.Duration.seconds(AUTHORIZER_TTL_S),
+    )
     api.add_gateway_response(
-        "Unauthorized", type=apigw.ResponseType.UNAUTHORIZED, status_code="401",
-        templates={"application/json": '{"error": {"code": "auth.missing_key", '
-                                       '"message": $context.error.messageString, "requestId": "$context.requestId"}}'})
+        "Unauthorized",
+        type=apigw.ResponseType.UNAUTHORIZED,
+        status_code="401",
+        templates={
+            "application/json": '{"error": {"code": "auth.missing_key", '
+            '"message": $context.error.messageString, "requestId": "$context.requestId"}}'
+        },
+    )
     items = api.root.add_resource("items").add_resource("{id}")
     items.add_method("GET", apigw.LambdaIntegration(echo), authorizer=authorizer)
     api.root.add_resource("open").add_method("ANY", apigw.LambdaIntegration(echo))
@@ -62,32 +87,52 @@ def build(outdir: Path) -> Path:
     fast.add_method("GET", apigw.LambdaIntegration(echo, timeout=cdk.Duration.seconds(1)))
 
     # a second API whose stage throttle is tiny, so the throttle can be observed without slowing the others
-    throttled = apigw.RestApi(stack, "ThrottledApi", deploy_options=apigw.StageOptions(
-        stage_name="v0", throttling_rate_limit=THROTTLE_RATE, throttling_burst_limit=THROTTLE_BURST))
-    throttled.root.add_method("GET", apigw.MockIntegration(
-        integration_responses=[apigw.IntegrationResponse(status_code="200")],
-        request_templates={"application/json": '{"statusCode": 200}'}),
-        method_responses=[apigw.MethodResponse(status_code="200")])
+    throttled = apigw.RestApi(
+        stack,
+        "ThrottledApi",
+        deploy_options=apigw.StageOptions(
+            stage_name="v0", throttling_rate_limit=THROTTLE_RATE, throttling_burst_limit=THROTTLE_BURST
+        ),
+    )
+    throttled.root.add_method(
+        "GET",
+        apigw.MockIntegration(
+            integration_responses=[apigw.IntegrationResponse(status_code="200")],
+            request_templates={"application/json": '{"statusCode": 200}'},
+        ),
+        method_responses=[apigw.MethodResponse(status_code="200")],
+    )
 
     ws_fn = function("WebSocketHandler", "websocket.handler", EVENTS_QUEUE_URL=events.queue_url)
     ws = apigwv2.WebSocketApi(
-        stack, "Ws",
+        stack,
+        "Ws",
         connect_route_options=apigwv2.WebSocketRouteOptions(
             integration=ws_integrations.WebSocketLambdaIntegration("Connect", ws_fn),
             authorizer=ws_authorizers.WebSocketLambdaAuthorizer(
-                "WsAuthorizer", authorizer_fn, identity_source=["route.request.querystring.key"])),
+                "WsAuthorizer", authorizer_fn, identity_source=["route.request.querystring.key"]
+            ),
+        ),
         disconnect_route_options=apigwv2.WebSocketRouteOptions(
-            integration=ws_integrations.WebSocketLambdaIntegration("Disconnect", ws_fn)),
+            integration=ws_integrations.WebSocketLambdaIntegration("Disconnect", ws_fn)
+        ),
         default_route_options=apigwv2.WebSocketRouteOptions(
-            integration=ws_integrations.WebSocketLambdaIntegration("DefaultMessages", ws_fn)))
+            integration=ws_integrations.WebSocketLambdaIntegration("DefaultMessages", ws_fn)
+        ),
+    )
     ws.add_route("echo", integration=ws_integrations.WebSocketLambdaIntegration("Echo", ws_fn))
     ws_stage = apigwv2.WebSocketStage(stack, "WsStage", web_socket_api=ws, stage_name="live", auto_deploy=True)
     ws_fn.add_environment("CONNECTIONS_URL", ws_stage.callback_url)
 
     double = tasks.SqsSendMessage(
-        stack, "Double", queue=work, integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-        message_body=sfn.TaskInput.from_object({"taskToken": sfn.JsonPath.task_token,
-                                                "value": sfn.JsonPath.number_at("$.value")}))
+        stack,
+        "Double",
+        queue=work,
+        integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        message_body=sfn.TaskInput.from_object(
+            {"taskToken": sfn.JsonPath.task_token, "value": sfn.JsonPath.number_at("$.value")}
+        ),
+    )
     machine = sfn.StateMachine(stack, "Doubler", definition_body=sfn.DefinitionBody.from_chainable(double))
 
     cdk.CfnOutput(stack, "ApiUrl", value=api.url)

@@ -43,8 +43,11 @@ def _request(headers: dict[str, str]) -> dict:
 
 def test_valid_key_is_allowed_with_tenant_context_in_each_header_form(key_database: str) -> None:
     tenant, created = _new_key(key_database)
-    for headers in ({"x-api-key": created.plaintext}, {"Authorization": f"Bearer {created.plaintext}"},
-                    {"Authorization": created.plaintext}):
+    for headers in (
+        {"x-api-key": created.plaintext},
+        {"Authorization": f"Bearer {created.plaintext}"},
+        {"Authorization": created.plaintext},
+    ):
         answer = handle_authorize_request.handler(_request(headers), None)
         statement = answer["policyDocument"]["Statement"][0]
         assert statement["Effect"] == "Allow"
@@ -80,8 +83,12 @@ def test_bad_keys_are_denied_with_their_code(key_database: str, case: str) -> No
 
 def test_websocket_authorizer_takes_the_key_from_the_query_string(key_database: str) -> None:
     tenant, created = _new_key(key_database)
-    event = {"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:000000000000:ws1/local/$connect",
-             "headers": {}, "queryStringParameters": {"key": created.plaintext}}
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:000000000000:ws1/local/$connect",
+        "headers": {},
+        "queryStringParameters": {"key": created.plaintext},
+    }
     answer = handle_authorize_connection.handler(event, None)
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert answer["context"]["tenantName"] == tenant.name

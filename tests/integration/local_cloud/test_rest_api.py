@@ -69,8 +69,12 @@ def test_unknown_route_and_method_are_403_missing_token(outputs: dict[str, str])
 
 def test_binary_media_type_round_trip(outputs: dict[str, str]) -> None:
     payload = bytes(range(256)) * 4
-    response = httpx.post(outputs["ApiUrl"] + "audio", content=payload,
-                          headers={"Content-Type": "audio/wav", "Accept": "audio/wav"}, timeout=30)
+    response = httpx.post(
+        outputs["ApiUrl"] + "audio",
+        content=payload,
+        headers={"Content-Type": "audio/wav", "Accept": "audio/wav"},
+        timeout=30,
+    )
     assert response.status_code == 200
     assert response.content == payload[::-1]
 

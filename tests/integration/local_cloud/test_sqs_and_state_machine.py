@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from infra_cdk.local_cloud.deployer import aws_client
-from infra_cdk.local_cloud.localstack import LocalStack
+from local_cloud.cloudformation_deployer import aws_client
+from local_cloud.localstack_process import LocalStack
 
 pytestmark = pytest.mark.integration
 
@@ -18,8 +18,9 @@ def _drain(sqs, queue_url: str, seconds: float) -> list[dict]:  # noqa: ANN001
     found: list[dict] = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=1).get("Messages", []):
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             found.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if found:
@@ -44,10 +45,12 @@ def test_poison_record_goes_to_dlq_and_good_records_are_deleted(outputs: dict[st
 
 
 def test_state_machine_waits_for_task_token_answered_by_queue_function(
-        outputs: dict[str, str], localstack: LocalStack) -> None:
+    outputs: dict[str, str], localstack: LocalStack
+) -> None:
     stepfunctions = aws_client("stepfunctions", localstack.endpoint)
-    execution = stepfunctions.start_execution(stateMachineArn=outputs["StateMachineArn"],
-                                              input=json.dumps({"value": 21}))["executionArn"]
+    execution = stepfunctions.start_execution(
+        stateMachineArn=outputs["StateMachineArn"], input=json.dumps({"value": 21})
+    )["executionArn"]
     deadline = time.monotonic() + 30
     status = "RUNNING"
     while status == "RUNNING" and time.monotonic() < deadline:

@@ -15,16 +15,22 @@ import httpx
 import pytest
 
 from infra_cdk.function_catalog import FUNCTIONS
-from infra_cdk.local_cloud.local_stack import LocalCloudState, state_path
-from infra_cdk.local_cloud.processes import pid_alive
+from local_cloud.child_processes import pid_alive
+from local_cloud.cloud_lifecycle import LocalCloudState, state_path
 
 pytestmark = pytest.mark.integration
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _cli(command: str, state_dir: Path, timeout_s: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "infra_cdk.local_cloud", command, "--state-dir", str(state_dir)],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout_s, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "local_cloud", command, "--state-dir", str(state_dir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +45,12 @@ def state_dir() -> Iterator[Path]:
 
 def _authorized_get_path() -> str:
     """An authorized GET route of the function catalog (the source the CDK app builds routes from)."""
-    return next(route.path for spec in FUNCTIONS for route in spec.rest_routes
-                if route.method == "GET" and route.authorized and "{" not in route.path)
+    return next(
+        route.path
+        for spec in FUNCTIONS
+        for route in spec.rest_routes
+        if route.method == "GET" and route.authorized and "{" not in route.path
+    )
 
 
 def test_up_serves_health_and_authorized_routes_then_down_leaves_nothing(state_dir: Path) -> None:
@@ -56,7 +66,9 @@ def test_up_serves_health_and_authorized_routes_then_down_leaves_nothing(state_d
     health = httpx.get(api + "v1/health", timeout=30)
     assert health.status_code == 200, health.text
     assert {name: check["status"] for name, check in health.json()["checks"].items()} == {
-        "database": "ok", "triton": "ok"}
+        "database": "ok",
+        "triton": "ok",
+    }
 
     # And an authorized route: no key -> 401, a wrong key -> 403, the seeded key passes the authorizer
     path = api + _authorized_get_path().lstrip("/")

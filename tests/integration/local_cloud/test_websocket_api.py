@@ -19,8 +19,13 @@ pytestmark = pytest.mark.integration
 
 def _management(outputs: dict[str, str]):  # noqa: ANN202 - a boto3 client
     endpoint = outputs["WebSocketUrl"].replace("ws://", "http://")
-    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
 
 
 def _events(sqs, queue_url: str, connection_id: str, routes: set[str]) -> dict[str, dict]:  # noqa: ANN001
@@ -28,15 +33,17 @@ def _events(sqs, queue_url: str, connection_id: str, routes: set[str]) -> dict[s
     found: dict[str, dict] = {}
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and set(found) != routes:
-        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                           WaitTimeSeconds=1).get("Messages", []):
+        for message in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages", []
+        ):
             body = json.loads(message["Body"])
             if body["connectionId"] == connection_id:
                 found[body["route"]] = body
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             else:
-                sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
     return found
 
 

@@ -24,20 +24,42 @@ def deps(monkeypatch):
     return deps
 
 
-def authorizer_context(scopes: str = "asr,tts,nmt,transliteration,language_detection,pipeline,jobs,streaming",
-                       per_minute: int = 60) -> dict[str, Any]:
-    return {"tenantId": str(TENANT_ID), "tenantName": "acme", "keyId": str(KEY_ID), "keyPrefix": "spk_test",
-            "scopes": scopes, "limitPerMinute": str(per_minute), "limitPerHour": "1000", "limitPerDay": "10000"}
-
-
-def rest_event(method: str, path: str, body: Any = None, *, authorizer: dict[str, Any] | None = None,
-               query: dict[str, str] | None = None) -> dict[str, Any]:
+def authorizer_context(
+    scopes: str = "asr,tts,nmt,transliteration,language_detection,pipeline,jobs,streaming", per_minute: int = 60
+) -> dict[str, Any]:
     return {
-        "httpMethod": method, "path": path, "resource": path, "headers": {"content-type": "application/json"},
-        "queryStringParameters": query, "isBase64Encoded": False,
+        "tenantId": str(TENANT_ID),
+        "tenantName": "acme",
+        "keyId": str(KEY_ID),
+        "keyPrefix": "spk_test",
+        "scopes": scopes,
+        "limitPerMinute": str(per_minute),
+        "limitPerHour": "1000",
+        "limitPerDay": "10000",
+    }
+
+
+def rest_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    authorizer: dict[str, Any] | None = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "httpMethod": method,
+        "path": path,
+        "resource": path,
+        "headers": {"content-type": "application/json"},
+        "queryStringParameters": query,
+        "isBase64Encoded": False,
         "body": body if body is None or isinstance(body, str) else json.dumps(body),
-        "requestContext": {"requestId": f"req-{uuid.uuid4().hex[:8]}", "stage": "v1",
-                           "authorizer": authorizer if authorizer is not None else authorizer_context()},
+        "requestContext": {
+            "requestId": f"req-{uuid.uuid4().hex[:8]}",
+            "stage": "v1",
+            "authorizer": authorizer if authorizer is not None else authorizer_context(),
+        },
     }
 
 

@@ -35,8 +35,13 @@ class FakeInference:
         self.calls.append(("transcribe", audio.size))
         seconds = int(audio.size / 16_000)
         words = [WordSegment(word=f"word{i}", start=i + 0.1, end=i + 0.8, confidence=0.9) for i in range(seconds)]
-        return Transcript(text=" ".join(w.word for w in words), confidence=0.9, segments=words,
-                          model=selection.model, model_version=selection.version)
+        return Transcript(
+            text=" ".join(w.word for w in words),
+            confidence=0.9,
+            segments=words,
+            model=selection.model,
+            model_version=selection.version,
+        )
 
     def detect_speech(self, selection: ModelSelection, audio: np.ndarray) -> list[SpeechSegment]:
         self.calls.append(("detect_speech", audio.size))
@@ -44,8 +49,9 @@ class FakeInference:
 
     def synthesize(self, selection: ModelSelection, text: str, language: str, voice: str) -> SynthesizedSpeech:
         self.calls.append(("synthesize", text))
-        return SynthesizedSpeech(audio=np.full(22050 // 2, 0.1, dtype=np.float32), sample_rate=22050,
-                                 model_version=selection.version)
+        return SynthesizedSpeech(
+            audio=np.full(22050 // 2, 0.1, dtype=np.float32), sample_rate=22050, model_version=selection.version
+        )
 
     def translate(self, selection: ModelSelection, texts, source: str, target: str) -> list[Translation]:
         self.calls.append(("translate", list(texts)))
@@ -71,8 +77,18 @@ class FakeRequestLog:
 
 class FakeUsage:
     def daily_for_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID, since: date) -> list[UsageRecord]:
-        return [UsageRecord(api_key_id=key_id, tenant_id=tenant_id, day=datetime.now(UTC).date(), task="asr",
-                            requests=3, errors=1, audio_seconds=4.5, characters=0)]
+        return [
+            UsageRecord(
+                api_key_id=key_id,
+                tenant_id=tenant_id,
+                day=datetime.now(UTC).date(),
+                task="asr",
+                requests=3,
+                errors=1,
+                audio_seconds=4.5,
+                characters=0,
+            )
+        ]
 
 
 @dataclass
@@ -108,9 +124,14 @@ class FakeObjects:
 
 def fake_deps(**overrides: object) -> ServiceDeps:
     values: dict[str, object] = dict(
-        registry=load_packaged_registry("local"), inference=FakeInference(), request_log=FakeRequestLog(),
-        usage=FakeUsage(), rate_limiter=FakeRateLimiter(), objects=FakeObjects(),
+        registry=load_packaged_registry("local"),
+        inference=FakeInference(),
+        request_log=FakeRequestLog(),
+        usage=FakeUsage(),
+        rate_limiter=FakeRateLimiter(),
+        objects=FakeObjects(),
         storage=StorageSettings(ingest_bucket="ingest", audio_bucket="audio", results_bucket="results"),
-        limits=SyncLimits(max_audio_seconds=60, max_audio_bytes=7_500_000, max_tts_chars=2000))
+        limits=SyncLimits(max_audio_seconds=60, max_audio_bytes=7_500_000, max_tts_chars=2000),
+    )
     values.update(overrides)
     return StaticServiceDeps(**values)  # type: ignore[arg-type]

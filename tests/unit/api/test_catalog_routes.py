@@ -24,29 +24,48 @@ def test_usage_of_this_key(deps):
     assert status == 200
     assert body["keyPrefix"] == "spk_test" and body["days"][0]["requests"] == 3
     assert body["limits"] == {"per_minute": 60, "per_hour": 1000, "per_day": 10000}
-    status, body, _ = call(usage_handler, rest_event("GET", "/v1/usage",
-                                                     query={"from": "2026-11-10", "to": "2026-11-01"}))
+    status, body, _ = call(
+        usage_handler, rest_event("GET", "/v1/usage", query={"from": "2026-11-10", "to": "2026-11-01"})
+    )
     assert (status, body["error"]["code"]) == (400, "request.invalid")
 
 
 def test_upload_url_is_under_the_tenants_prefix(deps):
-    status, body, _ = call(upload_handler, rest_event("POST", "/v1/uploads",
-                                                      {"fileName": "../../etc/passwd.wav", "contentType": "audio/wav"}))
+    status, body, _ = call(
+        upload_handler,
+        rest_event("POST", "/v1/uploads", {"fileName": "../../etc/passwd.wav", "contentType": "audio/wav"}),
+    )
     assert status == 200, body
     assert body["audioUri"].startswith(f"s3://ingest/uploads/{TENANT_ID}/")
     assert ".." not in body["audioUri"] and body["headers"] == {"Content-Type": "audio/wav"}
-    status, body, _ = call(upload_handler, rest_event("POST", "/v1/uploads", {"fileName": "a.wav"},
-                                                      authorizer=authorizer_context(scopes="tts")))
+    status, body, _ = call(
+        upload_handler,
+        rest_event("POST", "/v1/uploads", {"fileName": "a.wav"}, authorizer=authorizer_context(scopes="tts")),
+    )
     assert (status, body["error"]["code"]) == (403, "auth.insufficient_scope")
 
 
 def test_openapi_document_covers_every_route_with_keys_and_error_bodies(deps):
     status, spec, _ = call(openapi_handler, rest_event("GET", "/v1/openapi.json"))
     assert status == 200 and spec["openapi"].startswith("3.")
-    expected = {"/v1/asr", "/v1/tts", "/v1/nmt", "/v1/transliterate", "/v1/detect-language", "/v1/pipeline",
-                "/services/inference/asr", "/services/inference/tts", "/services/inference/translation",
-                "/services/inference/transliteration", "/services/inference/pipeline", "/v1/models", "/v1/usage",
-                "/v1/health", "/v1/openapi.json", "/v1/uploads"}
+    expected = {
+        "/v1/asr",
+        "/v1/tts",
+        "/v1/nmt",
+        "/v1/transliterate",
+        "/v1/detect-language",
+        "/v1/pipeline",
+        "/services/inference/asr",
+        "/services/inference/tts",
+        "/services/inference/translation",
+        "/services/inference/transliteration",
+        "/services/inference/pipeline",
+        "/v1/models",
+        "/v1/usage",
+        "/v1/health",
+        "/v1/openapi.json",
+        "/v1/uploads",
+    }
     assert set(spec["paths"]) == expected
     for path, operations in spec["paths"].items():
         for operation in operations.values():

@@ -23,8 +23,10 @@ EN = {"sourceLanguage": "en"}
 
 
 def asr_body(audio: str | None = None, **config):
-    return {"audio": [{"audioContent": audio if audio is not None else wav_base64(3.2)}],
-            "config": {"language": EN, **config}}
+    return {
+        "audio": [{"audioContent": audio if audio is not None else wav_base64(3.2)}],
+        "config": {"language": EN, **config},
+    }
 
 
 def test_asr_transcribes_and_records_the_call(deps):
@@ -47,9 +49,15 @@ def test_asr_stereo_8khz_is_downmixed_and_resampled_for_the_model(deps):
 
 @pytest.mark.parametrize(("form", "marker"), [("srt", "00:00:00,100 --> "), ("webvtt", "WEBVTT")])
 def test_asr_subtitle_formats(deps, form, marker):
-    status, body, _ = call(asr_handler, rest_event("POST", "/services/inference/asr",
-                                                   asr_body(transcriptionFormat={"value": form}),
-                                                   query={"serviceId": "ai4bharat/conformer-en-gpu--t4"}))
+    status, body, _ = call(
+        asr_handler,
+        rest_event(
+            "POST",
+            "/services/inference/asr",
+            asr_body(transcriptionFormat={"value": form}),
+            query={"serviceId": "ai4bharat/conformer-en-gpu--t4"},
+        ),
+    )
     assert status == 200 and marker in body["output"][0]["source"]
 
 
@@ -65,21 +73,37 @@ def test_unsupported_post_processors_are_named_in_a_header(deps):
     assert status == 200 and headers["X-Skipped-Post-Processors"] == "itn"
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (asr_body("!!!not base64!!!"), 400, "audio.invalid_base64"),
-    (asr_body(base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt garbage").decode()), 400, "audio.corrupt"),
-    (asr_body(base64.b64encode(b"just some text, not audio at all").decode()), 415, "audio.unsupported_format"),
-    (asr_body(wav_base64(61.0)), 413, "audio.too_long"),
-    ({"audio": [{"audioContent": wav_base64(1)}], "config": {"language": {"sourceLanguage": "hi"}}},
-     400, "language.unsupported"),
-    ({"audio": [{"audioContent": wav_base64(1)}], "config": {"language": {"sourceLanguage": "xx"}}},
-     400, "language.unsupported"),
-    ({"audio": [], "config": {"language": EN}}, 400, "request.invalid"),
-    ("{not json", 400, "request.invalid"),
-    ({"audio": [{"audioUri": "https://example.com/a.wav"}], "config": {"language": EN}}, 403, "audio.uri_forbidden"),
-    ({"audio": [{"audioUri": "s3://ingest/uploads/someone-else/a.wav"}], "config": {"language": EN}},
-     403, "audio.uri_forbidden"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (asr_body("!!!not base64!!!"), 400, "audio.invalid_base64"),
+        (asr_body(base64.b64encode(b"RIFF\x24\x00\x00\x00WAVEfmt garbage").decode()), 400, "audio.corrupt"),
+        (asr_body(base64.b64encode(b"just some text, not audio at all").decode()), 415, "audio.unsupported_format"),
+        (asr_body(wav_base64(61.0)), 413, "audio.too_long"),
+        (
+            {"audio": [{"audioContent": wav_base64(1)}], "config": {"language": {"sourceLanguage": "hi"}}},
+            400,
+            "language.unsupported",
+        ),
+        (
+            {"audio": [{"audioContent": wav_base64(1)}], "config": {"language": {"sourceLanguage": "xx"}}},
+            400,
+            "language.unsupported",
+        ),
+        ({"audio": [], "config": {"language": EN}}, 400, "request.invalid"),
+        ("{not json", 400, "request.invalid"),
+        (
+            {"audio": [{"audioUri": "https://example.com/a.wav"}], "config": {"language": EN}},
+            403,
+            "audio.uri_forbidden",
+        ),
+        (
+            {"audio": [{"audioUri": "s3://ingest/uploads/someone-else/a.wav"}], "config": {"language": EN}},
+            403,
+            "audio.uri_forbidden",
+        ),
+    ],
+)
 def test_asr_errors_are_typed_and_recorded(deps, body, status, code):
     got_status, got, _ = call(asr_handler, rest_event("POST", "/v1/asr", body))
     assert (got_status, got["error"]["code"]) == (status, code), got
@@ -98,8 +122,14 @@ def test_own_upload_is_read_from_the_ingest_bucket(deps):
 
     wav = base64.b64decode(wav_base64(2.0))
     deps.objects.put("ingest", f"uploads/{TENANT_ID}/x/a.wav", wav, "audio/wav")
-    status, body, _ = call(asr_handler, rest_event("POST", "/v1/asr", {
-        "audio": [{"audioUri": f"s3://ingest/uploads/{TENANT_ID}/x/a.wav"}], "config": {"language": EN}}))
+    status, body, _ = call(
+        asr_handler,
+        rest_event(
+            "POST",
+            "/v1/asr",
+            {"audio": [{"audioUri": f"s3://ingest/uploads/{TENANT_ID}/x/a.wav"}], "config": {"language": EN}},
+        ),
+    )
     assert status == 200 and body["output"][0]["source"] == "word0 word1"
 
 
@@ -109,8 +139,9 @@ def test_missing_authorizer_context_fails_closed(deps):
 
 
 def test_key_without_scope_is_refused_and_recorded(deps):
-    status, body, _ = call(asr_handler, rest_event("POST", "/v1/asr", asr_body(),
-                                                   authorizer=authorizer_context(scopes="tts")))
+    status, body, _ = call(
+        asr_handler, rest_event("POST", "/v1/asr", asr_body(), authorizer=authorizer_context(scopes="tts"))
+    )
     assert (status, body["error"]["code"]) == (403, "auth.insufficient_scope")
     assert deps.request_log.entries[0].status == 403 and deps.inference.calls == []
 
@@ -124,67 +155,135 @@ def test_rate_limit_answers_429_with_retry_after(deps):
 
 
 def test_tts_returns_audio_in_the_requested_format_and_rate(deps):
-    status, body, _ = call(tts_handler, rest_event("POST", "/v1/tts", {
-        "input": [{"source": "पहला वाक्य। दूसरा वाक्य।"}],
-        "config": {"language": {"sourceLanguage": "hi"}, "gender": "female", "audioFormat": "flac",
-                   "samplingRate": 16000}}))
+    status, body, _ = call(
+        tts_handler,
+        rest_event(
+            "POST",
+            "/v1/tts",
+            {
+                "input": [{"source": "पहला वाक्य। दूसरा वाक्य।"}],
+                "config": {
+                    "language": {"sourceLanguage": "hi"},
+                    "gender": "female",
+                    "audioFormat": "flac",
+                    "samplingRate": 16000,
+                },
+            },
+        ),
+    )
     assert status == 200, body
     audio, rate = sf.read(io.BytesIO(base64.b64decode(body["audio"][0]["audioContent"])))
     assert rate == 16000 and body["config"]["samplingRate"] == 16000
     # two sentences of 0.5 s each and a 0.15 s pause, resampled
     assert len(audio) / rate == pytest.approx(1.15, abs=0.01)
-    assert [c for c in deps.inference.calls if c[0] == "synthesize"] == [("synthesize", "पहला वाक्य।"),
-                                                                           ("synthesize", "दूसरा वाक्य।")]
+    assert [c for c in deps.inference.calls if c[0] == "synthesize"] == [
+        ("synthesize", "पहला वाक्य।"),
+        ("synthesize", "दूसरा वाक्य।"),
+    ]
 
 
 def test_tts_can_answer_with_a_presigned_link(deps):
-    status, body, _ = call(tts_handler, rest_event("POST", "/v1/tts", {
-        "input": [{"source": "hello"}], "config": {"language": EN, "gender": "male", "audioDelivery": "url"}}))
+    status, body, _ = call(
+        tts_handler,
+        rest_event(
+            "POST",
+            "/v1/tts",
+            {"input": [{"source": "hello"}], "config": {"language": EN, "gender": "male", "audioDelivery": "url"}},
+        ),
+    )
     assert status == 200 and body["audio"][0]["audioUri"].startswith("https://audio.s3.local/tts/")
     assert "audioContent" not in body["audio"][0] or body["audio"][0]["audioContent"] is None
 
 
 def test_tts_mp3_at_a_rate_mpeg_lacks_is_a_clear_400(deps):
-    status, body, _ = call(tts_handler, rest_event("POST", "/v1/tts", {
-        "input": [{"source": "hello"}],
-        "config": {"language": EN, "gender": "male", "audioFormat": "mp3", "samplingRate": 20000}}))
+    status, body, _ = call(
+        tts_handler,
+        rest_event(
+            "POST",
+            "/v1/tts",
+            {
+                "input": [{"source": "hello"}],
+                "config": {"language": EN, "gender": "male", "audioFormat": "mp3", "samplingRate": 20000},
+            },
+        ),
+    )
     assert (status, body["error"]["code"]) == (400, "audio.unsupported_sample_rate")
 
 
 def test_tts_unknown_voice_language(deps):
-    status, body, _ = call(tts_handler, rest_event("POST", "/v1/tts", {
-        "input": [{"source": "x"}], "config": {"language": {"sourceLanguage": "mni"}, "gender": "male"}}))
+    status, body, _ = call(
+        tts_handler,
+        rest_event(
+            "POST",
+            "/v1/tts",
+            {"input": [{"source": "x"}], "config": {"language": {"sourceLanguage": "mni"}, "gender": "male"}},
+        ),
+    )
     assert (status, body["error"]["code"]) == (400, "language.unsupported")
     assert "hi" in body["error"]["details"]["supportedLanguages"]
 
 
 def test_nmt_batch_and_unsupported_pair(deps):
-    status, body, _ = call(nmt_handler, rest_event("POST", "/v1/nmt", {
-        "input": [{"source": "one"}, {"source": "two"}],
-        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}}))
+    status, body, _ = call(
+        nmt_handler,
+        rest_event(
+            "POST",
+            "/v1/nmt",
+            {
+                "input": [{"source": "one"}, {"source": "two"}],
+                "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+            },
+        ),
+    )
     assert status == 200 and [o["target"] for o in body["output"]] == ["[es] one", "[es] two"]
     assert deps.request_log.entries[-1].characters == 6
-    status, body, _ = call(nmt_handler, rest_event("POST", "/services/inference/translation", {
-        "input": [{"source": "one"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "ta"}}}))
+    status, body, _ = call(
+        nmt_handler,
+        rest_event(
+            "POST",
+            "/services/inference/translation",
+            {"input": [{"source": "one"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "ta"}}},
+        ),
+    )
     assert (status, body["error"]["code"]) == (400, "language.pair_unsupported")
 
 
 def test_transliteration_and_language_detection(deps):
-    status, body, _ = call(translit_handler, rest_event("POST", "/v1/transliterate", {
-        "input": [{"source": "namaste"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}}}))
+    status, body, _ = call(
+        translit_handler,
+        rest_event(
+            "POST",
+            "/v1/transliterate",
+            {
+                "input": [{"source": "namaste"}],
+                "config": {"language": {"sourceLanguage": "en", "targetLanguage": "hi"}},
+            },
+        ),
+    )
     assert status == 200 and body["output"][0]["target"] == ["NAMASTE"]
     status, body, _ = call(lid_handler, rest_event("POST", "/v1/detect-language", {"input": [{"source": "नमस्ते"}]}))
     assert status == 200 and body["output"][0]["langPrediction"][0]["langCode"] == "hi"
 
 
 def test_pipeline_asr_nmt_tts_chains_outputs(deps):
-    status, body, _ = call(pipeline_handler, rest_event("POST", "/v1/pipeline", {
-        "pipelineTasks": [
-            {"taskType": "asr", "config": {"language": EN}},
-            {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
-            {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "female"}},
-        ],
-        "inputData": {"audio": [{"audioContent": wav_base64(2.0)}]}}))
+    status, body, _ = call(
+        pipeline_handler,
+        rest_event(
+            "POST",
+            "/v1/pipeline",
+            {
+                "pipelineTasks": [
+                    {"taskType": "asr", "config": {"language": EN}},
+                    {
+                        "taskType": "translation",
+                        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+                    },
+                    {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "female"}},
+                ],
+                "inputData": {"audio": [{"audioContent": wav_base64(2.0)}]},
+            },
+        ),
+    )
     assert status == 200, body
     asr_out, nmt_out, tts_out = body["pipelineResponse"]
     assert nmt_out["output"][0] == {"source": "word0 word1", "target": "[es] word0 word1"}
@@ -193,30 +292,57 @@ def test_pipeline_asr_nmt_tts_chains_outputs(deps):
 
 
 def test_invalid_chain_is_a_400_that_says_why(deps):
-    status, body, _ = call(pipeline_handler, rest_event("POST", "/services/inference/pipeline", {
-        "pipelineTasks": [{"taskType": "tts", "config": {"language": EN, "gender": "male"}},
-                          {"taskType": "translation", "config": {"language": {"sourceLanguage": "en",
-                                                                              "targetLanguage": "es"}}}],
-        "inputData": {"input": [{"source": "hello"}]}}))
+    status, body, _ = call(
+        pipeline_handler,
+        rest_event(
+            "POST",
+            "/services/inference/pipeline",
+            {
+                "pipelineTasks": [
+                    {"taskType": "tts", "config": {"language": EN, "gender": "male"}},
+                    {
+                        "taskType": "translation",
+                        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+                    },
+                ],
+                "inputData": {"input": [{"source": "hello"}]},
+            },
+        ),
+    )
     assert (status, body["error"]["code"]) == (400, "pipeline.invalid_chain")
     assert "reads text" in body["error"]["message"]
 
 
 def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
     # Given no controlConfig (as Dhruva clients often send): copies are kept
-    event = rest_event("POST", "/v1/nmt", {"input": [{"source": "keep me"}],
-                                           "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}})
+    event = rest_event(
+        "POST",
+        "/v1/nmt",
+        {"input": [{"source": "keep me"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
+    )
     status, _, _ = call(nmt_handler, event)
     request_id = event["requestContext"]["requestId"]
     assert status == 200
-    kept = {key.rsplit("/", 1)[-1]: json.loads(body) for (bucket, key), body in deps.objects.objects.items()
-            if bucket == "audio" and request_id in key}
+    kept = {
+        key.rsplit("/", 1)[-1]: json.loads(body)
+        for (bucket, key), body in deps.objects.objects.items()
+        if bucket == "audio" and request_id in key
+    }
     assert set(kept) == {"call.json"}
     assert kept["call.json"]["request"]["input"] == [{"source": "keep me"}]
     assert kept["call.json"]["response"]["output"] == [{"source": "keep me", "target": "[es] keep me"}]
     # When the caller says dataTracking: false, Then nothing of that call is kept
     deps.objects.objects.clear()
-    status, _, _ = call(nmt_handler, rest_event("POST", "/v1/nmt", {
-        "input": [{"source": "forget me"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
-        "controlConfig": {"dataTracking": False}}))
+    status, _, _ = call(
+        nmt_handler,
+        rest_event(
+            "POST",
+            "/v1/nmt",
+            {
+                "input": [{"source": "forget me"}],
+                "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+                "controlConfig": {"dataTracking": False},
+            },
+        ),
+    )
     assert status == 200 and deps.objects.objects == {}

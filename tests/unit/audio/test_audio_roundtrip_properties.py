@@ -41,8 +41,11 @@ def test_lossless_round_trip_keeps_length_rate_and_values(audio, container):
 
 
 @settings(max_examples=15, deadline=None)
-@given(frames=st.integers(2_000, 24_000), rate=st.sampled_from(sorted(MP3_SAMPLE_RATES)),
-       container=st.sampled_from([AudioContainer.OGG, AudioContainer.MP3]))
+@given(
+    frames=st.integers(2_000, 24_000),
+    rate=st.sampled_from(sorted(MP3_SAMPLE_RATES)),
+    container=st.sampled_from([AudioContainer.OGG, AudioContainer.MP3]),
+)
 def test_lossy_round_trip_keeps_rate_length_and_waveform_approximately(frames, rate, container):
     t = np.arange(frames) / rate
     audio = DecodedAudio.from_signal(0.4 * np.sin(2 * np.pi * 300 * t), rate)

@@ -72,11 +72,14 @@ def test_translation_into_the_same_language_is_pair_unsupported():
     assert isinstance(error, LanguageError) and error.code is ErrorCode.LANGUAGE_PAIR_UNSUPPORTED
 
 
-@pytest.mark.parametrize("audio_item,why", [
-    ({"audioContent": payloads.AUDIO_B64, "audioUri": "https://example.org/a.wav"}, "both"),
-    ({}, "neither"),
-    ({"audioContent": None, "audioUri": None}, "neither"),
-])
+@pytest.mark.parametrize(
+    "audio_item,why",
+    [
+        ({"audioContent": payloads.AUDIO_B64, "audioUri": "https://example.org/a.wav"}, "both"),
+        ({}, "neither"),
+        ({"audioContent": None, "audioUri": None}, "neither"),
+    ],
+)
 def test_audio_item_needs_exactly_one_source(audio_item, why):
     body = asr_body()
     body["audio"] = [audio_item]
@@ -121,15 +124,18 @@ def test_no_audio_items_is_request_invalid():
     assert refused(AsrRequest, body).code is ErrorCode.REQUEST_INVALID
 
 
-@pytest.mark.parametrize("config,field", [
-    ({"samplingRate": 4000}, "config.samplingRate"),
-    ({"samplingRate": 400_000}, "config.samplingRate"),
-    ({"audioFormat": "aiff"}, "config.audioFormat"),
-    ({"transcriptionFormat": {"value": "docx"}}, "config.transcriptionFormat.value"),
-    ({"postProcessors": ["itn", "sentiment"]}, "config.postProcessors[1]"),
-    ({"preProcessors": ["denoise"]}, "config.preProcessors[0]"),
-    ({"bestTokenCount": 99}, "config.bestTokenCount"),
-])
+@pytest.mark.parametrize(
+    "config,field",
+    [
+        ({"samplingRate": 4000}, "config.samplingRate"),
+        ({"samplingRate": 400_000}, "config.samplingRate"),
+        ({"audioFormat": "aiff"}, "config.audioFormat"),
+        ({"transcriptionFormat": {"value": "docx"}}, "config.transcriptionFormat.value"),
+        ({"postProcessors": ["itn", "sentiment"]}, "config.postProcessors[1]"),
+        ({"preProcessors": ["denoise"]}, "config.preProcessors[0]"),
+        ({"bestTokenCount": 99}, "config.bestTokenCount"),
+    ],
+)
 def test_out_of_range_asr_config_names_the_field(config, field):
     error = refused(AsrRequest, asr_body(**config))
     assert error.code is ErrorCode.REQUEST_INVALID
@@ -191,22 +197,28 @@ def test_error_body_is_the_platform_json_shape():
     body = error.error_body(request_id="req-1")["error"]
     assert body["code"] == "language.unsupported" and body["requestId"] == "req-1"
     assert body["details"]["errors"][0] == {
-        "field": "config.language.sourceLanguage", "type": "language_unsupported",
-        "message": error.details["errors"][0]["message"]}
+        "field": "config.language.sourceLanguage",
+        "type": "language_unsupported",
+        "message": error.details["errors"][0]["message"],
+    }
 
 
 # --- pipeline chains --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("chain,reason", [
-    (["tts", "translation"], "reads text, but task 1 (tts) produces audio"),
-    (["tts", "asr"], "must be the first task"),
-    (["asr", "asr"], "must be the first task"),
-    (["translation", "asr"], "must be the first task"),
-    (["txt-lang-detection", "translation"], "produces a language label"),
-    (["tts", "tts"], "produces audio"),
-    ([], "empty"),
-    (["asr", "summarise"], "summarise"),
-])
+
+@pytest.mark.parametrize(
+    "chain,reason",
+    [
+        (["tts", "translation"], "reads text, but task 1 (tts) produces audio"),
+        (["tts", "asr"], "must be the first task"),
+        (["asr", "asr"], "must be the first task"),
+        (["translation", "asr"], "must be the first task"),
+        (["txt-lang-detection", "translation"], "produces a language label"),
+        (["tts", "tts"], "produces audio"),
+        ([], "empty"),
+        (["asr", "summarise"], "summarise"),
+    ],
+)
 def test_invalid_chain_says_why(chain, reason):
     with pytest.raises(RequestError) as caught:
         validate_pipeline_chain(chain)
@@ -214,10 +226,17 @@ def test_invalid_chain_says_why(chain, reason):
     assert reason in caught.value.message
 
 
-@pytest.mark.parametrize("chain", [
-    [TaskType.ASR, TaskType.TRANSLATION, TaskType.TTS], ["asr", "translation"], ["translation", "tts"],
-    ["transliteration", "translation"], ["asr", "txt-lang-detection"], ["tts"],
-])
+@pytest.mark.parametrize(
+    "chain",
+    [
+        [TaskType.ASR, TaskType.TRANSLATION, TaskType.TTS],
+        ["asr", "translation"],
+        ["translation", "tts"],
+        ["transliteration", "translation"],
+        ["asr", "txt-lang-detection"],
+        ["tts"],
+    ],
+)
 def test_valid_chain_passes(chain):
     assert validate_pipeline_chain(chain) is None
 
@@ -226,8 +245,7 @@ def test_tts_then_translation_body_is_pipeline_invalid_chain():
     body = {
         "pipelineTasks": [
             {"taskType": "tts", "config": {"language": {"sourceLanguage": "hi"}, "gender": "male"}},
-            {"taskType": "translation",
-             "config": {"language": {"sourceLanguage": "hi", "targetLanguage": "en"}}},
+            {"taskType": "translation", "config": {"language": {"sourceLanguage": "hi", "targetLanguage": "en"}}},
         ],
         "inputData": {"input": [{"source": "नमस्ते"}]},
     }

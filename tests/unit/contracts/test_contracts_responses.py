@@ -28,22 +28,32 @@ from speech_core.contracts import (
 
 
 def test_asr_response_with_segments_and_detected_language():
-    response = AsrResponse(output=[AsrOutput(
-        source="नमस्ते दुनिया",
-        segments=[Segment(start=0.0, end=0.8, text="नमस्ते", confidence=0.93),
-                  Segment(start=0.8, end=1.5, text="दुनिया")],
-        n_best_tokens=[NBestToken(word="नमस्ते", tokens=[{"नमस्ते": 0.9}, {"नमस्ते.": 0.1}])],
-        detected_language="hi",
-    )])
+    response = AsrResponse(
+        output=[
+            AsrOutput(
+                source="नमस्ते दुनिया",
+                segments=[
+                    Segment(start=0.0, end=0.8, text="नमस्ते", confidence=0.93),
+                    Segment(start=0.8, end=1.5, text="दुनिया"),
+                ],
+                n_best_tokens=[NBestToken(word="नमस्ते", tokens=[{"नमस्ते": 0.9}, {"नमस्ते.": 0.1}])],
+                detected_language="hi",
+            )
+        ]
+    )
     assert response.to_wire() == {
         "taskType": "asr",
-        "output": [{
-            "source": "नमस्ते दुनिया",
-            "nBestTokens": [{"word": "नमस्ते", "tokens": [{"नमस्ते": 0.9}, {"नमस्ते.": 0.1}]}],
-            "segments": [{"start": 0.0, "end": 0.8, "text": "नमस्ते", "confidence": 0.93},
-                         {"start": 0.8, "end": 1.5, "text": "दुनिया"}],
-            "detectedLanguage": "hi",
-        }],
+        "output": [
+            {
+                "source": "नमस्ते दुनिया",
+                "nBestTokens": [{"word": "नमस्ते", "tokens": [{"नमस्ते": 0.9}, {"नमस्ते.": 0.1}]}],
+                "segments": [
+                    {"start": 0.0, "end": 0.8, "text": "नमस्ते", "confidence": 0.93},
+                    {"start": 0.8, "end": 1.5, "text": "दुनिया"},
+                ],
+                "detectedLanguage": "hi",
+            }
+        ],
     }
 
 
@@ -61,18 +71,29 @@ def test_tts_response_shape():
     assert response.to_wire() == {
         "taskType": "tts",
         "audio": [{"audioContent": "UklGRg=="}],
-        "config": {"language": {"sourceLanguage": "ta"}, "audioFormat": "wav", "samplingRate": 22050,
-                   "encoding": "base64"},
+        "config": {
+            "language": {"sourceLanguage": "ta"},
+            "audioFormat": "wav",
+            "samplingRate": 22050,
+            "encoding": "base64",
+        },
     }
 
 
 def test_pipeline_response_parses_back_by_task_type():
-    wire = PipelineResponse(pipeline_response=[
-        AsrResponse(output=[AsrOutput(source="hello")]),
-        TranslationResponse(output=[TranslationOutput(source="hello", target="hola")]),
-        LanguageIdResponse(output=[LanguageIdOutput(
-            source="hola", lang_prediction=[LanguagePrediction(lang_code="es", lang_score=0.97)])]),
-    ]).to_wire()
+    wire = PipelineResponse(
+        pipeline_response=[
+            AsrResponse(output=[AsrOutput(source="hello")]),
+            TranslationResponse(output=[TranslationOutput(source="hello", target="hola")]),
+            LanguageIdResponse(
+                output=[
+                    LanguageIdOutput(
+                        source="hola", lang_prediction=[LanguagePrediction(lang_code="es", lang_score=0.97)]
+                    )
+                ]
+            ),
+        ]
+    ).to_wire()
     task_types = [item["taskType"] for item in wire["pipelineResponse"]]
     assert task_types == ["asr", "translation", "txt-lang-detection"]
     back = PipelineResponse.model_validate(wire)
@@ -85,17 +106,22 @@ def test_pipeline_response_parses_back_by_task_type():
 def test_every_known_language_parses_in_any_case(code, data):
     target = "en" if code != "en" else "hi"
     spelled = "".join(data.draw(st.sampled_from([c.lower(), c.upper()])) for c in code)
-    request = parse_request(TranslationRequest, {
-        "input": [{"source": "x"}],
-        "config": {"language": {"sourceLanguage": spelled, "targetLanguage": target}},
-    })
+    request = parse_request(
+        TranslationRequest,
+        {
+            "input": [{"source": "x"}],
+            "config": {"language": {"sourceLanguage": spelled, "targetLanguage": target}},
+        },
+    )
     assert request.config.language.source_language == code
 
 
 @given(texts=st.lists(st.text(min_size=1, max_size=200).filter(str.strip), min_size=1, max_size=10))
 def test_translation_request_round_trips_any_text(texts):
-    body = {"input": [{"source": t} for t in texts],
-            "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}}
+    body = {
+        "input": [{"source": t} for t in texts],
+        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+    }
     request = parse_request(TranslationRequest, body)
     assert parse_request(TranslationRequest, request.to_wire()) == request
     assert [item.source for item in request.input] == texts

@@ -118,7 +118,10 @@ def test_language_id_payload_parses_without_language():
 def test_bhashini_pipeline_payload_parses_into_typed_tasks():
     request = parse_request(PipelineRequest, payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
     assert [TaskType(task.task_type) for task in request.pipeline_tasks] == [
-        TaskType.ASR, TaskType.TRANSLATION, TaskType.TTS]
+        TaskType.ASR,
+        TaskType.TRANSLATION,
+        TaskType.TTS,
+    ]
     asr, translation, tts = request.pipeline_tasks
     assert asr.config.audio_format is AudioFormat.MP3
     assert translation.config.language.target_language == "hi"
@@ -126,24 +129,39 @@ def test_bhashini_pipeline_payload_parses_into_typed_tasks():
     assert request.input_data.audio is not None and request.input_data.input is None
 
 
-@pytest.mark.parametrize("chain", [
-    ["asr"], ["translation"], ["tts"], ["asr", "translation"], ["translation", "tts"],
-    ["transliteration", "translation"], ["asr", "transliteration", "translation", "tts"],
-    ["translation", "txt-lang-detection"],
-])
+@pytest.mark.parametrize(
+    "chain",
+    [
+        ["asr"],
+        ["translation"],
+        ["tts"],
+        ["asr", "translation"],
+        ["translation", "tts"],
+        ["transliteration", "translation"],
+        ["asr", "transliteration", "translation", "tts"],
+        ["translation", "txt-lang-detection"],
+    ],
+)
 def test_valid_chains_parse(chain):
     configs = {
         "asr": {"language": {"sourceLanguage": "hi"}},
         "translation": {"language": {"sourceLanguage": "hi", "targetLanguage": "en"}},
         # romanised Hindi to Devanagari: same language, another script
-        "transliteration": {"language": {"sourceLanguage": "hi", "sourceScriptCode": "Latn",
-                                         "targetLanguage": "hi", "targetScriptCode": "Deva"}},
+        "transliteration": {
+            "language": {
+                "sourceLanguage": "hi",
+                "sourceScriptCode": "Latn",
+                "targetLanguage": "hi",
+                "targetScriptCode": "Deva",
+            }
+        },
         "tts": {"language": {"sourceLanguage": "en" if "translation" in chain else "hi"}, "gender": "female"},
         "txt-lang-detection": {},
     }
     body = {
         "pipelineTasks": [{"taskType": task, "config": configs[task]} for task in chain],
-        "inputData": {"audio": [{"audioContent": payloads.AUDIO_B64}]} if chain[0] == "asr"
+        "inputData": {"audio": [{"audioContent": payloads.AUDIO_B64}]}
+        if chain[0] == "asr"
         else {"input": [{"source": "text"}]},
     }
     assert len(parse_request(PipelineRequest, body).pipeline_tasks) == len(chain)

@@ -39,23 +39,36 @@ CHITRALEKHA_ASR_SRT: dict[str, Any] = {
 
 DHRUVA_TTS: dict[str, Any] = {
     "controlConfig": {"dataTracking": False},
-    "config": {"serviceId": "ai4bharat/indic-tts-coqui-indo_aryan-gpu--t4",
-               "language": {"sourceLanguage": "hi"}, "gender": "female", "samplingRate": 22050},
+    "config": {
+        "serviceId": "ai4bharat/indic-tts-coqui-indo_aryan-gpu--t4",
+        "language": {"sourceLanguage": "hi"},
+        "gender": "female",
+        "samplingRate": 22050,
+    },
     "input": [{"source": "नमस्ते, आप कैसे हैं?"}],
 }
 
 DHRUVA_TRANSLATION: dict[str, Any] = {
     "controlConfig": {"dataTracking": True},
-    "config": {"serviceId": "ai4bharat/indictrans-v2-all-gpu--t4",
-               "language": {"sourceLanguage": "en", "sourceScriptCode": "Latn",
-                            "targetLanguage": "hi", "targetScriptCode": "Deva"}},
+    "config": {
+        "serviceId": "ai4bharat/indictrans-v2-all-gpu--t4",
+        "language": {
+            "sourceLanguage": "en",
+            "sourceScriptCode": "Latn",
+            "targetLanguage": "hi",
+            "targetScriptCode": "Deva",
+        },
+    },
     "input": [{"source": "How are you?"}, {"source": "The weather is pleasant today."}],
 }
 
 DHRUVA_TRANSLITERATION: dict[str, Any] = {
-    "config": {"serviceId": "ai4bharat/indicxlit--cpu-fsv2",
-               "language": {"sourceLanguage": "en", "targetLanguage": "hi"},
-               "isSentence": False, "numSuggestions": 5},
+    "config": {
+        "serviceId": "ai4bharat/indicxlit--cpu-fsv2",
+        "language": {"sourceLanguage": "en", "targetLanguage": "hi"},
+        "isSentence": False,
+        "numSuggestions": 5,
+    },
     "input": [{"source": "namaste"}],
 }
 
@@ -66,13 +79,30 @@ BHASHINI_LANGUAGE_ID: dict[str, Any] = {
 
 BHASHINI_PIPELINE_ASR_NMT_TTS: dict[str, Any] = {
     "pipelineTasks": [
-        {"taskType": "asr", "config": {"language": {"sourceLanguage": "ta"},
-                                       "serviceId": "ai4bharat/conformer-multilingual-dravidian-gpu--t4",
-                                       "audioFormat": "mp3", "samplingRate": 16000}},
-        {"taskType": "translation", "config": {"language": {"sourceLanguage": "ta", "targetLanguage": "hi"},
-                                               "serviceId": "ai4bharat/indictrans-v2-all-gpu--t4"}},
-        {"taskType": "tts", "config": {"language": {"sourceLanguage": "hi"}, "gender": "male",
-                                       "serviceId": "ai4bharat/indic-tts-coqui-indo_aryan-gpu--t4"}},
+        {
+            "taskType": "asr",
+            "config": {
+                "language": {"sourceLanguage": "ta"},
+                "serviceId": "ai4bharat/conformer-multilingual-dravidian-gpu--t4",
+                "audioFormat": "mp3",
+                "samplingRate": 16000,
+            },
+        },
+        {
+            "taskType": "translation",
+            "config": {
+                "language": {"sourceLanguage": "ta", "targetLanguage": "hi"},
+                "serviceId": "ai4bharat/indictrans-v2-all-gpu--t4",
+            },
+        },
+        {
+            "taskType": "tts",
+            "config": {
+                "language": {"sourceLanguage": "hi"},
+                "gender": "male",
+                "serviceId": "ai4bharat/indic-tts-coqui-indo_aryan-gpu--t4",
+            },
+        },
     ],
     "inputData": {"audio": [{"audioContent": AUDIO_B64}]},
     "controlConfig": {"dataTracking": True},

@@ -27,9 +27,19 @@ def test_a_database_source_is_required(monkeypatch):
 @mock_aws
 def test_url_from_rds_secret_through_the_proxy_endpoint():
     client = boto3.client("secretsmanager", region_name="us-east-1")
-    arn = client.create_secret(Name="db", SecretString=json.dumps({
-        "host": "cluster.internal", "port": 5432, "username": "app", "password": "p@ss/word", "dbname": "speech",
-    }))["ARN"]
+    arn = client.create_secret(
+        Name="db",
+        SecretString=json.dumps(
+            {
+                "host": "cluster.internal",
+                "port": 5432,
+                "username": "app",
+                "password": "p@ss/word",
+                "dbname": "speech",
+            }
+        ),
+    )["ARN"]
     settings = DatabaseSettings(database_secret_arn=arn, database_host_override="proxy.internal")
     assert resolve_database_url(settings, client) == (
-        "postgresql+psycopg://app:p%40ss%2Fword@proxy.internal:5432/speech")
+        "postgresql+psycopg://app:p%40ss%2Fword@proxy.internal:5432/speech"
+    )

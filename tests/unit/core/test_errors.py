@@ -20,17 +20,29 @@ def test_every_code_has_a_status_and_the_codes_are_stable_strings():
         assert code.value == code.value.lower() and "." in code.value
     # caller mistakes are 4xx; only the backend and the unexpected are 5xx
     server_side = {code for code, status in HTTP_STATUS.items() if status >= 500}
-    assert server_side == {ErrorCode.MODEL_UNAVAILABLE, ErrorCode.MODEL_TIMEOUT, ErrorCode.MODEL_FAILED,
-                           ErrorCode.INTERNAL}
+    assert server_side == {
+        ErrorCode.MODEL_UNAVAILABLE,
+        ErrorCode.MODEL_TIMEOUT,
+        ErrorCode.MODEL_FAILED,
+        ErrorCode.INTERNAL,
+    }
 
 
 def test_error_body_shape():
-    error = AudioError(ErrorCode.AUDIO_TOO_LONG, "audio is 95.0 s; the sync limit is 60 s",
-                       details={"durationSeconds": 95.0, "limitSeconds": 60})
+    error = AudioError(
+        ErrorCode.AUDIO_TOO_LONG,
+        "audio is 95.0 s; the sync limit is 60 s",
+        details={"durationSeconds": 95.0, "limitSeconds": 60},
+    )
     assert error.http_status == 413 and error.is_client_error
-    assert error.error_body("req-1") == {"error": {
-        "code": "audio.too_long", "message": "audio is 95.0 s; the sync limit is 60 s",
-        "details": {"durationSeconds": 95.0, "limitSeconds": 60}, "requestId": "req-1"}}
+    assert error.error_body("req-1") == {
+        "error": {
+            "code": "audio.too_long",
+            "message": "audio is 95.0 s; the sync limit is 60 s",
+            "details": {"durationSeconds": 95.0, "limitSeconds": 60},
+            "requestId": "req-1",
+        }
+    }
 
 
 def test_limit_errors_carry_retry_after():
@@ -39,12 +51,15 @@ def test_limit_errors_carry_retry_after():
     assert error.error_body()["error"]["details"]["retryAfterSeconds"] == 12
 
 
-@pytest.mark.parametrize(("cls", "code"), [
-    (AudioError, ErrorCode.AUTH_INVALID_KEY),
-    (AuthError, ErrorCode.AUDIO_CORRUPT),
-    (RequestError, ErrorCode.MODEL_FAILED),
-    (InferenceError, ErrorCode.TEXT_TOO_LONG),
-])
+@pytest.mark.parametrize(
+    ("cls", "code"),
+    [
+        (AudioError, ErrorCode.AUTH_INVALID_KEY),
+        (AuthError, ErrorCode.AUDIO_CORRUPT),
+        (RequestError, ErrorCode.MODEL_FAILED),
+        (InferenceError, ErrorCode.TEXT_TOO_LONG),
+    ],
+)
 def test_a_category_refuses_codes_of_another(cls, code):
     with pytest.raises(TypeError):
         cls(code, "wrong category")

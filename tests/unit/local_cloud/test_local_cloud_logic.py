@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from functions.authorizer.api_key_policy import api_key_of, stage_wide_resource
-from infra_cdk.local_cloud.authorizers import RequestIdentity, policy_allows
-from infra_cdk.local_cloud.intrinsics import IntrinsicResolver, references
-from infra_cdk.local_cloud.sqs_mappings import records_to_keep
-from infra_cdk.local_cloud.template_split import split_template
+from local_cloud.cfn_intrinsics import IntrinsicResolver, references
+from local_cloud.gateway_authorizers import RequestIdentity, policy_allows
+from local_cloud.sqs_event_sources import records_to_keep
+from local_cloud.template_split import split_template
 
 ARN = "arn:aws:execute-api:us-east-1:000000000000:api1/v0/GET/items/1"
 
@@ -18,14 +18,17 @@ def _policy(*statements: tuple[str, str]) -> dict:
     return {"Statement": [{"Action": "execute-api:Invoke", "Effect": e, "Resource": r} for e, r in statements]}
 
 
-@pytest.mark.parametrize(("policy", "verdict"), [
-    (_policy(("Allow", ARN)), "allow"),
-    (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/*")), "allow"),
-    (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/GET/items/?")), "allow"),
-    (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/POST/*")), "no allow"),
-    (_policy(("Allow", "*"), ("Deny", ARN)), "explicit deny"),
-    ({"Statement": "not a statement"}, None),
-])
+@pytest.mark.parametrize(
+    ("policy", "verdict"),
+    [
+        (_policy(("Allow", ARN)), "allow"),
+        (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/*")), "allow"),
+        (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/GET/items/?")), "allow"),
+        (_policy(("Allow", "arn:aws:execute-api:us-east-1:000000000000:api1/v0/POST/*")), "no allow"),
+        (_policy(("Allow", "*"), ("Deny", ARN)), "explicit deny"),
+        ({"Statement": "not a statement"}, None),
+    ],
+)
 def test_policy_evaluation(policy: dict, verdict: str | None) -> None:
     assert policy_allows(policy, ARN) == verdict
 
@@ -53,10 +56,15 @@ def test_split_keeps_localstack_types_and_asks_cloudformation_for_needed_values(
         "Rules": {"CheckBootstrapVersion": {}},
         "Resources": {
             "Queue": {"Type": "AWS::SQS::Queue"},
-            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-                "Environment": {"Variables": {"URL": {"Ref": "Queue"}}}}},
-            "Policy": {"Type": "AWS::IAM::Policy", "DependsOn": ["Fn"], "Properties": {
-                "PolicyDocument": {"Statement": [{"Resource": {"Fn::GetAtt": ["Fn", "Arn"]}}]}}},
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"Environment": {"Variables": {"URL": {"Ref": "Queue"}}}},
+            },
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "DependsOn": ["Fn"],
+                "Properties": {"PolicyDocument": {"Statement": [{"Resource": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+            },
         },
     }
     split = split_template(template, "S")
@@ -64,20 +72,32 @@ def test_split_keeps_localstack_types_and_asks_cloudformation_for_needed_values(
     assert split.played == {"Fn": "AWS::Lambda::Function"}
     policy = split.deployable["Resources"]["Policy"]
     assert policy["DependsOn"] == []
-    assert policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == \
-        "arn:aws:lambda:us-east-1:000000000000:function:S-Fn"
+    assert (
+        policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"]
+        == "arn:aws:lambda:us-east-1:000000000000:function:S-Fn"
+    )
     assert [(r.logical_id, r.attribute) for r in split.ref_outputs] == [("Queue", None)]
     assert "Rules" not in split.deployable and "Parameters" not in split.deployable
 
 
 def test_intrinsics() -> None:
-    resolver = IntrinsicResolver(ref=lambda lid: f"ref-{lid}", get_att=lambda lid, att: f"{lid}.{att}",
-                                 stack_name="S")
-    value = {"Fn::Join": ["/", [{"Ref": "A"}, {"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]},
-                                {"Fn::Sub": "${AWS::Region}-${B.Arn}-${C}-${!Literal}"}]]}
+    resolver = IntrinsicResolver(ref=lambda lid: f"ref-{lid}", get_att=lambda lid, att: f"{lid}.{att}", stack_name="S")
+    value = {
+        "Fn::Join": [
+            "/",
+            [
+                {"Ref": "A"},
+                {"Fn::Select": [1, {"Fn::Split": [",", "x,y,z"]}]},
+                {"Fn::Sub": "${AWS::Region}-${B.Arn}-${C}-${!Literal}"},
+            ],
+        ]
+    }
     assert resolver.resolve(value) == "ref-A/y/us-east-1-B.Arn-ref-C-${Literal}"
     assert references({"Fn::Sub": ["${X}-${Y.Name}-${v}", {"v": {"Ref": "Z"}}]}) == {
-        ("X", None), ("Y", "Name"), ("Z", None)}
+        ("X", None),
+        ("Y", "Name"),
+        ("Z", None),
+    }
 
 
 def test_api_key_extraction_and_policy_resource() -> None:

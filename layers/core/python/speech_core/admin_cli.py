@@ -24,8 +24,9 @@ from speech_core.keys.scopes import KeyLimits, Scope
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="speech-admin", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="speech-admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=None)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply database migrations")
@@ -80,8 +81,9 @@ def _run(args: argparse.Namespace) -> object:
     if args.command == "create-key":
         expires = utc_now() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
         limits = KeyLimits(per_minute=args.per_minute, per_hour=args.per_hour, per_day=args.per_day)
-        created = service.create_key(tenant.id, args.name, Scope.parse_list(args.scopes), limits=limits,
-                                     expires_at=expires)
+        created = service.create_key(
+            tenant.id, args.name, Scope.parse_list(args.scopes), limits=limits, expires_at=expires
+        )
         return {"apiKey": created.plaintext, "key": created.key.model_dump(mode="json")}
     if args.command == "list-keys":
         return [view.model_dump(mode="json") for view in service.list_keys(tenant.id)]
@@ -99,8 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(error.error_body()), file=sys.stderr)
         return 2
     except ValueError as error:  # e.g. an unknown scope name
-        print(json.dumps({"error": {"code": ErrorCode.REQUEST_INVALID.value, "message": str(error)}}),
-              file=sys.stderr)
+        print(json.dumps({"error": {"code": ErrorCode.REQUEST_INVALID.value, "message": str(error)}}), file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2))
     return 0

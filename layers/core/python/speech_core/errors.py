@@ -146,8 +146,9 @@ class LimitError(SpeechError):
 
     allowed_prefixes = ("rate.", "quota.")
 
-    def __init__(self, code: ErrorCode, message: str, *, retry_after_s: int,
-                 details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, *, retry_after_s: int, details: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(code, message, details={**(details or {}), "retryAfterSeconds": retry_after_s})
         self.retry_after_s = retry_after_s
 

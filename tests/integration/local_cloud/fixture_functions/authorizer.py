@@ -13,8 +13,13 @@ def handler(event, context):
     effect = "Deny" if key == "deny" else "Allow"
     return {
         "principalId": f"user-{key}",
-        "policyDocument": {"Version": "2012-10-17", "Statement": [
-            {"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}]},
-        "context": {"tenantId": f"tenant-{key}", "authorizerCalls": calls,
-                    "remainingMs": context.get_remaining_time_in_millis()},
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]}],
+        },
+        "context": {
+            "tenantId": f"tenant-{key}",
+            "authorizerCalls": calls,
+            "remainingMs": context.get_remaining_time_in_millis(),
+        },
     }

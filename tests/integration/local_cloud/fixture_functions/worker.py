@@ -14,6 +14,7 @@ def handler(event, context):
         if body.get("poison"):
             failures.append({"itemIdentifier": record["messageId"]})
         elif "taskToken" in body:
-            stepfunctions.send_task_success(taskToken=body["taskToken"],
-                                            output=json.dumps({"doubled": body["value"] * 2}))
+            stepfunctions.send_task_success(
+                taskToken=body["taskToken"], output=json.dumps({"doubled": body["value"] * 2})
+            )
     return {"batchItemFailures": failures}

@@ -89,9 +89,7 @@ class TritonPythonModel:
         return hyp.hypstr, confidence, segments
 
     def _error(self, message):
-        return pb_utils.InferenceResponse(
-            error=pb_utils.TritonError(message, pb_utils.TritonError.INVALID_ARG)
-        )
+        return pb_utils.InferenceResponse(error=pb_utils.TritonError(message, pb_utils.TritonError.INVALID_ARG))
 
     def _one(self, request):
         audio = pb_utils.get_input_tensor_by_name(request, "AUDIO_SIGNAL").as_numpy()

@@ -69,7 +69,5 @@ class TritonPythonModel:
                 responses.append(pb_utils.InferenceResponse(error=errors[r]))
             else:
                 out = np.array([t.encode() for t in rows[r]], dtype=object).reshape(-1, 1)
-                responses.append(
-                    pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("OUTPUT_TEXT", out)])
-                )
+                responses.append(pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("OUTPUT_TEXT", out)]))
         return responses

@@ -33,8 +33,6 @@ class TritonPythonModel:
                 responses.append(self._one(request))
             except ValueError as exc:
                 responses.append(
-                    pb_utils.InferenceResponse(
-                        error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
-                    )
+                    pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG))
                 )
         return responses

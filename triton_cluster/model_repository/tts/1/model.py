@@ -78,12 +78,8 @@ class TritonPythonModel:
                 responses.append(self._one(request))
             except ValueError as exc:
                 responses.append(
-                    pb_utils.InferenceResponse(
-                        error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
-                    )
+                    pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG))
                 )
             except (subprocess.SubprocessError, OSError) as exc:
-                responses.append(
-                    pb_utils.InferenceResponse(error=pb_utils.TritonError(f"espeak-ng failed: {exc}"))
-                )
+                responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(f"espeak-ng failed: {exc}")))
         return responses

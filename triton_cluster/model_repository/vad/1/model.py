@@ -82,11 +82,7 @@ class TritonPythonModel:
         out = []
         for k, (s, e) in enumerate(kept):
             lo = max(0, s - self.pad) if k == 0 else max(s - self.pad, (kept[k - 1][1] + s) // 2)
-            hi = (
-                min(audio.size, e + self.pad)
-                if k == len(kept) - 1
-                else min(e + self.pad, (e + kept[k + 1][0]) // 2)
-            )
+            hi = min(audio.size, e + self.pad) if k == len(kept) - 1 else min(e + self.pad, (e + kept[k + 1][0]) // 2)
             out.append({"start": round(lo / SAMPLE_RATE, 3), "end": round(hi / SAMPLE_RATE, 3)})
         return out
 

@@ -27,8 +27,9 @@ def call_context(router: Router, scope: Scope, task: str) -> Iterator[CallContex
     logger.append_keys(tenant_id=str(caller.tenant_id), key_prefix=caller.key_prefix)
     deps = deps_provider()
     request_id = event.request_context.request_id
-    with metered_call(caller, scope, task, request_id, rate_limiter=deps.rate_limiter,
-                      request_log=deps.request_log) as record:
+    with metered_call(
+        caller, scope, task, request_id, rate_limiter=deps.rate_limiter, request_log=deps.request_log
+    ) as record:
         yield CallContext(caller=caller, call=record, request_id=request_id, deps=deps)
 
 
@@ -56,5 +57,6 @@ def keep_copies(ctx: CallContext, request: dict[str, object], response: dict[str
         logger.warning("data tracking requested but this function has no audio bucket")
         return
     document = {"requestId": ctx.request_id, "task": ctx.call.task, "request": request, "response": response}
-    ctx.deps.objects.put(bucket, ctx.tracking_key("call.json"), json.dumps(document, ensure_ascii=False).encode(),
-                         "application/json")
+    ctx.deps.objects.put(
+        bucket, ctx.tracking_key("call.json"), json.dumps(document, ensure_ascii=False).encode(), "application/json"
+    )

@@ -23,9 +23,11 @@ class Caller(BaseModel):
 
     def require_scope(self, scope: Scope) -> None:
         if scope.value not in self.scopes:
-            raise AuthError(ErrorCode.AUTH_INSUFFICIENT_SCOPE,
-                            f"this API key does not have the '{scope.value}' scope",
-                            details={"required": scope.value, "granted": sorted(self.scopes)})
+            raise AuthError(
+                ErrorCode.AUTH_INSUFFICIENT_SCOPE,
+                f"this API key does not have the '{scope.value}' scope",
+                details={"required": scope.value, "granted": sorted(self.scopes)},
+            )
 
 
 def caller_from_event(event: dict[str, Any]) -> Caller:
@@ -37,11 +39,16 @@ def caller_from_event(event: dict[str, Any]) -> Caller:
     context = (event.get("requestContext") or {}).get("authorizer") or {}
     try:
         return Caller(
-            tenant_id=context["tenantId"], tenant_name=context.get("tenantName", ""), key_id=context["keyId"],
+            tenant_id=context["tenantId"],
+            tenant_name=context.get("tenantName", ""),
+            key_id=context["keyId"],
             key_prefix=context.get("keyPrefix", ""),
             scopes=frozenset(s for s in str(context.get("scopes", "")).split(",") if s),
-            limits=KeyLimits(per_minute=int(context["limitPerMinute"]), per_hour=int(context["limitPerHour"]),
-                             per_day=int(context["limitPerDay"])),
+            limits=KeyLimits(
+                per_minute=int(context["limitPerMinute"]),
+                per_hour=int(context["limitPerHour"]),
+                per_day=int(context["limitPerDay"]),
+            ),
         )
     except (KeyError, ValueError, ValidationError) as error:
         raise AuthError(ErrorCode.AUTH_MISSING_KEY, "the request carries no verified API key") from error

@@ -38,8 +38,11 @@ COMMON_ERRORS: dict[int, dict[str, Any]] = {
 }
 
 
-def responses_for(model: type[BaseModel], description: str, *, errors: dict[int, dict[str, Any]] | None = None
-                  ) -> dict[int, dict[str, Any]]:
+def responses_for(
+    model: type[BaseModel], description: str, *, errors: dict[int, dict[str, Any]] | None = None
+) -> dict[int, dict[str, Any]]:
     """OpenAPI responses of a route: its success model, then the errors it may answer."""
-    return {200: {"description": description, "content": {"application/json": {"model": model}}},
-            **(COMMON_ERRORS if errors is None else errors)}
+    return {
+        200: {"description": description, "content": {"application/json": {"model": model}}},
+        **(COMMON_ERRORS if errors is None else errors),
+    }

@@ -28,8 +28,9 @@ def error_response(error: SpeechError, request_id: str | None) -> Response:
     headers: dict[str, str] = {"Cache-Control": "no-store"}
     if isinstance(error, LimitError):
         headers["Retry-After"] = str(error.retry_after_s)
-    return Response(status_code=error.http_status, content_type=JSON, headers=headers,
-                    body=json.dumps(error.error_body(request_id)))
+    return Response(
+        status_code=error.http_status, content_type=JSON, headers=headers, body=json.dumps(error.error_body(request_id))
+    )
 
 
 def _validation_error(exc: RequestValidationError) -> SpeechError:
@@ -55,8 +56,13 @@ def _record_refusal(app: APIGatewayRestResolver, error: SpeechError) -> None:
         caller = caller_from_event(app.current_event.raw_event)
     except SpeechError:
         return  # no verified key (a public route): nothing to attribute the call to
-    record_refused_call(caller, app.current_event.path, app.current_event.request_context.request_id, error,
-                        call_context.deps_provider().request_log)
+    record_refused_call(
+        caller,
+        app.current_event.path,
+        app.current_event.request_context.request_id,
+        error,
+        call_context.deps_provider().request_log,
+    )
 
 
 def build_app(*routers: Router) -> APIGatewayRestResolver:
@@ -83,9 +89,12 @@ def build_app(*routers: Router) -> APIGatewayRestResolver:
 
     @app.not_found
     def on_not_found(_: Exception) -> Response:
-        return error_response(RequestError(ErrorCode.RESOURCE_NOT_FOUND,
-                                           f"no route {app.current_event.http_method} {app.current_event.path}"),
-                              request_id())
+        return error_response(
+            RequestError(
+                ErrorCode.RESOURCE_NOT_FOUND, f"no route {app.current_event.http_method} {app.current_event.path}"
+            ),
+            request_id(),
+        )
 
     @app.exception_handler(Exception)
     def on_unexpected(exc: Exception) -> Response:

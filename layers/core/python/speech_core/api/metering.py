@@ -37,8 +37,15 @@ class CallRecord(CallMeasures):
 
 
 @contextmanager
-def metered_call(caller: Caller, scope: Scope, task: str, request_id: str, *, rate_limiter: RateLimiter,
-                 request_log: RequestLogRepository) -> Iterator[CallRecord]:
+def metered_call(
+    caller: Caller,
+    scope: Scope,
+    task: str,
+    request_id: str,
+    *,
+    rate_limiter: RateLimiter,
+    request_log: RequestLogRepository,
+) -> Iterator[CallRecord]:
     record = CallRecord(task=task)
     started = time.perf_counter()
     status, error_code = 200, None
@@ -56,30 +63,64 @@ def metered_call(caller: Caller, scope: Scope, task: str, request_id: str, *, ra
         elapsed_ms = (time.perf_counter() - started) * 1000
         metrics.add_dimension(name="task", value=task)
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="ClientErrors" if status < 500 else "ServerErrors", unit=MetricUnit.Count,
-                           value=1 if status >= 400 else 0)
+        metrics.add_metric(
+            name="ClientErrors" if status < 500 else "ServerErrors",
+            unit=MetricUnit.Count,
+            value=1 if status >= 400 else 0,
+        )
         metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-        request_log.record(RequestLogEntry(
-            request_id=request_id, tenant_id=caller.tenant_id, api_key_id=caller.key_id,
-            status=status, error_code=error_code, processing_ms=round(elapsed_ms, 2),
-            **record.model_dump(),
-        ), results=record.results if status == 200 else ())
-        logger.info("call recorded", extra={"task": task, "status": status, "error_code": error_code,
-                                            "processing_ms": round(elapsed_ms, 2), "model": record.model_name,
-                                            "model_version": record.model_version})
+        request_log.record(
+            RequestLogEntry(
+                request_id=request_id,
+                tenant_id=caller.tenant_id,
+                api_key_id=caller.key_id,
+                status=status,
+                error_code=error_code,
+                processing_ms=round(elapsed_ms, 2),
+                **record.model_dump(),
+            ),
+            results=record.results if status == 200 else (),
+        )
+        logger.info(
+            "call recorded",
+            extra={
+                "task": task,
+                "status": status,
+                "error_code": error_code,
+                "processing_ms": round(elapsed_ms, 2),
+                "model": record.model_name,
+                "model_version": record.model_version,
+            },
+        )
 
 
 #: the task a route's path serves, for calls refused before their route runs (invalid bodies)
-_TASK_OF_ROUTE = {"asr": "asr", "tts": "tts", "nmt": "nmt", "translation": "nmt",
-                  "transliterate": "transliteration", "transliteration": "transliteration",
-                  "detect-language": "language_detection", "pipeline": "pipeline"}
+_TASK_OF_ROUTE = {
+    "asr": "asr",
+    "tts": "tts",
+    "nmt": "nmt",
+    "translation": "nmt",
+    "transliterate": "transliteration",
+    "transliteration": "transliteration",
+    "detect-language": "language_detection",
+    "pipeline": "pipeline",
+}
 
 
-def record_refused_call(caller: Caller, path: str, request_id: str, error: SpeechError,
-                        request_log: RequestLogRepository) -> None:
+def record_refused_call(
+    caller: Caller, path: str, request_id: str, error: SpeechError, request_log: RequestLogRepository
+) -> None:
     """Log a call refused before its route ran (its body failed validation); not counted by the limiter."""
     task = _TASK_OF_ROUTE.get(path.rstrip("/").rsplit("/", 1)[-1])
     if task is None:
         return
-    request_log.record(RequestLogEntry(request_id=request_id, tenant_id=caller.tenant_id, api_key_id=caller.key_id,
-                                       task=task, status=error.http_status, error_code=error.code.value))
+    request_log.record(
+        RequestLogEntry(
+            request_id=request_id,
+            tenant_id=caller.tenant_id,
+            api_key_id=caller.key_id,
+            task=task,
+            status=error.http_status,
+            error_code=error.code.value,
+        )
+    )

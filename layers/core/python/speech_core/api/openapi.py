@@ -30,13 +30,25 @@ def _document() -> str:
         uploads,
     )
 
-    app = build_app(asr.router, tts.router, translation.router, transliteration.router, language_id.router,
-                    pipeline.router, catalog.router, uploads.router, health.router)
+    app = build_app(
+        asr.router,
+        tts.router,
+        translation.router,
+        transliteration.router,
+        language_id.router,
+        pipeline.router,
+        catalog.router,
+        uploads.router,
+        health.router,
+    )
     spec: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION))
     spec.setdefault("components", {})["securitySchemes"] = {
         "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
-        "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key> "
-                                                                        "(a raw `Authorization: <key>` works too)"},
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Authorization: Bearer <key> (a raw `Authorization: <key>` works too)",
+        },
     }
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():

@@ -35,6 +35,9 @@ def decode_base64_audio(content: str, *, max_bytes: int | None = None) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise AudioError(ErrorCode.AUDIO_INVALID_BASE64, f"audioContent is not valid base64: {exc}.") from exc
     if max_bytes is not None and len(data) > max_bytes:
-        raise AudioError(ErrorCode.AUDIO_TOO_LARGE, f"audioContent decodes to {len(data)} bytes; at most "
-                         f"{max_bytes} are accepted.", details={"bytes": len(data), "maxBytes": max_bytes})
+        raise AudioError(
+            ErrorCode.AUDIO_TOO_LARGE,
+            f"audioContent decodes to {len(data)} bytes; at most {max_bytes} are accepted.",
+            details={"bytes": len(data), "maxBytes": max_bytes},
+        )
     return data

@@ -75,8 +75,10 @@ def decode_audio(data: bytes, limits: AudioLimits) -> DecodedAudio:
         raise AudioError(
             ErrorCode.AUDIO_CORRUPT,
             "The WAV audio is truncated: its header declares more data than the file holds.",
-            details={"declaredBytes": wav_header.declared_data_bytes,
-                     "availableBytes": wav_header.available_data_bytes},
+            details={
+                "declaredBytes": wav_header.declared_data_bytes,
+                "availableBytes": wav_header.available_data_bytes,
+            },
         )
     try:
         samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)

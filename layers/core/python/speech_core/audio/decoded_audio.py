@@ -16,8 +16,9 @@ class DecodedAudio:
 
     def __post_init__(self) -> None:
         if self.samples.ndim != 2 or self.samples.dtype != np.float32:
-            raise ValueError(f"samples must be 2-D float32 (frames, channels), got "
-                             f"{self.samples.ndim}-D {self.samples.dtype}")
+            raise ValueError(
+                f"samples must be 2-D float32 (frames, channels), got {self.samples.ndim}-D {self.samples.dtype}"
+            )
         if self.sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
 

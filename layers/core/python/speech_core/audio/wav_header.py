@@ -58,9 +58,7 @@ def read_wav_header(data: bytes) -> WavHeader:
         if chunk_id == b"fmt ":
             if size < 16 or body + 16 > len(data):
                 raise _corrupt("fmt chunk too short")
-            format_tag, channels, sample_rate, _, block_align = struct.unpack(
-                endian + "HHIIH", data[body : body + 14]
-            )
+            format_tag, channels, sample_rate, _, block_align = struct.unpack(endian + "HHIIH", data[body : body + 14])
             if channels == 0 or block_align == 0:
                 raise _corrupt("zero channels or block alignment")
             fmt = (format_tag, channels, sample_rate, block_align)

@@ -43,12 +43,14 @@ def speech_error_from_errors(errors: Sequence[Mapping[str, Any]]) -> SpeechError
     codes = {CODE_FOR_ERROR_TYPE.get(error["type"], ErrorCode.REQUEST_INVALID) for error in errors}
     code = codes.pop() if len(codes) == 1 else ErrorCode.REQUEST_INVALID
     if code is ErrorCode.REQUEST_INVALID:
-        message = "The request is invalid: " + "; ".join(f"{d['field'] or 'body'}: {d['message']}"
-                                                         for d in described[:5])
+        message = "The request is invalid: " + "; ".join(
+            f"{d['field'] or 'body'}: {d['message']}" for d in described[:5]
+        )
     else:
         message = described[0]["message"]
-    error_class = next(cls for cls in _ERROR_CLASSES
-                       if any(code.value.startswith(prefix) for prefix in cls.allowed_prefixes))
+    error_class = next(
+        cls for cls in _ERROR_CLASSES if any(code.value.startswith(prefix) for prefix in cls.allowed_prefixes)
+    )
     return error_class(code, message, details={"errors": described})
 
 

@@ -114,13 +114,17 @@ def find_chain_problem(tasks: Sequence[WireModel | TaskType | str]) -> str | Non
         if after is TaskType.ASR:
             return f"Task {index} is asr, which reads audio from the request and so must be the first task."
         if _PRODUCES[before] != _READS[after]:
-            return (f"Task {index} ({after}) reads {_READS[after]}, but task {index - 1} ({before}) "
-                    f"produces {_PRODUCES[before]}.")
+            return (
+                f"Task {index} ({after}) reads {_READS[after]}, but task {index - 1} ({before}) "
+                f"produces {_PRODUCES[before]}."
+            )
         if isinstance(tasks[index - 1], WireModel) and isinstance(tasks[index - 2], WireModel):
             produced, read = _language_produced(tasks[index - 2]), _language_read(tasks[index - 1])
             if produced and read and produced != read:
-                return (f"Task {index} ({after}) reads language {read!r}, but task {index - 1} ({before}) "
-                        f"produces {produced!r}.")
+                return (
+                    f"Task {index} ({after}) reads language {read!r}, but task {index - 1} ({before}) "
+                    f"produces {produced!r}."
+                )
     return None
 
 

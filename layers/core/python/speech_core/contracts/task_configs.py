@@ -87,9 +87,7 @@ class AsrConfig(TaskConfigBase):
     sampling_rate: SampleRate | None = None
     pre_processors: Annotated[list[PreProcessor], BeforeValidator(_drop_nulls)] = []
     post_processors: Annotated[list[PostProcessor], BeforeValidator(_drop_nulls)] = []
-    transcription_format: Annotated[TranscriptionFormat, BeforeValidator(_wrap_bare_format)] = (
-        TranscriptionFormat()
-    )
+    transcription_format: Annotated[TranscriptionFormat, BeforeValidator(_wrap_bare_format)] = TranscriptionFormat()
     best_token_count: int = Field(default=0, ge=0, le=MAX_BEST_TOKEN_COUNT)
 
 

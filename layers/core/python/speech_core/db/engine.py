@@ -16,7 +16,7 @@ def normalise_url(url: str) -> str:
     """Accept plain `postgresql://` URLs (what most tools print) and use the psycopg 3 driver."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -38,8 +38,7 @@ def resolve_database_url(settings: DatabaseSettings, secrets_client: object | No
 @lru_cache(maxsize=8)
 def get_engine(url: str, pool_size: int = 2) -> Engine:
     # pre_ping: a warm Lambda may hold a connection the proxy closed while the function was frozen.
-    return create_engine(normalise_url(url), pool_size=pool_size, max_overflow=2, pool_pre_ping=True,
-                         pool_recycle=300)
+    return create_engine(normalise_url(url), pool_size=pool_size, max_overflow=2, pool_pre_ping=True, pool_recycle=300)
 
 
 @lru_cache(maxsize=8)

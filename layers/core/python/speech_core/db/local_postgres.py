@@ -69,8 +69,9 @@ class LocalPostgres:
     (`postmaster.pid`, PostgreSQL's own) lets another process stop a server this one started.
     """
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, durable: bool = True,
-                 database: str = DEFAULT_DATABASE) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, *, durable: bool = True, database: str = DEFAULT_DATABASE
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.durable = durable
@@ -108,9 +109,20 @@ class LocalPostgres:
         if (self.pgdata / "PG_VERSION").exists():
             return
         subprocess.run(
-            [str(_bin_dir() / "initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
-             "--no-instructions", "-U", SUPERUSER],
-            check=True, capture_output=True, user=user, timeout=120,
+            [
+                str(_bin_dir() / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+                "-U",
+                SUPERUSER,
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
+            timeout=120,
         )
 
     def start(self, timeout_s: float = 30.0) -> LocalPostgres:
@@ -122,15 +134,27 @@ class LocalPostgres:
         if user is not None:
             entry = pwd.getpwnam(user)
             os.chown(socket_dir, entry.pw_uid, entry.pw_gid)
-        args = [str(_bin_dir() / "postgres"), "-D", str(self.pgdata), "-h", "127.0.0.1", "-p", str(self.port),
-                "-k", str(socket_dir), "-c", "max_connections=200"]
+        args = [
+            str(_bin_dir() / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            str(socket_dir),
+            "-c",
+            "max_connections=200",
+        ]
         if not self.durable:
             # Tests throw the data away: skip fsync for speed (never used by `make up`).
             args += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
         try:
-            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, user=user,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, user=user, start_new_session=True
+            )
         finally:
             log.close()
         self._wait_ready(timeout_s)
@@ -142,8 +166,7 @@ class LocalPostgres:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise PostgresStartError(
-                    f"postgres exited with {self.process.returncode}:\n{self._log_tail()}")
+                raise PostgresStartError(f"postgres exited with {self.process.returncode}:\n{self._log_tail()}")
             try:
                 with psycopg.connect(self._conninfo("postgres")):
                     return

@@ -85,9 +85,7 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    rotated_from_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="SET NULL")
-    )
+    rotated_from_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = _created_at()
 
 
@@ -189,12 +187,8 @@ class WebSocketConnection(Base):
     source_language: Mapped[str | None] = mapped_column(String(16))
     sample_rate: Mapped[int | None] = mapped_column(Integer)
     audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
-    connected_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    last_seen_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    connected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -203,9 +197,7 @@ class UsageDaily(Base):
 
     __tablename__ = "usage_daily"
 
-    api_key_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
-    )
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     task: Mapped[str] = mapped_column(String(32), primary_key=True)
     tenant_id: Mapped[uuid.UUID] = mapped_column(
@@ -222,9 +214,7 @@ class RateWindow(Base):
 
     __tablename__ = "rate_windows"
 
-    api_key_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
-    )
+    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
     span: Mapped[str] = mapped_column(String(8), primary_key=True)  # minute | hour | day
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, nullable=False)

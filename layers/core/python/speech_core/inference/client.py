@@ -162,9 +162,7 @@ class InferenceClient:
             model_version=reply.model_version,
         )
 
-    def synthesize(
-        self, selection: ModelSelection, text: str, language: str, voice: str
-    ) -> SynthesizedSpeech:
+    def synthesize(self, selection: ModelSelection, text: str, language: str, voice: str) -> SynthesizedSpeech:
         """Text -> speech (float32 at the model's sample rate) in the given language and voice (gender)."""
         self._check_texts([text], selection.limits)
         reply = self._call(
@@ -184,9 +182,7 @@ class InferenceClient:
             model_version=reply.model_version,
         )
 
-    def _convert_texts(
-        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
-    ) -> list[str]:
+    def _convert_texts(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[str]:
         """The text-to-text contract NMT and transliteration share: INPUT_TEXT + language ids -> OUTPUT_TEXT."""
         self._check_texts(texts, selection.limits)
         reply = self._call(
@@ -200,16 +196,12 @@ class InferenceClient:
         )
         return _texts(reply.outputs["OUTPUT_TEXT"])
 
-    def translate(
-        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
-    ) -> list[Translation]:
+    def translate(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[Translation]:
         """A batch of sentences from `source` to `target`, in order."""
         targets = self._convert_texts(selection, texts, source, target)
         return [Translation(source=s, target=t) for s, t in zip(texts, targets, strict=True)]
 
-    def transliterate(
-        self, selection: ModelSelection, texts: Sequence[str], source: str, target: str
-    ) -> list[str]:
+    def transliterate(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[str]:
         """Texts from the script of `source` to that of `target` ("en" = Latin)."""
         return self._convert_texts(selection, texts, source, target)
 
@@ -244,9 +236,7 @@ class InferenceClient:
         )
         return [SpeechSegment.model_validate(s) for s in json.loads(_texts(reply.outputs["SEGMENTS"])[0])]
 
-    def open_stream(
-        self, selection: ModelSelection, language: str, sequence_id: int | None = None
-    ) -> StreamingSession:
+    def open_stream(self, selection: ModelSelection, language: str, sequence_id: int | None = None) -> StreamingSession:
         """A streaming recognition session on a stateful model; `sequence_id` defaults to a fresh one."""
         return StreamingSession(self, selection, language, sequence_id or next_sequence_id())
 
@@ -284,9 +274,7 @@ class StreamingSession:
         samples = np.asarray(chunk, dtype=np.float32).reshape(-1)
         limit = self.selection.limits.max_audio_seconds
         if limit is not None and (self.samples_sent + samples.size) / ASR_SAMPLE_RATE > limit:
-            raise AudioError(
-                ErrorCode.AUDIO_TOO_LONG, f"stream longer than {limit:g} s", details={"maxSeconds": limit}
-            )
+            raise AudioError(ErrorCode.AUDIO_TOO_LONG, f"stream longer than {limit:g} s", details={"maxSeconds": limit})
         flags = SequenceFlags(self.sequence_id, start=not self.started, end=end)
         reply = self.client._call(
             self.selection,
@@ -318,8 +306,6 @@ class StreamingSession:
         return self._send(np.zeros(0, dtype=np.float32) if last_chunk is None else last_chunk, end=True)
 
 
-def get_inference_client(
-    url: str, protocol: WireProtocol = "grpc", *, timeout_s: float = 30.0
-) -> InferenceClient:
+def get_inference_client(url: str, protocol: WireProtocol = "grpc", *, timeout_s: float = 30.0) -> InferenceClient:
     """A client over the process-wide cached transport for this URL (connection reused across invocations)."""
     return InferenceClient(get_transport(url, protocol, timeout_s), timeout_s=timeout_s)

@@ -57,9 +57,7 @@ def map_triton_error(exc: BaseException, *, model: str, version: str) -> Inferen
         return InferenceError(
             ErrorCode.MODEL_UNAVAILABLE, f"model {model}: server unreachable ({exc})", details=details
         )
-    return InferenceError(
-        ErrorCode.MODEL_FAILED, f"model {model}: {type(exc).__name__}: {exc}", details=details
-    )
+    return InferenceError(ErrorCode.MODEL_FAILED, f"model {model}: {type(exc).__name__}: {exc}", details=details)
 
 
 def is_retryable(error: InferenceError) -> bool:

@@ -10,5 +10,4 @@ from speech_core.keys.api_key_service import (
 )
 from speech_core.keys.scopes import KeyLimits, Scope
 
-__all__ = ["ApiKeyService", "ApiKeyView", "CreatedKey", "KeyLimits", "Scope", "VerifiedKey",
-           "get_api_key_service"]
+__all__ = ["ApiKeyService", "ApiKeyView", "CreatedKey", "KeyLimits", "Scope", "VerifiedKey", "get_api_key_service"]

@@ -45,9 +45,16 @@ class ApiKeyView(BaseModel):
     @classmethod
     def of(cls, record: ApiKeyRecord) -> ApiKeyView:
         return cls(
-            id=record.id, tenant_id=record.tenant_id, name=record.name, prefix=record.prefix,
-            scopes=list(record.scopes), limits=_limits_of(record), expires_at=record.expires_at,
-            revoked=record.revoked, last_used_at=record.last_used_at, created_at=record.created_at,
+            id=record.id,
+            tenant_id=record.tenant_id,
+            name=record.name,
+            prefix=record.prefix,
+            scopes=list(record.scopes),
+            limits=_limits_of(record),
+            expires_at=record.expires_at,
+            revoked=record.revoked,
+            last_used_at=record.last_used_at,
+            created_at=record.created_at,
         )
 
 
@@ -76,19 +83,27 @@ class VerifiedKey(BaseModel):
 
     def require_scope(self, scope: Scope) -> None:
         if not self.has_scope(scope):
-            raise AuthError(ErrorCode.AUTH_INSUFFICIENT_SCOPE,
-                            f"this API key does not have the '{scope.value}' scope",
-                            details={"required": scope.value, "granted": self.scopes})
+            raise AuthError(
+                ErrorCode.AUTH_INSUFFICIENT_SCOPE,
+                f"this API key does not have the '{scope.value}' scope",
+                details={"required": scope.value, "granted": self.scopes},
+            )
 
 
 def _limits_of(record: ApiKeyRecord) -> KeyLimits:
-    return KeyLimits(per_minute=record.rate_per_minute, per_hour=record.rate_per_hour,
-                     per_day=record.daily_quota)
+    return KeyLimits(per_minute=record.rate_per_minute, per_hour=record.rate_per_hour, per_day=record.daily_quota)
 
 
 class ApiKeyService:
-    def __init__(self, keys: ApiKeyRepository, tenants: TenantRepository, pepper: bytes, *,
-                 clock: Clock = utc_now, last_used_resolution: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self,
+        keys: ApiKeyRepository,
+        tenants: TenantRepository,
+        pepper: bytes,
+        *,
+        clock: Clock = utc_now,
+        last_used_resolution: timedelta = timedelta(seconds=60),
+    ) -> None:
         self._keys = keys
         self._tenants = tenants
         self._pepper = pepper
@@ -97,9 +112,16 @@ class ApiKeyService:
         # hashed once so that an unknown prefix costs the same work as a known one
         self._decoy_hash = hash_key("spk_decoy", pepper)
 
-    def create_key(self, tenant_id: uuid.UUID, name: str, scopes: Iterable[Scope], *,
-                   limits: KeyLimits | None = None, expires_at: datetime | None = None,
-                   rotated_from_id: uuid.UUID | None = None) -> CreatedKey:
+    def create_key(
+        self,
+        tenant_id: uuid.UUID,
+        name: str,
+        scopes: Iterable[Scope],
+        *,
+        limits: KeyLimits | None = None,
+        expires_at: datetime | None = None,
+        rotated_from_id: uuid.UUID | None = None,
+    ) -> CreatedKey:
         if self._tenants.get(tenant_id) is None:
             raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"tenant {tenant_id} does not exist")
         scope_names = sorted({Scope(scope).value for scope in scopes})
@@ -109,11 +131,20 @@ class ApiKeyService:
             raise RequestError(ErrorCode.REQUEST_INVALID, "expiry must be in the future")
         limits = limits or KeyLimits()
         plaintext, prefix = new_key()
-        record = self._keys.add(NewApiKey(
-            tenant_id=tenant_id, name=name, prefix=prefix, key_hash=hash_key(plaintext, self._pepper),
-            scopes=scope_names, rate_per_minute=limits.per_minute, rate_per_hour=limits.per_hour,
-            daily_quota=limits.per_day, expires_at=expires_at, rotated_from_id=rotated_from_id,
-        ))
+        record = self._keys.add(
+            NewApiKey(
+                tenant_id=tenant_id,
+                name=name,
+                prefix=prefix,
+                key_hash=hash_key(plaintext, self._pepper),
+                scopes=scope_names,
+                rate_per_minute=limits.per_minute,
+                rate_per_hour=limits.per_hour,
+                daily_quota=limits.per_day,
+                expires_at=expires_at,
+                rotated_from_id=rotated_from_id,
+            )
+        )
         return CreatedKey(plaintext=plaintext, key=ApiKeyView.of(record))
 
     def verify(self, plaintext: str) -> VerifiedKey:
@@ -129,22 +160,33 @@ class ApiKeyService:
         if not hashes_match(record.key_hash, candidate):
             raise AuthError(ErrorCode.AUTH_INVALID_KEY, "the API key is not valid")
         if record.revoked:
-            raise AuthError(ErrorCode.AUTH_REVOKED_KEY, "the API key has been revoked",
-                            details={"keyPrefix": record.prefix})
+            raise AuthError(
+                ErrorCode.AUTH_REVOKED_KEY, "the API key has been revoked", details={"keyPrefix": record.prefix}
+            )
         now = self._clock()
         if record.expires_at is not None and record.expires_at <= now:
-            raise AuthError(ErrorCode.AUTH_EXPIRED_KEY, "the API key has expired",
-                            details={"keyPrefix": record.prefix, "expiredAt": record.expires_at.isoformat()})
+            raise AuthError(
+                ErrorCode.AUTH_EXPIRED_KEY,
+                "the API key has expired",
+                details={"keyPrefix": record.prefix, "expiredAt": record.expires_at.isoformat()},
+            )
         tenant = self._tenants.get(record.tenant_id)
         if tenant is None or not tenant.active:
-            raise AuthError(ErrorCode.AUTH_REVOKED_KEY, "the API key's tenant is suspended",
-                            details={"keyPrefix": record.prefix})
+            raise AuthError(
+                ErrorCode.AUTH_REVOKED_KEY, "the API key's tenant is suspended", details={"keyPrefix": record.prefix}
+            )
         # one write a minute at most per key, not one per request
         if record.last_used_at is None or now - record.last_used_at >= self._last_used_resolution:
             self._keys.touch_last_used(record.id, now)
-        return VerifiedKey(key_id=record.id, tenant_id=record.tenant_id, tenant_name=tenant.name,
-                           prefix=record.prefix, scopes=list(record.scopes), limits=_limits_of(record),
-                           expires_at=record.expires_at)
+        return VerifiedKey(
+            key_id=record.id,
+            tenant_id=record.tenant_id,
+            tenant_name=tenant.name,
+            prefix=record.prefix,
+            scopes=list(record.scopes),
+            limits=_limits_of(record),
+            expires_at=record.expires_at,
+        )
 
     def revoke_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKeyView:
         record = self._require(tenant_id, key_id)
@@ -152,15 +194,20 @@ class ApiKeyService:
             self._keys.revoke(tenant_id, key_id, self._clock())
         return ApiKeyView.of(self._require(tenant_id, key_id))
 
-    def rotate_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *,
-                   grace: timedelta = timedelta(0)) -> CreatedKey:
+    def rotate_key(self, tenant_id: uuid.UUID, key_id: uuid.UUID, *, grace: timedelta = timedelta(0)) -> CreatedKey:
         """A new key with the same name, scopes and limits. The old one is revoked now, or, with a grace
         period, expires then, so clients can switch without an outage."""
         old = self._require(tenant_id, key_id)
         if old.revoked:
             raise AuthError(ErrorCode.AUTH_REVOKED_KEY, "a revoked key cannot be rotated")
-        created = self.create_key(tenant_id, old.name, [Scope(s) for s in old.scopes], limits=_limits_of(old),
-                                  expires_at=old.expires_at, rotated_from_id=old.id)
+        created = self.create_key(
+            tenant_id,
+            old.name,
+            [Scope(s) for s in old.scopes],
+            limits=_limits_of(old),
+            expires_at=old.expires_at,
+            rotated_from_id=old.id,
+        )
         if grace > timedelta(0):
             self._keys.set_expiry(tenant_id, key_id, self._clock() + grace)
         else:
@@ -186,6 +233,9 @@ def get_api_key_service(database_url: str | None = None) -> ApiKeyService:
 
     settings = get_api_key_settings()
     repositories = get_repositories(database_url or default_database_url())
-    return ApiKeyService(repositories.api_keys, repositories.tenants,
-                         settings.api_key_pepper.get_secret_value().encode(),
-                         last_used_resolution=timedelta(seconds=settings.api_key_last_used_resolution_s))
+    return ApiKeyService(
+        repositories.api_keys,
+        repositories.tenants,
+        settings.api_key_pepper.get_secret_value().encode(),
+        last_used_resolution=timedelta(seconds=settings.api_key_last_used_resolution_s),
+    )

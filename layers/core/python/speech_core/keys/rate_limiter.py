@@ -52,10 +52,9 @@ class RateLimiter:
         allowed = {"minute": limits.per_minute, "hour": limits.per_hour, "day": limits.per_day}
         starts = {name: window_start(now, name) for name, _ in _WINDOWS}
         with self._sessions() as session, session.begin():
-            statement = insert(RateWindow).values([
-                {"api_key_id": key_id, "span": name, "window_start": starts[name], "count": 1}
-                for name, _ in _WINDOWS
-            ])
+            statement = insert(RateWindow).values(
+                [{"api_key_id": key_id, "span": name, "window_start": starts[name], "count": 1} for name, _ in _WINDOWS]
+            )
             statement = statement.on_conflict_do_update(
                 index_elements=[RateWindow.api_key_id, RateWindow.span, RateWindow.window_start],
                 set_={"count": RateWindow.count + 1},
@@ -65,13 +64,17 @@ class RateLimiter:
                 if counts[name] > allowed[name]:
                     retry_after = max(1, math.ceil((starts[name] + length - now).total_seconds()))
                     code = ErrorCode.QUOTA_EXCEEDED if name == "day" else ErrorCode.RATE_LIMITED
-                    raise LimitError(code, f"this API key allows {allowed[name]} requests per {name}",
-                                     retry_after_s=retry_after,
-                                     details={"limit": allowed[name], "window": name})
+                    raise LimitError(
+                        code,
+                        f"this API key allows {allowed[name]} requests per {name}",
+                        retry_after_s=retry_after,
+                        details={"limit": allowed[name], "window": name},
+                    )
             if counts["day"] == 1:
                 # first request of a new day for this key: drop its expired windows
-                session.execute(delete(RateWindow).where(
-                    RateWindow.api_key_id == key_id, RateWindow.window_start < now - _KEEP))
+                session.execute(
+                    delete(RateWindow).where(RateWindow.api_key_id == key_id, RateWindow.window_start < now - _KEEP)
+                )
 
     def current(self, key_id: uuid.UUID) -> dict[str, int]:
         """This key's counts in the current windows (for `GET /v1/usage` and tests)."""

@@ -36,19 +36,23 @@ def decode_for_asr(data: bytes, ctx: CallContext) -> DecodedAudio:
     """16 kHz mono within the sync limits; over-long audio is refused with a pointer to batch jobs."""
     limits = ctx.deps.limits
     try:
-        return decode_to_mono(data, AudioLimits(max_bytes=limits.max_audio_bytes,
-                                                max_seconds=limits.max_audio_seconds), ASR_SAMPLE_RATE)
+        return decode_to_mono(
+            data, AudioLimits(max_bytes=limits.max_audio_bytes, max_seconds=limits.max_audio_seconds), ASR_SAMPLE_RATE
+        )
     except AudioError as error:
         if error.code is not ErrorCode.AUDIO_TOO_LONG:
             raise
-        raise AudioError(ErrorCode.AUDIO_TOO_LONG,
-                         f"{error.message} Sync ASR takes up to {limits.max_audio_seconds:g} s; "
-                         f"use the batch jobs API ({BATCH_API}) for longer audio.",
-                         details={**error.details, "batchApi": BATCH_API}) from error
+        raise AudioError(
+            ErrorCode.AUDIO_TOO_LONG,
+            f"{error.message} Sync ASR takes up to {limits.max_audio_seconds:g} s; "
+            f"use the batch jobs API ({BATCH_API}) for longer audio.",
+            details={**error.details, "batchApi": BATCH_API},
+        ) from error
 
 
-def _recognise(audio: DecodedAudio, config: AsrConfig, selection: ModelSelection,
-               ctx: CallContext) -> tuple[list[WordSegment], float, str]:
+def _recognise(
+    audio: DecodedAudio, config: AsrConfig, selection: ModelSelection, ctx: CallContext
+) -> tuple[list[WordSegment], float, str]:
     """Words with times over the whole item, mean confidence, and the model version that answered."""
     language = config.language.source_language
     signal = audio.signal
@@ -63,15 +67,14 @@ def _recognise(audio: DecodedAudio, config: AsrConfig, selection: ModelSelection
     version = selection.version
     spans = [(0.0, audio.duration_s)] if regions is None else [(r.start, r.end) for r in regions]
     for start, end in spans:
-        piece = signal[int(start * ASR_SAMPLE_RATE):int(end * ASR_SAMPLE_RATE)]
+        piece = signal[int(start * ASR_SAMPLE_RATE) : int(end * ASR_SAMPLE_RATE)]
         if piece.size == 0:
             continue
         transcript = ctx.deps.inference.transcribe(selection, np.ascontiguousarray(piece), language)
         version = transcript.model_version
         if transcript.text:
             confidences.append(transcript.confidence)
-        words += [w.model_copy(update={"start": w.start + start, "end": w.end + start})
-                  for w in transcript.segments]
+        words += [w.model_copy(update={"start": w.start + start, "end": w.end + start}) for w in transcript.segments]
     ctx.call.used_model(selection.model, version)
     confidence = sum(confidences) / len(confidences) if confidences else 0.0
     return words, confidence, version
@@ -94,14 +97,24 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
     words, confidence, _ = _recognise(audio, config, selection, ctx)
     segments = group_words(words)
     text = " ".join(segment.text for segment in segments)
-    ctx.call.results.append(NewResult(
-        tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="asr", transcript=text,
-        confidence=round(confidence, 4), detected_language=config.language.source_language,
-        segments=[StoredSegment(start_s=s.start, end_s=s.end, text=s.text, confidence=s.confidence)
-                  for s in segments],
-        audio_duration_s=round(audio.duration_s, 3), sample_rate=ASR_SAMPLE_RATE))
-    return AsrOutput(source=_render(segments, config), segments=segments,
-                     detected_language=config.language.source_language)
+    ctx.call.results.append(
+        NewResult(
+            tenant_id=ctx.tenant_id,
+            request_id=ctx.request_id,
+            task="asr",
+            transcript=text,
+            confidence=round(confidence, 4),
+            detected_language=config.language.source_language,
+            segments=[
+                StoredSegment(start_s=s.start, end_s=s.end, text=s.text, confidence=s.confidence) for s in segments
+            ],
+            audio_duration_s=round(audio.duration_s, 3),
+            sample_rate=ASR_SAMPLE_RATE,
+        )
+    )
+    return AsrOutput(
+        source=_render(segments, config), segments=segments, detected_language=config.language.source_language
+    )
 
 
 def transcribe(request: AsrRequest, ctx: CallContext) -> AsrResponse:

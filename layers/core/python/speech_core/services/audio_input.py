@@ -29,18 +29,29 @@ def read_audio_bytes(item: AudioInput, ctx: CallContext) -> bytes:
     parts = urlsplit(item.audio_uri)
     key = parts.path.lstrip("/")
     bucket = ctx.deps.storage.ingest_bucket
-    if parts.scheme != "s3" or bucket is None or parts.netloc != bucket or \
-            not key.startswith(uploads_prefix(ctx.tenant_id)) or ".." in key.split("/"):
-        raise AudioError(ErrorCode.AUDIO_URI_FORBIDDEN,
-                         "audioUri must name one of your own uploads (s3://<bucket>/uploads/<tenant>/...); "
-                         "create one with POST /v1/uploads, or send audioContent",
-                         details={"allowedPrefix": f"s3://{bucket}/{uploads_prefix(ctx.tenant_id)}"})
+    if (
+        parts.scheme != "s3"
+        or bucket is None
+        or parts.netloc != bucket
+        or not key.startswith(uploads_prefix(ctx.tenant_id))
+        or ".." in key.split("/")
+    ):
+        raise AudioError(
+            ErrorCode.AUDIO_URI_FORBIDDEN,
+            "audioUri must name one of your own uploads (s3://<bucket>/uploads/<tenant>/...); "
+            "create one with POST /v1/uploads, or send audioContent",
+            details={"allowedPrefix": f"s3://{bucket}/{uploads_prefix(ctx.tenant_id)}"},
+        )
     try:
         data = ctx.deps.objects.get(bucket, key, max_bytes)
     except ObjectTooLarge as error:
-        raise AudioError(ErrorCode.AUDIO_TOO_LARGE, f"the upload is {error.size} bytes; at most {max_bytes}",
-                         details={"bytes": error.size, "maxBytes": max_bytes}) from error
+        raise AudioError(
+            ErrorCode.AUDIO_TOO_LARGE,
+            f"the upload is {error.size} bytes; at most {max_bytes}",
+            details={"bytes": error.size, "maxBytes": max_bytes},
+        ) from error
     if data is None:
-        raise AudioError(ErrorCode.AUDIO_URI_FORBIDDEN, "audioUri names no upload of yours",
-                         details={"audioUri": item.audio_uri})
+        raise AudioError(
+            ErrorCode.AUDIO_URI_FORBIDDEN, "audioUri names no upload of yours", details={"audioUri": item.audio_uri}
+        )
     return data

@@ -20,8 +20,18 @@ def detect(request: LanguageIdRequest, ctx: CallContext) -> LanguageIdResponse:
     ctx.call.used_model(selection.model, selection.version)
     ctx.call.characters += sum(len(text) for text in texts)
     return LanguageIdResponse(
-        output=[LanguageIdOutput(source=text, lang_prediction=[LanguagePrediction(
-                    lang_code=guess.language, script_code=DEFAULT_SCRIPTS.get(guess.language),
-                    lang_score=round(min(max(guess.confidence, 0.0), 1.0), 4))])
-                for text, guess in zip(texts, guesses, strict=True)],
-        config=request.config)
+        output=[
+            LanguageIdOutput(
+                source=text,
+                lang_prediction=[
+                    LanguagePrediction(
+                        lang_code=guess.language,
+                        script_code=DEFAULT_SCRIPTS.get(guess.language),
+                        lang_score=round(min(max(guess.confidence, 0.0), 1.0), 4),
+                    )
+                ],
+            )
+            for text, guess in zip(texts, guesses, strict=True)
+        ],
+        config=request.config,
+    )

@@ -39,23 +39,32 @@ def run_pipeline(request: PipelineRequest, ctx: CallContext) -> PipelineResponse
     for task in request.pipeline_tasks:
         response: TaskResponse
         if isinstance(task, AsrTask):
-            response = asr.transcribe(AsrRequest(audio=request.input_data.audio or [], config=task.config,
-                                                 control_config=control), ctx)
+            response = asr.transcribe(
+                AsrRequest(audio=request.input_data.audio or [], config=task.config, control_config=control), ctx
+            )
             texts = [" ".join(segment.text for segment in output.segments or []) for output in response.output]
         elif isinstance(task, TranslationTask):
-            response = translation.translate(TranslationRequest.model_construct(
-                input=_inputs(texts), config=task.config, control_config=control), ctx)
+            response = translation.translate(
+                TranslationRequest.model_construct(input=_inputs(texts), config=task.config, control_config=control),
+                ctx,
+            )
             texts = [output.target for output in response.output]
         elif isinstance(task, TransliterationTask):
-            response = transliteration.transliterate(TransliterationRequest.model_construct(
-                input=_inputs(texts), config=task.config, control_config=control), ctx)
+            response = transliteration.transliterate(
+                TransliterationRequest.model_construct(
+                    input=_inputs(texts), config=task.config, control_config=control
+                ),
+                ctx,
+            )
             texts = [output.target[0] if output.target else "" for output in response.output]
         elif isinstance(task, TtsTask):
-            response = tts.synthesize(TtsRequest.model_construct(
-                input=_inputs(texts), config=task.config, control_config=control), ctx)
+            response = tts.synthesize(
+                TtsRequest.model_construct(input=_inputs(texts), config=task.config, control_config=control), ctx
+            )
         else:
             assert isinstance(task, LanguageIdTask)
-            response = language_id.detect(LanguageIdRequest.model_construct(
-                input=_inputs(texts), config=task.config, control_config=control), ctx)
+            response = language_id.detect(
+                LanguageIdRequest.model_construct(input=_inputs(texts), config=task.config, control_config=control), ctx
+            )
         responses.append(response)
     return PipelineResponse(pipeline_response=responses)

@@ -26,9 +26,14 @@ def group_words(words: Sequence[WordSegment], offset_s: float = 0.0) -> list[Seg
         if current:
             text = " ".join(word.word for word in current)
             confidence = sum(word.confidence for word in current) / len(current)
-            cues.append(Segment(start=round(current[0].start + offset_s, 3),
-                                end=round(current[-1].end + offset_s, 3), text=text,
-                                confidence=round(min(max(confidence, 0.0), 1.0), 4)))
+            cues.append(
+                Segment(
+                    start=round(current[0].start + offset_s, 3),
+                    end=round(current[-1].end + offset_s, 3),
+                    text=text,
+                    confidence=round(min(max(confidence, 0.0), 1.0), 4),
+                )
+            )
             current.clear()
 
     for word in words:
@@ -44,10 +49,12 @@ def group_words(words: Sequence[WordSegment], offset_s: float = 0.0) -> list[Seg
 
 
 def to_srt(segments: Sequence[Segment]) -> str:
-    return srt.compose([
-        srt.Subtitle(index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=s.text)
-        for i, s in enumerate(segments, start=1)
-    ])
+    return srt.compose(
+        [
+            srt.Subtitle(index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=s.text)
+            for i, s in enumerate(segments, start=1)
+        ]
+    )
 
 
 def _vtt_time(seconds: float) -> str:
@@ -59,6 +66,7 @@ def _vtt_time(seconds: float) -> str:
 
 
 def to_webvtt(segments: Sequence[Segment]) -> str:
-    document = webvtt.WebVTT(captions=[webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=s.text)
-                                       for s in segments])
+    document = webvtt.WebVTT(
+        captions=[webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=s.text) for s in segments]
+    )
     return document.content

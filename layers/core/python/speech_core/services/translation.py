@@ -22,8 +22,16 @@ def translate(request: TranslationRequest, ctx: CallContext) -> TranslationRespo
     sources = [item.source for item in request.input]
     targets = translate_texts(sources, language.source_language, language.target_language, ctx)
     for target in targets:
-        ctx.call.results.append(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="nmt",
-                                       translated_text=target, detected_language=language.source_language))
+        ctx.call.results.append(
+            NewResult(
+                tenant_id=ctx.tenant_id,
+                request_id=ctx.request_id,
+                task="nmt",
+                translated_text=target,
+                detected_language=language.source_language,
+            )
+        )
     return TranslationResponse(
         output=[TranslationOutput(source=s, target=t) for s, t in zip(sources, targets, strict=True)],
-        config=request.config)
+        config=request.config,
+    )

@@ -25,4 +25,5 @@ def transliterate(request: TransliterationRequest, ctx: CallContext) -> Translit
     targets = transliterate_texts(sources, language.source_language, language.target_language, ctx)
     return TransliterationResponse(
         output=[TransliterationOutput(source=s, target=[t]) for s, t in zip(sources, targets, strict=True)],
-        config=request.config)
+        config=request.config,
+    )

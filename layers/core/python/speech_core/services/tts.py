@@ -24,8 +24,12 @@ from speech_core.services.dependencies import CallContext
 #: after ., !, ? and the Devanagari/Bengali danda (।) and double danda (॥), or at line breaks
 _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
 PAUSE_S = 0.15
-CONTENT_TYPES = {AudioContainer.WAV: "audio/wav", AudioContainer.MP3: "audio/mpeg",
-                 AudioContainer.OGG: "audio/ogg", AudioContainer.FLAC: "audio/flac"}
+CONTENT_TYPES = {
+    AudioContainer.WAV: "audio/wav",
+    AudioContainer.MP3: "audio/mpeg",
+    AudioContainer.OGG: "audio/ogg",
+    AudioContainer.FLAC: "audio/flac",
+}
 
 
 def split_sentences(text: str, max_chars: int) -> list[str]:
@@ -46,9 +50,11 @@ def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx
     """Speech for one text at the requested (or the model's) sample rate."""
     language = config.language.source_language
     if len(text) > ctx.deps.limits.max_tts_chars:
-        raise RequestError(ErrorCode.TEXT_TOO_LONG,
-                           f"text has {len(text)} characters; sync TTS takes at most {ctx.deps.limits.max_tts_chars}",
-                           details={"maxChars": ctx.deps.limits.max_tts_chars})
+        raise RequestError(
+            ErrorCode.TEXT_TOO_LONG,
+            f"text has {len(text)} characters; sync TTS takes at most {ctx.deps.limits.max_tts_chars}",
+            details={"maxChars": ctx.deps.limits.max_tts_chars},
+        )
     max_chars = selection.limits.max_text_chars or 500
     parts: list[np.ndarray] = []
     rate, version = 0, selection.version
@@ -61,8 +67,9 @@ def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx
     ctx.call.used_model(selection.model, version)
     ctx.call.characters += len(text)
     if not parts:  # nothing to say (e.g. a pipeline's ASR heard only silence): a short silence
-        return DecodedAudio.from_signal(np.zeros(int(PAUSE_S * 16_000), dtype=np.float32),
-                                        config.sampling_rate or 16_000)
+        return DecodedAudio.from_signal(
+            np.zeros(int(PAUSE_S * 16_000), dtype=np.float32), config.sampling_rate or 16_000
+        )
     audio = DecodedAudio.from_signal(np.concatenate(parts), rate)
     return resample(audio, config.sampling_rate) if config.sampling_rate else audio
 
@@ -76,8 +83,9 @@ def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext
         if bucket is None:
             raise RequestError(ErrorCode.REQUEST_INVALID, "audioDelivery 'url' is not available here")
         ctx.deps.objects.put(bucket, key, encoded, CONTENT_TYPES[container])
-        return AudioOutput(audio_uri=ctx.deps.objects.presigned_get_url(
-            bucket, key, ctx.deps.storage.presigned_url_ttl_s))
+        return AudioOutput(
+            audio_uri=ctx.deps.objects.presigned_get_url(bucket, key, ctx.deps.storage.presigned_url_ttl_s)
+        )
     return AudioOutput(audio_content=base64.b64encode(encoded).decode("ascii"))
 
 
@@ -92,9 +100,17 @@ def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
         rate = audio.sample_rate
         ctx.call.audio_seconds += audio.duration_s
         outputs.append(deliver(audio, config, index, ctx))
-        ctx.call.results.append(NewResult(tenant_id=ctx.tenant_id, request_id=ctx.request_id, task="tts",
-                                       audio_duration_s=round(audio.duration_s, 3), sample_rate=audio.sample_rate,
-                                       audio_object_key=None))
-    return TtsResponse(audio=outputs, config=TtsResponseConfig(language=config.language,
-                                                                audio_format=config.audio_format,
-                                                                sampling_rate=rate))
+        ctx.call.results.append(
+            NewResult(
+                tenant_id=ctx.tenant_id,
+                request_id=ctx.request_id,
+                task="tts",
+                audio_duration_s=round(audio.duration_s, 3),
+                sample_rate=audio.sample_rate,
+                audio_object_key=None,
+            )
+        )
+    return TtsResponse(
+        audio=outputs,
+        config=TtsResponseConfig(language=config.language, audio_format=config.audio_format, sampling_rate=rate),
+    )

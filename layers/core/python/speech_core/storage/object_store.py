@@ -44,12 +44,12 @@ class S3ObjectStore:
         return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def presigned_get_url(self, bucket: str, key: str, expires_s: int) -> str:
-        return self._s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
-                                               ExpiresIn=expires_s)
+        return self._s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_s)
 
     def presigned_put_url(self, bucket: str, key: str, content_type: str, expires_s: int) -> str:
         return self._s3.generate_presigned_url(
-            "put_object", Params={"Bucket": bucket, "Key": key, "ContentType": content_type}, ExpiresIn=expires_s)
+            "put_object", Params={"Bucket": bucket, "Key": key, "ContentType": content_type}, ExpiresIn=expires_s
+        )
 
 
 @lru_cache(maxsize=1)

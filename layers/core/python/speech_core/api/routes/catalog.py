@@ -58,23 +58,41 @@ class UsageResponse(BaseModel):
     currentWindows: dict[str, int]  # noqa: N815
 
 
-@router.get("/v1/models", summary="Tasks, languages, voices and versions served", tags=["catalog"],
-            responses=responses_for(ModelsResponse, "Every registered model service"))
+@router.get(
+    "/v1/models",
+    summary="Tasks, languages, voices and versions served",
+    tags=["catalog"],
+    responses=responses_for(ModelsResponse, "Every registered model service"),
+)
 def get_models() -> ModelsResponse:
     caller_from_event(router.current_event.raw_event)
     registry = calls.deps_provider().registry
     served = {Task.ASR, Task.TTS, Task.NMT, Task.TRANSLITERATION, Task.LID}
-    return ModelsResponse(models=[
-        ModelInfo(serviceId=s.service_id, task=s.task.value, model=s.model,
-                  versions=[ModelVersionInfo(version=v.version, weight=v.weight) for v in s.versions],
-                  languages=s.languages, languagePairs=s.all_pairs(), voices=s.voices,
-                  limits=s.limits.model_dump(exclude_none=True), description=s.description)
-        for s in registry.services if s.task in served or s.task is Task.ASR_STREAMING
-    ])
+    return ModelsResponse(
+        models=[
+            ModelInfo(
+                serviceId=s.service_id,
+                task=s.task.value,
+                model=s.model,
+                versions=[ModelVersionInfo(version=v.version, weight=v.weight) for v in s.versions],
+                languages=s.languages,
+                languagePairs=s.all_pairs(),
+                voices=s.voices,
+                limits=s.limits.model_dump(exclude_none=True),
+                description=s.description,
+            )
+            for s in registry.services
+            if s.task in served or s.task is Task.ASR_STREAMING
+        ]
+    )
 
 
-@router.get("/v1/usage", summary="This API key's usage by day", tags=["catalog"],
-            responses=responses_for(UsageResponse, "Requests, errors, audio seconds and characters per day and task"))
+@router.get(
+    "/v1/usage",
+    summary="This API key's usage by day",
+    tags=["catalog"],
+    responses=responses_for(UsageResponse, "Requests, errors, audio seconds and characters per day and task"),
+)
 def get_usage(
     since: Annotated[date | None, Query(alias="from", description="first UTC day (default: 30 days ago)")] = None,
     until: Annotated[date | None, Query(alias="to", description="last UTC day (default: today)")] = None,
@@ -84,19 +102,37 @@ def get_usage(
     until = until or today
     since = since or until - timedelta(days=29)
     if since > until or (until - since).days >= MAX_USAGE_DAYS:
-        raise RequestError(ErrorCode.REQUEST_INVALID,
-                           f"'from' must not be after 'to', and the range at most {MAX_USAGE_DAYS} days")
+        raise RequestError(
+            ErrorCode.REQUEST_INVALID, f"'from' must not be after 'to', and the range at most {MAX_USAGE_DAYS} days"
+        )
     deps = calls.deps_provider()
     rows = [row for row in deps.usage.daily_for_key(caller.tenant_id, caller.key_id, since) if row.day <= until]
     return UsageResponse(
-        keyPrefix=caller.key_prefix, since=since, until=until,
-        days=[UsageDay(day=r.day, task=r.task, requests=r.requests, errors=r.errors,
-                       audioSeconds=round(r.audio_seconds, 3), characters=r.characters) for r in rows],
-        limits=caller.limits.model_dump(), currentWindows=deps.rate_limiter.current(caller.key_id))
+        keyPrefix=caller.key_prefix,
+        since=since,
+        until=until,
+        days=[
+            UsageDay(
+                day=r.day,
+                task=r.task,
+                requests=r.requests,
+                errors=r.errors,
+                audioSeconds=round(r.audio_seconds, 3),
+                characters=r.characters,
+            )
+            for r in rows
+        ],
+        limits=caller.limits.model_dump(),
+        currentWindows=deps.rate_limiter.current(caller.key_id),
+    )
 
 
-@router.get("/v1/openapi.json", summary="This API's OpenAPI document", tags=["catalog"],
-            responses={200: {"description": "OpenAPI 3 document"}, **COMMON_ERRORS})
+@router.get(
+    "/v1/openapi.json",
+    summary="This API's OpenAPI document",
+    tags=["catalog"],
+    responses={200: {"description": "OpenAPI 3 document"}, **COMMON_ERRORS},
+)
 def get_openapi() -> dict[str, Any]:
     from speech_core.api.openapi import build_openapi
 

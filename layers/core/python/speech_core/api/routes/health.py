@@ -33,8 +33,9 @@ def _timed(probe: Callable[[], bool]) -> Check:
         healthy, detail = probe(), None
     except Exception as error:  # noqa: BLE001 - a health check reports failures, it does not raise them
         healthy, detail = False, type(error).__name__
-    return Check(status="ok" if healthy else "down", latency_ms=round((time.perf_counter() - started) * 1000, 1),
-                 detail=detail)
+    return Check(
+        status="ok" if healthy else "down", latency_ms=round((time.perf_counter() - started) * 1000, 1), detail=detail
+    )
 
 
 def _database_ready() -> bool:
@@ -52,9 +53,15 @@ def _triton_ready() -> bool:
     return get_transport(settings.triton_url, settings.triton_protocol).is_ready()
 
 
-@router.get("/v1/health", summary="Health of the database and the model server (no key)", tags=["health"],
-            responses={200: {"description": "All checks pass", "content": {"application/json": {"model": Health}}},
-                       503: {"description": "A check fails", "content": {"application/json": {"model": Health}}}})
+@router.get(
+    "/v1/health",
+    summary="Health of the database and the model server (no key)",
+    tags=["health"],
+    responses={
+        200: {"description": "All checks pass", "content": {"application/json": {"model": Health}}},
+        503: {"description": "A check fails", "content": {"application/json": {"model": Health}}},
+    },
+)
 def get_health() -> Response[Health]:
     checks = {"database": _timed(_database_ready), "triton": _timed(_triton_ready)}
     health = Health(status="ok" if all(c.status == "ok" for c in checks.values()) else "degraded", checks=checks)

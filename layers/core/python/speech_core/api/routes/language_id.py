@@ -16,7 +16,11 @@ from speech_core.services import language_id
 router = Router()
 
 
-@router.post("/v1/detect-language", summary="Identify the language of texts", tags=["language"],
-             responses=responses_for(LanguageIdResponse, "The most likely language of each text"))
+@router.post(
+    "/v1/detect-language",
+    summary="Identify the language of texts",
+    tags=["language"],
+    responses=responses_for(LanguageIdResponse, "The most likely language of each text"),
+)
 def post_detect_language(request: Annotated[LanguageIdRequest, Body()]) -> LanguageIdResponse:
     return serve(router, Scope.LANGUAGE_DETECTION, "language_detection", request, language_id.detect)

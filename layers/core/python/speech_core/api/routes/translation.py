@@ -19,8 +19,8 @@ RESPONSES = responses_for(TranslationResponse, "One translation per input senten
 
 
 @router.post("/v1/nmt", summary="Translate a batch of sentences", tags=["nmt"], responses=RESPONSES)
-@router.post("/services/inference/translation", summary="Translate (ULCA path)", tags=["ulca"],
-             responses=RESPONSES)
-def post_translation(request: Annotated[TranslationRequest, Body()],
-                     service_id: ServiceIdQuery = None) -> TranslationResponse:
+@router.post("/services/inference/translation", summary="Translate (ULCA path)", tags=["ulca"], responses=RESPONSES)
+def post_translation(
+    request: Annotated[TranslationRequest, Body()], service_id: ServiceIdQuery = None
+) -> TranslationResponse:
     return serve(router, Scope.NMT, "nmt", request, translation.translate)

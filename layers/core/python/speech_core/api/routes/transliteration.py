@@ -18,10 +18,13 @@ router = Router()
 RESPONSES = responses_for(TransliterationResponse, "Each input in the target language's script")
 
 
-@router.post("/v1/transliterate", summary="Transliterate between scripts", tags=["transliteration"],
-             responses=RESPONSES)
-@router.post("/services/inference/transliteration", summary="Transliterate (ULCA path)", tags=["ulca"],
-             responses=RESPONSES)
-def post_transliteration(request: Annotated[TransliterationRequest, Body()],
-                         service_id: ServiceIdQuery = None) -> TransliterationResponse:
+@router.post(
+    "/v1/transliterate", summary="Transliterate between scripts", tags=["transliteration"], responses=RESPONSES
+)
+@router.post(
+    "/services/inference/transliteration", summary="Transliterate (ULCA path)", tags=["ulca"], responses=RESPONSES
+)
+def post_transliteration(
+    request: Annotated[TransliterationRequest, Body()], service_id: ServiceIdQuery = None
+) -> TransliterationResponse:
     return serve(router, Scope.TRANSLITERATION, "transliteration", request, transliteration.transliterate)

@@ -33,8 +33,12 @@ class UploadResponse(BaseModel):
     headers: dict[str, str]
 
 
-@router.post("/v1/uploads", summary="Upload URL for large audio", tags=["uploads"],
-             responses=responses_for(UploadResponse, "A presigned upload URL and the audioUri to use afterwards"))
+@router.post(
+    "/v1/uploads",
+    summary="Upload URL for large audio",
+    tags=["uploads"],
+    responses=responses_for(UploadResponse, "A presigned upload URL and the audioUri to use afterwards"),
+)
 def post_upload(request: Annotated[UploadRequest, Body()]) -> UploadResponse:
     caller = caller_from_event(router.current_event.raw_event)
     if not caller.scopes & {Scope.ASR.value, Scope.JOBS.value}:
@@ -48,6 +52,9 @@ def post_upload(request: Annotated[UploadRequest, Body()]) -> UploadResponse:
     safe_name = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9._-]", "_", request.fileName))[-100:].lstrip(".") or "audio"
     key = f"{uploads_prefix(caller.tenant_id)}{uuid.uuid4()}/{safe_name}"
     ttl = deps.storage.presigned_url_ttl_s
-    return UploadResponse(uploadUrl=deps.objects.presigned_put_url(bucket, key, request.contentType, ttl),
-                          audioUri=f"s3://{bucket}/{key}", expiresInSeconds=ttl,
-                          headers={"Content-Type": request.contentType})
+    return UploadResponse(
+        uploadUrl=deps.objects.presigned_put_url(bucket, key, request.contentType, ttl),
+        audioUri=f"s3://{bucket}/{key}",
+        expiresInSeconds=ttl,
+        headers={"Content-Type": request.contentType},
+    )

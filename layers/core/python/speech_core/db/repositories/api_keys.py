@@ -54,9 +54,7 @@ class SqlApiKeyRepository:
     def set_expiry(self, tenant_id: uuid.UUID, key_id: uuid.UUID, expires_at: datetime) -> bool:
         with self._sessions.begin() as session:
             result = session.execute(
-                update(ApiKey)
-                .where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id)
-                .values(expires_at=expires_at)
+                update(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id).values(expires_at=expires_at)
             )
             return result.rowcount == 1
 

@@ -19,8 +19,12 @@ class SqlConnectionRepository:
 
     def open(self, connection_id: str, tenant_id: uuid.UUID, api_key_id: uuid.UUID | None) -> ConnectionRecord:
         with self._sessions.begin() as session:
-            row = WebSocketConnection(connection_id=connection_id, tenant_id=tenant_id, api_key_id=api_key_id,
-                                      state=ConnectionState.OPEN.value)
+            row = WebSocketConnection(
+                connection_id=connection_id,
+                tenant_id=tenant_id,
+                api_key_id=api_key_id,
+                state=ConnectionState.OPEN.value,
+            )
             session.add(row)
             session.flush()
             session.refresh(row)
@@ -31,12 +35,23 @@ class SqlConnectionRepository:
             row = session.get(WebSocketConnection, connection_id)
             return ConnectionRecord.model_validate(row) if row else None
 
-    def update(self, connection_id: str, *, state: ConnectionState | None = None, task: str | None = None,
-               source_language: str | None = None, sample_rate: int | None = None,
-               add_audio_seconds: float = 0.0) -> ConnectionRecord:
+    def update(
+        self,
+        connection_id: str,
+        *,
+        state: ConnectionState | None = None,
+        task: str | None = None,
+        source_language: str | None = None,
+        sample_rate: int | None = None,
+        add_audio_seconds: float = 0.0,
+    ) -> ConnectionRecord:
         values: dict[str, object] = {"last_seen_at": func.now()}
-        for name, value in (("state", state), ("task", task), ("source_language", source_language),
-                            ("sample_rate", sample_rate)):
+        for name, value in (
+            ("state", state),
+            ("task", task),
+            ("source_language", source_language),
+            ("sample_rate", sample_rate),
+        ):
             if value is not None:
                 values[name] = value
         if add_audio_seconds:
@@ -44,8 +59,10 @@ class SqlConnectionRepository:
         with self._sessions.begin() as session:
             row = session.scalar(
                 update(WebSocketConnection)
-                .where(WebSocketConnection.connection_id == connection_id,
-                       WebSocketConnection.state != ConnectionState.CLOSED.value)
+                .where(
+                    WebSocketConnection.connection_id == connection_id,
+                    WebSocketConnection.state != ConnectionState.CLOSED.value,
+                )
                 .values(**values)
                 .returning(WebSocketConnection)
             )
@@ -58,8 +75,10 @@ class SqlConnectionRepository:
             row = session.scalar(
                 update(WebSocketConnection)
                 .where(WebSocketConnection.connection_id == connection_id)
-                .values(state=ConnectionState.CLOSED.value,
-                        disconnected_at=func.coalesce(WebSocketConnection.disconnected_at, func.now()))
+                .values(
+                    state=ConnectionState.CLOSED.value,
+                    disconnected_at=func.coalesce(WebSocketConnection.disconnected_at, func.now()),
+                )
                 .returning(WebSocketConnection)
             )
             return ConnectionRecord.model_validate(row) if row else None
@@ -67,9 +86,11 @@ class SqlConnectionRepository:
     def list_open_for_tenant(self, tenant_id: uuid.UUID) -> list[ConnectionRecord]:
         with self._sessions() as session:
             rows = session.scalars(
-                select(WebSocketConnection).where(
+                select(WebSocketConnection)
+                .where(
                     WebSocketConnection.tenant_id == tenant_id,
                     WebSocketConnection.state != ConnectionState.CLOSED.value,
-                ).order_by(WebSocketConnection.connected_at)
+                )
+                .order_by(WebSocketConnection.connected_at)
             )
             return [ConnectionRecord.model_validate(row) for row in rows]

@@ -10,8 +10,11 @@ from speech_core.db.tables import Result
 
 
 def result_row(result: NewResult) -> Result:
-    return Result(**result.model_dump(mode="json", exclude={"tenant_id", "job_id"}),
-                  tenant_id=result.tenant_id, job_id=result.job_id)
+    return Result(
+        **result.model_dump(mode="json", exclude={"tenant_id", "job_id"}),
+        tenant_id=result.tenant_id,
+        job_id=result.job_id,
+    )
 
 
 class SqlResultRepository:
@@ -29,7 +32,8 @@ class SqlResultRepository:
     def for_request(self, tenant_id: uuid.UUID, request_id: str) -> list[ResultRecord]:
         with self._sessions() as session:
             rows = session.scalars(
-                select(Result).where(Result.tenant_id == tenant_id, Result.request_id == request_id)
+                select(Result)
+                .where(Result.tenant_id == tenant_id, Result.request_id == request_id)
                 .order_by(Result.created_at)
             )
             return [ResultRecord.model_validate(row) for row in rows]
@@ -37,7 +41,6 @@ class SqlResultRepository:
     def for_job(self, tenant_id: uuid.UUID, job_id: uuid.UUID) -> list[ResultRecord]:
         with self._sessions() as session:
             rows = session.scalars(
-                select(Result).where(Result.tenant_id == tenant_id, Result.job_id == job_id)
-                .order_by(Result.created_at)
+                select(Result).where(Result.tenant_id == tenant_id, Result.job_id == job_id).order_by(Result.created_at)
             )
             return [ResultRecord.model_validate(row) for row in rows]

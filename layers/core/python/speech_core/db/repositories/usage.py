@@ -26,8 +26,11 @@ class SqlUsageRepository:
 
     def requests_since(self, key_id: uuid.UUID, since: datetime) -> int:
         with self._sessions() as session:
-            return session.scalar(
-                select(func.count()).select_from(RequestLog).where(
-                    RequestLog.api_key_id == key_id, RequestLog.created_at >= since
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(RequestLog)
+                    .where(RequestLog.api_key_id == key_id, RequestLog.created_at >= since)
                 )
-            ) or 0
+                or 0
+            )

@@ -157,12 +157,8 @@ def upgrade() -> None:
         sa.Column("source_language", sa.String(length=16), nullable=True),
         sa.Column("sample_rate", sa.Integer(), nullable=True),
         sa.Column("audio_seconds", sa.Float(), server_default="0", nullable=False),
-        sa.Column(
-            "connected_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
-        sa.Column(
-            "last_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-        ),
+        sa.Column("connected_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("disconnected_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["api_key_id"],
@@ -179,9 +175,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("connection_id", name=op.f("pk_websocket_connections")),
         sa.UniqueConstraint("sequence_id", name=op.f("uq_websocket_connections_sequence_id")),
     )
-    op.create_index(
-        op.f("ix_websocket_connections_tenant_id"), "websocket_connections", ["tenant_id"], unique=False
-    )
+    op.create_index(op.f("ix_websocket_connections_tenant_id"), "websocket_connections", ["tenant_id"], unique=False)
     op.create_table(
         "results",
         sa.Column("id", sa.UUID(), nullable=False),
@@ -199,9 +193,7 @@ def upgrade() -> None:
         sa.Column("sample_rate", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint("(request_id IS NULL) <> (job_id IS NULL)", name=op.f("ck_results_one_owner")),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["jobs.id"], name=op.f("fk_results_job_id_jobs"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_results_job_id_jobs"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_results_tenant_id_tenants"), ondelete="CASCADE"
         ),

@@ -15,12 +15,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from infra_cdk.local_cloud.intrinsics import ACCOUNT_ID, REGION, references
+from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION, references
 
 #: resource type prefixes LocalStack Community deploys and runs here (DESIGN.md "Running locally")
 LOCALSTACK_TYPE_PREFIXES: tuple[str, ...] = (
-    "AWS::S3::", "AWS::SQS::", "AWS::SNS::", "AWS::StepFunctions::", "AWS::SSM::", "AWS::SecretsManager::",
-    "AWS::Events::", "AWS::Logs::", "AWS::IAM::", "AWS::KMS::", "AWS::CloudWatch::",
+    "AWS::S3::",
+    "AWS::SQS::",
+    "AWS::SNS::",
+    "AWS::StepFunctions::",
+    "AWS::SSM::",
+    "AWS::SecretsManager::",
+    "AWS::Events::",
+    "AWS::Logs::",
+    "AWS::IAM::",
+    "AWS::KMS::",
+    "AWS::CloudWatch::",
 )
 
 
@@ -123,8 +132,11 @@ def split_template(template: dict[str, Any], stack_name: str) -> SplitTemplate:
         if lid in kept
     ]
     outputs = {
-        ref.output_name: {"Value": {"Ref": ref.logical_id} if ref.attribute is None
-                          else {"Fn::GetAtt": [ref.logical_id, ref.attribute]}}
+        ref.output_name: {
+            "Value": {"Ref": ref.logical_id}
+            if ref.attribute is None
+            else {"Fn::GetAtt": [ref.logical_id, ref.attribute]}
+        }
         for ref in ref_outputs
     }
     parameters = {k: v for k, v in template.get("Parameters", {}).items() if k != "BootstrapVersion"}
@@ -138,8 +150,9 @@ def split_template(template: dict[str, Any], stack_name: str) -> SplitTemplate:
     return SplitTemplate(stack_name=stack_name, deployable=deployable, played=played, ref_outputs=ref_outputs)
 
 
-def _substitute_sub(arg: Any, played: dict[str, str], resources: dict[str, Any], stack_name: str,
-                    substitute: Any) -> Any:
+def _substitute_sub(
+    arg: Any, played: dict[str, str], resources: dict[str, Any], stack_name: str, substitute: Any
+) -> Any:
     template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
 
     def replace(match: re.Match[str]) -> str:

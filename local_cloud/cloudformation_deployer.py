@@ -10,8 +10,8 @@ from typing import Any
 import boto3
 from pydantic import BaseModel
 
-from infra_cdk.local_cloud.intrinsics import REGION
-from infra_cdk.local_cloud.template_split import split_template
+from local_cloud.cfn_intrinsics import REGION
+from local_cloud.template_split import split_template
 
 TEMPLATE_BUCKET = "local-cloud-templates"
 
@@ -32,8 +32,7 @@ class CloudAssemblyStack(BaseModel):
 
     def asset_dirs(self) -> dict[str, Path]:
         """S3 object key of each file asset -> its directory (or file) in the assembly."""
-        manifest_path = self.template_path.with_name(self.template_path.name.replace(".template.json",
-                                                                                       ".assets.json"))
+        manifest_path = self.template_path.with_name(self.template_path.name.replace(".template.json", ".assets.json"))
         if not manifest_path.exists():
             return {}
         manifest = json.loads(manifest_path.read_text())
@@ -58,7 +57,8 @@ def find_stack(assembly_dir: Path, stack_name: str | None = None) -> CloudAssemb
     """Finds a stack in a cloud assembly by name (or the only one), through manifest.json."""
     manifest = json.loads((assembly_dir / "manifest.json").read_text())
     stacks = [
-        (name, artifact) for name, artifact in manifest["artifacts"].items()
+        (name, artifact)
+        for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
         and (stack_name is None or artifact.get("displayName", name) == stack_name or name == stack_name)
     ]
@@ -66,14 +66,18 @@ def find_stack(assembly_dir: Path, stack_name: str | None = None) -> CloudAssemb
         raise ValueError(f"expected one stack {stack_name or ''} in {assembly_dir}, found {[n for n, _ in stacks]}")
     name, artifact = stacks[0]
     stack_name = artifact.get("properties", {}).get("stackName", name)
-    return CloudAssemblyStack(stack_name=stack_name, assembly_dir=assembly_dir,
-                              template_path=assembly_dir / artifact["properties"]["templateFile"])
+    return CloudAssemblyStack(
+        stack_name=stack_name,
+        assembly_dir=assembly_dir,
+        template_path=assembly_dir / artifact["properties"]["templateFile"],
+    )
 
 
 def aws_client(service: str, endpoint: str) -> Any:
     """A boto3 client for LocalStack (fixed test credentials; LocalStack accepts any)."""
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
+    )
 
 
 def deploy_stack(stack: CloudAssemblyStack, endpoint: str, timeout_s: float = 180.0) -> DeployedStack:
@@ -85,8 +89,11 @@ def deploy_stack(stack: CloudAssemblyStack, endpoint: str, timeout_s: float = 18
     s3.create_bucket(Bucket=TEMPLATE_BUCKET)
     key = f"{stack.stack_name}.template.json"
     s3.put_object(Bucket=TEMPLATE_BUCKET, Key=key, Body=json.dumps(split.deployable).encode())
-    cfn.create_stack(StackName=stack.stack_name, TemplateURL=f"{endpoint}/{TEMPLATE_BUCKET}/{key}",
-                     Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+    cfn.create_stack(
+        StackName=stack.stack_name,
+        TemplateURL=f"{endpoint}/{TEMPLATE_BUCKET}/{key}",
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
     deadline = time.monotonic() + timeout_s
     while True:
         description = cfn.describe_stacks(StackName=stack.stack_name)["Stacks"][0]
@@ -95,8 +102,11 @@ def deploy_stack(stack: CloudAssemblyStack, endpoint: str, timeout_s: float = 18
             break
         if status.endswith(("FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS")) or time.monotonic() > deadline:
             events = cfn.describe_stack_events(StackName=stack.stack_name)["StackEvents"]
-            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events
-                       if "FAILED" in e.get("ResourceStatus", "")]
+            reasons = [
+                f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}"
+                for e in events
+                if "FAILED" in e.get("ResourceStatus", "")
+            ]
             raise DeployError(f"stack {stack.stack_name} {status}: " + "; ".join(reasons[:10]))
         time.sleep(0.5)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
@@ -106,5 +116,6 @@ def deploy_stack(stack: CloudAssemblyStack, endpoint: str, timeout_s: float = 18
         ref_values[key] = outputs[ref.output_name]
     resources = cfn.list_stack_resources(StackName=stack.stack_name)["StackResourceSummaries"]
     physical_ids = {r["LogicalResourceId"]: r.get("PhysicalResourceId", "") for r in resources}
-    return DeployedStack(stack=stack, localstack_endpoint=endpoint, ref_values=ref_values,
-                         physical_ids=physical_ids, played=split.played)
+    return DeployedStack(
+        stack=stack, localstack_endpoint=endpoint, ref_values=ref_values, physical_ids=physical_ids, played=split.played
+    )

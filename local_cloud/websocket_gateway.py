@@ -24,10 +24,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from infra_cdk.local_cloud.authorizers import AuthorizerRunner, RequestIdentity
-from infra_cdk.local_cloud.intrinsics import ACCOUNT_ID, REGION
-from infra_cdk.local_cloud.lambda_workers import FunctionPool, ThrottledError
-from infra_cdk.local_cloud.runtime_plan import WebSocketApiSpec
+from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION
+from local_cloud.gateway_authorizers import AuthorizerRunner, RequestIdentity
+from local_cloud.lambda_workers import FunctionPool, ThrottledError
+from local_cloud.runtime_plan import WebSocketApiSpec
 
 MAX_MESSAGE_BYTES = 128 * 1024
 IDLE_TIMEOUT_S = 10 * 60
@@ -49,8 +49,13 @@ class Connection:
 class WebSocketGateway:
     """One WebSocket API stage and its management endpoint; `app` is its aiohttp application."""
 
-    def __init__(self, spec: WebSocketApiSpec, pools: dict[str, FunctionPool],
-                 idle_timeout_s: float = IDLE_TIMEOUT_S, max_connection_s: float = MAX_CONNECTION_S) -> None:
+    def __init__(
+        self,
+        spec: WebSocketApiSpec,
+        pools: dict[str, FunctionPool],
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+        max_connection_s: float = MAX_CONNECTION_S,
+    ) -> None:
         self.spec = spec
         self.pools = pools
         self.idle_timeout_s = idle_timeout_s
@@ -64,14 +69,28 @@ class WebSocketGateway:
         self.domain = ""
 
     # --- client side ---------------------------------------------------------------------------------
-    def _context(self, route_key: str, event_type: str, connection_id: str, request_id: str,
-                 connected_at: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _context(
+        self,
+        route_key: str,
+        event_type: str,
+        connection_id: str,
+        request_id: str,
+        connected_at: float,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         now = time.time()
         return {
-            "routeKey": route_key, "eventType": event_type, "connectionId": connection_id,
-            "requestId": request_id, "extendedRequestId": request_id, "messageDirection": "IN",
-            "stage": self.spec.stage, "apiId": self.spec.api_id, "domainName": self.domain,
-            "connectedAt": int(connected_at * 1000), "requestTimeEpoch": int(now * 1000),
+            "routeKey": route_key,
+            "eventType": event_type,
+            "connectionId": connection_id,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "messageDirection": "IN",
+            "stage": self.spec.stage,
+            "apiId": self.spec.api_id,
+            "domainName": self.domain,
+            "connectedAt": int(connected_at * 1000),
+            "requestTimeEpoch": int(now * 1000),
             "requestTime": datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             **(extra or {}),
         }
@@ -84,13 +103,15 @@ class WebSocketGateway:
         headers = {k: v for k, v in request.headers.items()}
         query = dict(request.query)
         identity = {"sourceIp": request.remote or "127.0.0.1", "userAgent": request.headers.get("User-Agent")}
-        context = self._context("$connect", "CONNECT", connection_id, request_id, connected_at,
-                                {"identity": identity})
+        context = self._context("$connect", "CONNECT", connection_id, request_id, connected_at, {"identity": identity})
         connect_event = {
-            "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
             "queryStringParameters": query or None,
             "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-            "stageVariables": None, "requestContext": context, "isBase64Encoded": False,
+            "stageVariables": None,
+            "requestContext": context,
+            "isBase64Encoded": False,
         }
         authorizer_context: dict[str, Any] | None = None
         route = self.spec.routes.get("$connect")
@@ -98,7 +119,9 @@ class WebSocketGateway:
             method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.spec.api_id}/{self.spec.stage}/$connect"
             decision = await self.authorizers[route.authorizer].authorize(
                 RequestIdentity(headers={k.lower(): v for k, v in headers.items()}, query=query),
-                method_arn, connect_event)
+                method_arn,
+                connect_event,
+            )
             if decision.outcome == "unauthorized":
                 return web.json_response({"message": "Unauthorized"}, status=401)
             if decision.outcome == "deny":
@@ -110,12 +133,14 @@ class WebSocketGateway:
         if route:
             status = await self._call_status(route.function, connect_event)
             if not 200 <= status < 300:
-                return web.json_response({"message": "Forbidden" if status == 403 else "Internal server error"},
-                                         status=status)
+                return web.json_response(
+                    {"message": "Forbidden" if status == 403 else "Internal server error"}, status=status
+                )
         socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
         await socket.prepare(request)
-        connection = Connection(connection_id, socket, connected_at, identity["sourceIp"],
-                                identity["userAgent"], authorizer_context)
+        connection = Connection(
+            connection_id, socket, connected_at, identity["sourceIp"], identity["userAgent"], authorizer_context
+        )
         self.connections[connection_id] = connection
         close_code, reason = 1000, "Client closed"
         try:
@@ -164,23 +189,37 @@ class WebSocketGateway:
         request_id = str(uuid.uuid4())
         route = self.spec.routes.get(route_key)
         if route is None:
-            await connection.socket.send_str(json.dumps({"message": "Forbidden", "connectionId":
-                                                         connection.connection_id, "requestId": request_id}))
+            await connection.socket.send_str(
+                json.dumps({"message": "Forbidden", "connectionId": connection.connection_id, "requestId": request_id})
+            )
             return
-        extra: dict[str, Any] = {"messageId": secrets.token_urlsafe(8),
-                                 "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent}}
+        extra: dict[str, Any] = {
+            "messageId": secrets.token_urlsafe(8),
+            "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+        }
         if connection.authorizer is not None:
             extra["authorizer"] = connection.authorizer
-        event = {"requestContext": self._context(route_key, "MESSAGE", connection.connection_id, request_id,
-                                                 connection.connected_at, extra),
-                 "body": body, "isBase64Encoded": is_binary}
+        event = {
+            "requestContext": self._context(
+                route_key, "MESSAGE", connection.connection_id, request_id, connection.connected_at, extra
+            ),
+            "body": body,
+            "isBase64Encoded": is_binary,
+        }
         try:
             result = await self.pools[route.function].invoke(event)
         except ThrottledError:
             result = None
         if result is None or not result.ok:
-            await connection.socket.send_str(json.dumps({"message": "Internal server error", "connectionId":
-                                                         connection.connection_id, "requestId": request_id}))
+            await connection.socket.send_str(
+                json.dumps(
+                    {
+                        "message": "Internal server error",
+                        "connectionId": connection.connection_id,
+                        "requestId": request_id,
+                    }
+                )
+            )
             return
         if route.returns_response and isinstance(result.payload, dict) and result.payload.get("body") is not None:
             await connection.socket.send_str(str(result.payload["body"]))
@@ -189,13 +228,20 @@ class WebSocketGateway:
         route = self.spec.routes.get("$disconnect")
         if not route:
             return
-        extra: dict[str, Any] = {"disconnectStatusCode": code, "disconnectReason": reason,
-                                 "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent}}
+        extra: dict[str, Any] = {
+            "disconnectStatusCode": code,
+            "disconnectReason": reason,
+            "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+        }
         if connection.authorizer is not None:
             extra["authorizer"] = connection.authorizer
-        event = {"headers": {}, "requestContext": self._context(
-            "$disconnect", "DISCONNECT", connection.connection_id, str(uuid.uuid4()), connection.connected_at,
-            extra), "isBase64Encoded": False}
+        event = {
+            "headers": {},
+            "requestContext": self._context(
+                "$disconnect", "DISCONNECT", connection.connection_id, str(uuid.uuid4()), connection.connected_at, extra
+            ),
+            "isBase64Encoded": False,
+        }
         with contextlib.suppress(ThrottledError):
             await self.pools[route.function].invoke(event, wait_for_slot=True)
 
@@ -219,8 +265,11 @@ class WebSocketGateway:
         if request.method == "POST":
             data = await request.read()
             if len(data) > MAX_MESSAGE_BYTES:
-                return web.json_response({"message": "Message too long"}, status=413,
-                                         headers={"x-amzn-ErrorType": "PayloadTooLargeException"})
+                return web.json_response(
+                    {"message": "Message too long"},
+                    status=413,
+                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
+                )
             try:
                 await connection.socket.send_str(data.decode("utf-8"))
             except UnicodeDecodeError:
@@ -229,11 +278,13 @@ class WebSocketGateway:
                 return web.json_response({"message": None}, status=410, headers={"x-amzn-ErrorType": "GoneException"})
             return web.Response(status=200)
         if request.method == "GET":
-            return web.json_response({
-                "connectedAt": datetime.fromtimestamp(connection.connected_at, UTC).isoformat(),
-                "lastActiveAt": datetime.fromtimestamp(connection.last_active_at, UTC).isoformat(),
-                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
-            })
+            return web.json_response(
+                {
+                    "connectedAt": datetime.fromtimestamp(connection.connected_at, UTC).isoformat(),
+                    "lastActiveAt": datetime.fromtimestamp(connection.last_active_at, UTC).isoformat(),
+                    "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+                }
+            )
         if request.method == "DELETE":
             connection.closed = True
             await connection.socket.close(code=1000, message=b"Connection deleted")

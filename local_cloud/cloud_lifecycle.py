@@ -26,13 +26,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from infra_cdk.local_cloud.deployer import deploy_stack, find_stack
-from infra_cdk.local_cloud.localstack import LocalStack
-from infra_cdk.local_cloud.processes import ProcessFailedError, log_tail, pid_alive, stop_pid
-from infra_cdk.local_cloud.runtime_plan import PLAYED_TYPE_PREFIXES
-from infra_cdk.local_cloud.runtime_process import start_runtime
+from local_cloud.child_processes import ProcessFailedError, log_tail, pid_alive, stop_pid
+from local_cloud.cloudformation_deployer import deploy_stack, find_stack
+from local_cloud.localstack_process import LocalStack
+from local_cloud.runtime_launcher import start_runtime
+from local_cloud.runtime_plan import PLAYED_TYPE_PREFIXES
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "cloud"
 DEV_TENANT = "dev"
 HEALTH_PATH = "v1/health"
@@ -107,8 +107,9 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
         data_dir = state_dir / "postgres"
         postgres = LocalPostgres(data_dir).start()
         state.postgres_data_dir = str(data_dir)
-        state.parts.append(Part(name="postgres", pid=postgres.pid() or 0, ports=[postgres.port],
-                                log=str(postgres.log_path)))
+        state.parts.append(
+            Part(name="postgres", pid=postgres.pid() or 0, ports=[postgres.port], log=str(postgres.log_path))
+        )
         database_url = postgres.url
         _save(state, state_dir)
         _say(f"PostgreSQL ready on 127.0.0.1:{postgres.port}")
@@ -123,9 +124,14 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
         triton = TritonServer(run_dir=state_dir / "triton")
         triton.start()
         assert triton.process is not None
-        state.parts.append(Part(name="triton", pid=triton.process.pid,
-                                ports=[triton.http_port, triton.grpc_port, triton.metrics_port],
-                                log=str(triton.log_path)))
+        state.parts.append(
+            Part(
+                name="triton",
+                pid=triton.process.pid,
+                ports=[triton.http_port, triton.grpc_port, triton.metrics_port],
+                log=str(triton.log_path),
+            )
+        )
         overrides["TRITON_URL"] = triton.grpc_url
         _save(state, state_dir)
         _say(f"Triton ready (gRPC {triton.grpc_url})")
@@ -135,16 +141,19 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
         localstack.start()
     finally:
         if localstack.pid:
-            state.parts.append(Part(name="localstack", pid=localstack.pid, ports=[localstack.port],
-                                    log=str(localstack.log_path)))
+            state.parts.append(
+                Part(name="localstack", pid=localstack.pid, ports=[localstack.port], log=str(localstack.log_path))
+            )
             _save(state, state_dir)
     _say(f"LocalStack ready on {localstack.endpoint}")
 
     assembly = state_dir / "cdk.out"
     _synthesize(assembly, state_dir / "synth.log")
     deployed = deploy_stack(find_stack(assembly), localstack.endpoint)
-    _say(f"stack {deployed.stack.stack_name}: {len(deployed.physical_ids)} resources in LocalStack, "
-         f"{len(deployed.played)} played by the runtime")
+    _say(
+        f"stack {deployed.stack.stack_name}: {len(deployed.physical_ids)} resources in LocalStack, "
+        f"{len(deployed.played)} played by the runtime"
+    )
     skipped = sorted({t for t in deployed.played.values() if not t.startswith(PLAYED_TYPE_PREFIXES)})
     if skipped:
         _say(f"not run locally (see docs/local-parity.md): {', '.join(skipped)}")
@@ -176,8 +185,14 @@ def _migrate_and_seed(database_url: str) -> str:
 def _synthesize(outdir: Path, log_path: Path) -> None:
     # in a child process: the CDK app runs its jsii (node) kernel, which need not outlive synthesis
     with log_path.open("wb") as log:
-        result = subprocess.run([sys.executable, "-m", "infra_cdk.local_cloud.stage_synth", str(outdir)],
-                                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, timeout=300, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "local_cloud.stage_synth", str(outdir)],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            check=False,
+        )
     if result.returncode != 0:
         raise ProcessFailedError(f"cdk synth of the local stage failed:\n{log_tail(log_path)}")
 

@@ -39,7 +39,7 @@ from speech_core.audio import (
 SAMPLE_RAW = Path("/usr/share/pocketsphinx/test/data/goforward.raw")  # 16 kHz, 16-bit, mono, little-endian
 SAMPLE_TEXT = "go forward ten meters"
 DEMO_LIMITS = AudioLimits(max_bytes=10_000_000, max_seconds=60)
-DEMO_STATE_DIR = Path(__file__).resolve().parents[2] / ".local" / "demo"
+DEMO_STATE_DIR = Path(__file__).resolve().parents[1] / ".local" / "demo"
 
 
 def _client_upload() -> bytes:
@@ -55,11 +55,15 @@ def run_core_on_sample() -> bytes:
         raise SystemExit(f"sample {SAMPLE_RAW} is missing: run `make setup` (Debian package pocketsphinx-testdata)")
     upload = _client_upload()
     as_sent = decode_audio(upload, DEMO_LIMITS)
-    print(f"   upload: {len(upload)} bytes MP3, {as_sent.sample_rate} Hz, {as_sent.channels} channels, "
-          f"{as_sent.duration_s:.2f} s")
+    print(
+        f"   upload: {len(upload)} bytes MP3, {as_sent.sample_rate} Hz, {as_sent.channels} channels, "
+        f"{as_sent.duration_s:.2f} s"
+    )
     mono = decode_to_mono(upload, DEMO_LIMITS, 16_000)
-    print(f"   for ASR: {mono.sample_rate} Hz, {mono.channels} channel, {mono.duration_s:.2f} s "
-          f"({mono.frames} samples); the recording says: {SAMPLE_TEXT!r}")
+    print(
+        f"   for ASR: {mono.sample_rate} Hz, {mono.channels} channel, {mono.duration_s:.2f} s "
+        f"({mono.frames} samples); the recording says: {SAMPLE_TEXT!r}"
+    )
     return upload
 
 
@@ -99,10 +103,16 @@ def exercise_api(client: Client, upload: bytes) -> None:
     _show("POST /v1/asr", status, ms, repr(body["output"][0]["source"]) if status == 200 else json.dumps(body))
     asr["config"]["transcriptionFormat"] = {"value": "srt"}
     status, body, ms = client.call("POST", "/services/inference/asr", asr)
-    _show("POST /services/inference/asr (srt)", status, ms,
-          repr(body["output"][0]["source"].strip()) if status == 200 else json.dumps(body))
-    tts = {"input": [{"source": "नमस्ते, यह एक परीक्षण है।"}],
-           "config": {"language": {"sourceLanguage": "hi"}, "gender": "female", "audioFormat": "wav"}}
+    _show(
+        "POST /services/inference/asr (srt)",
+        status,
+        ms,
+        repr(body["output"][0]["source"].strip()) if status == 200 else json.dumps(body),
+    )
+    tts = {
+        "input": [{"source": "नमस्ते, यह एक परीक्षण है।"}],
+        "config": {"language": {"sourceLanguage": "hi"}, "gender": "female", "audioFormat": "wav"},
+    }
     status, body, ms = client.call("POST", "/v1/tts", tts)
     if status == 200:
         wav, rate = sf.read(io.BytesIO(base64.b64decode(body["audio"][0]["audioContent"])))
@@ -110,31 +120,45 @@ def exercise_api(client: Client, upload: bytes) -> None:
     else:
         detail = json.dumps(body)
     _show("POST /v1/tts", status, ms, detail)
-    nmt = {"input": [{"source": "The house is big."}, {"source": "Where is the station?"}],
-           "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}}
+    nmt = {
+        "input": [{"source": "The house is big."}, {"source": "Where is the station?"}],
+        "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+    }
     status, body, ms = client.call("POST", "/v1/nmt", nmt)
-    _show("POST /v1/nmt (en→es)", status, ms,
-          " | ".join(o["target"] for o in body["output"]) if status == 200 else json.dumps(body))
-    pipeline = {"pipelineTasks": [
-        {"taskType": "asr", "config": {"language": {"sourceLanguage": "en"}}},
-        {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
-        {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "male"}}],
-        "inputData": {"audio": [{"audioContent": audio}]}}
+    _show(
+        "POST /v1/nmt (en→es)",
+        status,
+        ms,
+        " | ".join(o["target"] for o in body["output"]) if status == 200 else json.dumps(body),
+    )
+    pipeline = {
+        "pipelineTasks": [
+            {"taskType": "asr", "config": {"language": {"sourceLanguage": "en"}}},
+            {"taskType": "translation", "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
+            {"taskType": "tts", "config": {"language": {"sourceLanguage": "es"}, "gender": "male"}},
+        ],
+        "inputData": {"audio": [{"audioContent": audio}]},
+    }
     status, body, ms = client.call("POST", "/v1/pipeline", pipeline)
     if status == 200:
         steps = body["pipelineResponse"]
-        detail = (f"{steps[0]['output'][0]['source']!r} → {steps[1]['output'][0]['target']!r} → "
-                  f"{len(base64.b64decode(steps[2]['audio'][0]['audioContent']))} bytes of speech")
+        detail = (
+            f"{steps[0]['output'][0]['source']!r} → {steps[1]['output'][0]['target']!r} → "
+            f"{len(base64.b64decode(steps[2]['audio'][0]['audioContent']))} bytes of speech"
+        )
     else:
         detail = json.dumps(body)
     _show("POST /v1/pipeline (asr→nmt→tts)", status, ms, detail)
-    status, body, ms = client.call("POST", "/v1/asr", {"audio": [{"audioContent": audio}],
-                                                        "config": {"language": {"sourceLanguage": "ta"}}})
+    status, body, ms = client.call(
+        "POST", "/v1/asr", {"audio": [{"audioContent": audio}], "config": {"language": {"sourceLanguage": "ta"}}}
+    )
     _show("POST /v1/asr in Tamil (refused)", status, ms, body["error"]["code"] + ": " + body["error"]["message"])
     status, body, ms = client.call("GET", "/v1/usage")
     if status == 200:
-        detail = ", ".join(f"{d['task']} {d['requests']} req / {d['audioSeconds']:.1f} s / {d['characters']} chars"
-                           for d in body["days"])
+        detail = ", ".join(
+            f"{d['task']} {d['requests']} req / {d['audioSeconds']:.1f} s / {d['characters']} chars"
+            for d in body["days"]
+        )
     else:
         detail = json.dumps(body)
     _show("GET /v1/usage", status, ms, detail)
@@ -144,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-up", action="store_true", help="leave the local cloud running (make down stops it)")
     args = parser.parse_args(argv)
-    from infra_cdk.local_cloud.local_stack import DEFAULT_STATE_DIR, _api_url, down, print_endpoints, up
+    from local_cloud.cloud_lifecycle import DEFAULT_STATE_DIR, _api_url, down, print_endpoints, up
 
     upload = run_core_on_sample()
     state_dir = DEFAULT_STATE_DIR if args.keep_up else DEMO_STATE_DIR

@@ -12,9 +12,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra_cdk.local_cloud.processes import free_port, start_process, stop_pid, wait_until
+from local_cloud.child_processes import free_port, start_process, stop_pid, wait_until
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCALSTACK_PYTHON = REPO_ROOT / ".venvs" / "localstack" / "bin" / "python"
 #: services the local cloud deploys into; LocalStack loads services lazily, these must answer
 REQUIRED_SERVICES = ("cloudformation", "s3", "sqs", "stepfunctions", "ssm", "iam")
@@ -44,20 +44,27 @@ class LocalStack:
         fs_root = self.state_dir / "localstack-fs"
         fs_root.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "VIRTUAL_ENV", "PYTHON"))}
-        env.update({
-            "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
-            "GATEWAY_SERVER": "hypercorn",
-            "DNS_ADDRESS": "0",
-            "OVERRIDE_IN_DOCKER": "0",
-            "SKIP_SSL_CERT_DOWNLOAD": "1",
-            "DISABLE_EVENTS": "1",
-            "FILESYSTEM_ROOT": str(fs_root),
-            "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
-            # queue URLs as http://127.0.0.1:<port>/queue/...: resolvable without LocalStack DNS
-            "SQS_ENDPOINT_STRATEGY": "path",
-        })
-        process = start_process("localstack", [str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"],
-                                self.log_path, env=env, cwd=self.state_dir)
+        env.update(
+            {
+                "GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+                "GATEWAY_SERVER": "hypercorn",
+                "DNS_ADDRESS": "0",
+                "OVERRIDE_IN_DOCKER": "0",
+                "SKIP_SSL_CERT_DOWNLOAD": "1",
+                "DISABLE_EVENTS": "1",
+                "FILESYSTEM_ROOT": str(fs_root),
+                "LOCALSTACK_HOST": f"127.0.0.1:{self.port}",
+                # queue URLs as http://127.0.0.1:<port>/queue/...: resolvable without LocalStack DNS
+                "SQS_ENDPOINT_STRATEGY": "path",
+            }
+        )
+        process = start_process(
+            "localstack",
+            [str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"],
+            self.log_path,
+            env=env,
+            cwd=self.state_dir,
+        )
         self.pid = process.pid
         wait_until("LocalStack", self.healthy, self.pid, self.log_path, timeout_s)
 

@@ -1,6 +1,6 @@
 """The local function runtime process: plays the template's Lambda functions, APIs and event-source mappings.
 
-    python -m infra_cdk.local_cloud.serve --deployed DEPLOYED.json --state-dir DIR --ready-file READY.json
+    python -m local_cloud.runtime_server --deployed DEPLOYED.json --state-dir DIR --ready-file READY.json
 
 Binds one 127.0.0.1 port per API (chosen by the kernel), builds the runtime plan (so environment variables
 that name an API hold its local URL), serves until SIGTERM/SIGINT, then stops every worker it started.
@@ -23,13 +23,13 @@ from typing import Any
 
 from aiohttp import web
 
-from infra_cdk.local_cloud.deployer import DeployedStack
-from infra_cdk.local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY, FunctionPool, worker_base_env
-from infra_cdk.local_cloud.rest_gateway import RestGateway
-from infra_cdk.local_cloud.runtime_plan import LocalEndpoints, api_logical_ids, build_plan
-from infra_cdk.local_cloud.sqs_mappings import SqsPoller
-from infra_cdk.local_cloud.template_split import api_id
-from infra_cdk.local_cloud.websocket_gateway import IDLE_TIMEOUT_S, WebSocketGateway
+from local_cloud.cloudformation_deployer import DeployedStack
+from local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY, FunctionPool, worker_base_env
+from local_cloud.rest_gateway import RestGateway
+from local_cloud.runtime_plan import LocalEndpoints, api_logical_ids, build_plan
+from local_cloud.sqs_event_sources import SqsPoller
+from local_cloud.template_split import api_id
+from local_cloud.websocket_gateway import IDLE_TIMEOUT_S, WebSocketGateway
 
 
 def _bind() -> socket.socket:
@@ -39,19 +39,23 @@ def _bind() -> socket.socket:
     return sock
 
 
-async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle_timeout_s: float,
-                env_overrides: dict[str, str]) -> None:
+async def serve(
+    deployed: DeployedStack, state_dir: Path, ready_file: Path, idle_timeout_s: float, env_overrides: dict[str, str]
+) -> None:
     sockets = {lid: _bind() for lid in api_logical_ids(deployed.stack.template())}
-    endpoints = LocalEndpoints(http_base={api_id(lid): f"http://127.0.0.1:{s.getsockname()[1]}"
-                                          for lid, s in sockets.items()})
+    endpoints = LocalEndpoints(
+        http_base={api_id(lid): f"http://127.0.0.1:{s.getsockname()[1]}" for lid, s in sockets.items()}
+    )
     plan = build_plan(deployed, endpoints, state_dir)
     for spec in plan.functions.values():
         # Only variables the template declares: the local run supplies where its own servers listen
         # (PostgreSQL, Triton on free ports), it never adds configuration the template lacks.
         spec.environment.update({k: v for k, v in env_overrides.items() if k in spec.environment})
     base_env = worker_base_env(plan.localstack_endpoint)
-    pools = {name: FunctionPool(spec, base_env, spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY)
-             for name, spec in plan.functions.items()}
+    pools = {
+        name: FunctionPool(spec, base_env, spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY)
+        for name, spec in plan.functions.items()
+    }
     runners: list[web.AppRunner] = []
     apis: dict[str, Any] = {}
     for spec in plan.rest_apis:
@@ -62,8 +66,11 @@ async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle
         ws_gateway = WebSocketGateway(spec, pools, idle_timeout_s=idle_timeout_s)
         runners.append(await _start(ws_gateway.app, sockets[spec.logical_id]))
         base = endpoints.http_base[spec.api_id]
-        apis[spec.logical_id] = {"kind": "websocket", "url": f"{base.replace('http://', 'ws://')}/{spec.stage}",
-                                 "connections_url": f"{base}/{spec.stage}"}
+        apis[spec.logical_id] = {
+            "kind": "websocket",
+            "url": f"{base.replace('http://', 'ws://')}/{spec.stage}",
+            "connections_url": f"{base}/{spec.stage}",
+        }
     pollers = [SqsPoller(m, pools[m.function], plan.localstack_endpoint) for m in plan.mappings if m.enabled]
     poll_tasks = [asyncio.create_task(p.run()) for p in pollers]
 
@@ -71,8 +78,13 @@ async def serve(deployed: DeployedStack, state_dir: Path, ready_file: Path, idle
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    ready = {"pid": os.getpid(), "outputs": plan.outputs, "apis": apis,
-             "functions": sorted(plan.functions), "mappings": [m.logical_id for m in plan.mappings]}
+    ready = {
+        "pid": os.getpid(),
+        "outputs": plan.outputs,
+        "apis": apis,
+        "functions": sorted(plan.functions),
+        "mappings": [m.logical_id for m in plan.mappings],
+    }
     tmp = ready_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(ready, indent=2))
     tmp.replace(ready_file)
@@ -100,10 +112,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deployed", type=Path, required=True)
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--ready-file", type=Path, required=True)
-    parser.add_argument("--ws-idle-timeout", type=float, default=IDLE_TIMEOUT_S,
-                        help="seconds (API Gateway: 600); tests shorten it")
-    parser.add_argument("--env-override", action="append", default=[], metavar="KEY=VALUE",
-                        help="replace a template environment variable where a function declares it")
+    parser.add_argument(
+        "--ws-idle-timeout", type=float, default=IDLE_TIMEOUT_S, help="seconds (API Gateway: 600); tests shorten it"
+    )
+    parser.add_argument(
+        "--env-override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="replace a template environment variable where a function declares it",
+    )
     args = parser.parse_args(argv)
     overrides = dict(item.split("=", 1) for item in args.env_override)
     deployed = DeployedStack.model_validate_json(args.deployed.read_text())

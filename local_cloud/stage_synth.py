@@ -1,6 +1,6 @@
 """Synthesizes the CDK app's `local` stage into a cloud assembly (run in its own process by `up`).
 
-    python -m infra_cdk.local_cloud.stage_synth OUTDIR [STAGE]
+python -m local_cloud.stage_synth OUTDIR [STAGE]
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from infra_cdk.local_cloud.lambda_workers import FunctionPool, ThrottledError
-from infra_cdk.local_cloud.runtime_plan import AuthorizerSpec
+from local_cloud.lambda_workers import FunctionPool, ThrottledError
+from local_cloud.runtime_plan import AuthorizerSpec
 
 Outcome = Literal["allow", "unauthorized", "deny", "error"]
 
@@ -94,8 +94,9 @@ class AuthorizerRunner:
     _cache: dict[tuple[str | None, ...], tuple[float, AuthorizerDecision, Any]] = field(default_factory=dict)
     invocations: int = 0
 
-    async def authorize(self, identity: RequestIdentity, method_arn: str,
-                        request_event: dict[str, Any]) -> AuthorizerDecision:
+    async def authorize(
+        self, identity: RequestIdentity, method_arn: str, request_event: dict[str, Any]
+    ) -> AuthorizerDecision:
         """Decides one request; `request_event` holds the REQUEST-type fields (headers, query, context...)."""
         values = tuple(identity.value(source) for source in self.spec.identity_sources)
         token = values[0] if self.spec.type == "TOKEN" and values else None
@@ -148,7 +149,7 @@ class AuthorizerRunner:
             message = "User is not authorized to access this resource"
             if verdict == "explicit deny":
                 message += " with an explicit deny"
-            return AuthorizerDecision("deny", principal_id=decision.principal_id, context=decision.context,
-                                      message=message, cached=cached)
-        return AuthorizerDecision("allow", principal_id=decision.principal_id, context=decision.context,
-                                  cached=cached)
+            return AuthorizerDecision(
+                "deny", principal_id=decision.principal_id, context=decision.context, message=message, cached=cached
+            )
+        return AuthorizerDecision("allow", principal_id=decision.principal_id, context=decision.context, cached=cached)

@@ -15,10 +15,10 @@ import sys
 import time
 from typing import Any
 
-from infra_cdk.local_cloud.deployer import aws_client
-from infra_cdk.local_cloud.intrinsics import REGION
-from infra_cdk.local_cloud.lambda_workers import FunctionPool
-from infra_cdk.local_cloud.runtime_plan import EventSourceMappingSpec
+from local_cloud.cfn_intrinsics import REGION
+from local_cloud.cloudformation_deployer import aws_client
+from local_cloud.lambda_workers import FunctionPool
+from local_cloud.runtime_plan import EventSourceMappingSpec
 
 _RECEIVE_WAIT_S = 1  # short long-polls keep shutdown quick
 
@@ -28,15 +28,22 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     attributes = {}
     for name, attribute in (message.get("MessageAttributes") or {}).items():
         attributes[name] = {
-            "stringValue": attribute.get("StringValue"), "binaryValue": attribute.get("BinaryValue"),
+            "stringValue": attribute.get("StringValue"),
+            "binaryValue": attribute.get("BinaryValue"),
             "stringListValues": attribute.get("StringListValues", []),
-            "binaryListValues": attribute.get("BinaryListValues", []), "dataType": attribute["DataType"],
+            "binaryListValues": attribute.get("BinaryListValues", []),
+            "dataType": attribute["DataType"],
         }
     return {
-        "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
-        "attributes": message.get("Attributes", {}), "messageAttributes": attributes,
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": attributes,
         "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": REGION,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
     }
 
 
@@ -87,8 +94,11 @@ class SqsPoller:
         window_ends: float | None = None
         while len(messages) < self.spec.batch_size and not self._stopping.is_set():
             received = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=min(10, self.spec.batch_size - len(messages)),
-                WaitTimeSeconds=_RECEIVE_WAIT_S, AttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(10, self.spec.batch_size - len(messages)),
+                WaitTimeSeconds=_RECEIVE_WAIT_S,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
                 MessageSystemAttributeNames=["All"],
             ).get("Messages", [])
             messages.extend(received)
@@ -112,6 +122,7 @@ class SqsPoller:
             return
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                       for i, m in enumerate(done[start:start + 10])]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
             await asyncio.to_thread(self.sqs.delete_message_batch, QueueUrl=self.queue_url, Entries=entries)

@@ -37,8 +37,13 @@ class LambdaContext:
 
 
 def _error(error: BaseException, error_type: str | None = None) -> dict[str, Any]:
-    return {"error": {"errorType": error_type or type(error).__name__, "errorMessage": str(error),
-                      "stackTrace": traceback.format_exception(error)}}
+    return {
+        "error": {
+            "errorType": error_type or type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_exception(error),
+        }
+    }
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Starts the local function runtime (serve.py) as a child process and waits for its ready file."""
+"""Starts the local function runtime (runtime_server.py) as a child process and waits for its ready file."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra_cdk.local_cloud.deployer import DeployedStack
-from infra_cdk.local_cloud.processes import start_process, stop_pid, wait_until
+from local_cloud.child_processes import start_process, stop_pid, wait_until
+from local_cloud.cloudformation_deployer import DeployedStack
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -28,17 +28,31 @@ class RuntimeProcess:
         stop_pid(self.pid)
 
 
-def start_runtime(deployed: DeployedStack, state_dir: Path, ws_idle_timeout_s: float | None = None,
-                  env_overrides: dict[str, str] | None = None, timeout_s: float = 60.0) -> RuntimeProcess:
-    """Starts serve.py for `deployed`; returns once it has bound its ports and written its ready file."""
+def start_runtime(
+    deployed: DeployedStack,
+    state_dir: Path,
+    ws_idle_timeout_s: float | None = None,
+    env_overrides: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+) -> RuntimeProcess:
+    """Starts runtime_server.py for `deployed`; returns once it has bound its ports and written its ready file."""
     state_dir.mkdir(parents=True, exist_ok=True)
     deployed_path = state_dir / "deployed.json"
     deployed_path.write_text(deployed.model_dump_json(indent=2))
     ready_file = state_dir / "runtime-ready.json"
     ready_file.unlink(missing_ok=True)
     log_path = state_dir / "runtime.log"
-    argv = [sys.executable, "-m", "infra_cdk.local_cloud.serve", "--deployed", str(deployed_path),
-            "--state-dir", str(state_dir), "--ready-file", str(ready_file)]
+    argv = [
+        sys.executable,
+        "-m",
+        "local_cloud.runtime_server",
+        "--deployed",
+        str(deployed_path),
+        "--state-dir",
+        str(state_dir),
+        "--ready-file",
+        str(ready_file),
+    ]
     if ws_idle_timeout_s is not None:
         argv += ["--ws-idle-timeout", str(ws_idle_timeout_s)]
     for key, value in (env_overrides or {}).items():

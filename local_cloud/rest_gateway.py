@@ -5,7 +5,7 @@ Served at http://127.0.0.1:<port>/<stage>/<resource path>. Kept from AWS: routes
 Authentication Token"; the proxy event (headers, multi-value headers and query, path parameters,
 requestContext with the authorizer's context); binary media types (request body base64-encoded, response
 decoded when isBase64Encoded); the stage-wide throttle (rate and burst, 429); Lambda authorizers (see
-authorizers.py); 10 MB payload limit (413); the integration timeout (29 s by default, 504); function errors
+gateway_authorizers.py); 10 MB payload limit (413); the integration timeout (29 s by default, 504); function errors
 and malformed answers as 502; a throttled function as 500; MOCK integrations (CORS preflight); gateway
 responses (error bodies) from AWS::ApiGateway::GatewayResponse.
 """
@@ -25,10 +25,10 @@ from typing import Any
 
 from aiohttp import web
 
-from infra_cdk.local_cloud.authorizers import AuthorizerRunner, RequestIdentity
-from infra_cdk.local_cloud.intrinsics import ACCOUNT_ID, REGION
-from infra_cdk.local_cloud.lambda_workers import FunctionPool, ThrottledError
-from infra_cdk.local_cloud.runtime_plan import RestApiSpec, RestMethodSpec
+from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION
+from local_cloud.gateway_authorizers import AuthorizerRunner, RequestIdentity
+from local_cloud.lambda_workers import FunctionPool, ThrottledError
+from local_cloud.runtime_plan import RestApiSpec, RestMethodSpec
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
@@ -102,16 +102,25 @@ class RestGateway:
         self.pools = pools
         self.authorizers = {lid: AuthorizerRunner(a, pools[a.function]) for lid, a in spec.authorizers.items()}
         self.routes = sorted(
-            (_Route(m, *_compile(m.resource_path)) for m in spec.methods),
-            key=lambda r: r.specificity, reverse=True)
+            (_Route(m, *_compile(m.resource_path)) for m in spec.methods), key=lambda r: r.specificity, reverse=True
+        )
         self.app = web.Application(client_max_size=MAX_PAYLOAD_BYTES + 1)
         self.app.router.add_route("*", "/{tail:.*}", self.handle)
         self._background: set[asyncio.Task[Any]] = set()
-        self.throttle = (TokenBucket(spec.throttle_rate, spec.throttle_burst or int(spec.throttle_rate))
-                         if spec.throttle_rate else None)
+        self.throttle = (
+            TokenBucket(spec.throttle_rate, spec.throttle_burst or int(spec.throttle_rate))
+            if spec.throttle_rate
+            else None
+        )
 
-    def _gateway_error(self, response_type: str, message: str | None, request_id: str,
-                       authorizer: dict[str, Any] | None = None, status: int | None = None) -> web.Response:
+    def _gateway_error(
+        self,
+        response_type: str,
+        message: str | None,
+        request_id: str,
+        authorizer: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> web.Response:
         """An error API Gateway itself answers, shaped by the template's GatewayResponse when it has one
         (falling back to DEFAULT_4XX / DEFAULT_5XX, as AWS does)."""
         default_status, body_key, error_type = _GATEWAY_ERRORS[response_type]
@@ -122,19 +131,22 @@ class RestGateway:
         if custom is None or "application/json" not in custom.templates:
             if custom is not None:
                 headers.update(custom.headers)
-            return web.json_response({body_key: message}, status=custom.status if custom and custom.status
-                                     else status, headers=headers)
-        variables = {"$context.requestId": request_id, "$context.error.responseType": response_type,
-                     "$context.error.messageString": json.dumps(message),
-                     "$context.error.message": message or ""}
+            return web.json_response(
+                {body_key: message}, status=custom.status if custom and custom.status else status, headers=headers
+            )
+        variables = {
+            "$context.requestId": request_id,
+            "$context.error.responseType": response_type,
+            "$context.error.messageString": json.dumps(message),
+            "$context.error.message": message or "",
+        }
         for name, value in (authorizer or {}).items():
             variables[f"$context.authorizer.{name}"] = str(value)
         body = custom.templates["application/json"]
         for name in sorted(variables, key=len, reverse=True):  # longest first: messageString before message
             body = body.replace(name, variables[name])
         headers.update(custom.headers)
-        return web.Response(status=custom.status or status, text=body, content_type="application/json",
-                            headers=headers)
+        return web.Response(status=custom.status or status, text=body, content_type="application/json", headers=headers)
 
     def _match(self, path: str, method: str) -> tuple[_Route, dict[str, str]] | None | bool:
         """(route, path params); False when the path exists but not the method; None when nothing matches."""
@@ -155,7 +167,7 @@ class RestGateway:
         raw_path = request.path
         if raw_path != stage_prefix and not raw_path.startswith(stage_prefix + "/"):
             return self._gateway_error("MISSING_AUTHENTICATION_TOKEN", "Forbidden", request_id)
-        path = raw_path[len(stage_prefix):] or "/"
+        path = raw_path[len(stage_prefix) :] or "/"
         length = request.content_length
         if length is not None and length > MAX_PAYLOAD_BYTES:
             return self._gateway_error("REQUEST_TOO_LARGE", "Request Too Long", request_id)
@@ -172,16 +184,30 @@ class RestGateway:
             return self._gateway_error("REQUEST_TOO_LARGE", "Request Too Long", request_id)
 
         method = route.method
-        method_arn = (f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.spec.api_id}/{self.spec.stage}/"
-                      f"{request.method}{path}")
+        method_arn = (
+            f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.spec.api_id}/{self.spec.stage}/{request.method}{path}"
+        )
         event = self._event(request, body_bytes, method, path, path_params, request_id, started)
         if method.authorization_type == "CUSTOM" and method.authorizer:
             runner = self.authorizers[method.authorizer]
-            identity = RequestIdentity(headers={k.lower(): v for k, v in request.headers.items()},
-                                       query=dict(request.query))
-            request_fields = {k: event[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
-                                                      "queryStringParameters", "multiValueQueryStringParameters",
-                                                      "pathParameters", "stageVariables", "requestContext")}
+            identity = RequestIdentity(
+                headers={k.lower(): v for k, v in request.headers.items()}, query=dict(request.query)
+            )
+            request_fields = {
+                k: event[k]
+                for k in (
+                    "resource",
+                    "path",
+                    "httpMethod",
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                    "pathParameters",
+                    "stageVariables",
+                    "requestContext",
+                )
+            }
             decision = await runner.authorize(identity, method_arn, request_fields)
             if decision.outcome == "unauthorized":
                 return self._gateway_error("UNAUTHORIZED", "Unauthorized", request_id)
@@ -190,17 +216,22 @@ class RestGateway:
             if decision.outcome == "error":
                 print(f"[rest] authorizer error: {decision.message}", flush=True)
                 return self._gateway_error("AUTHORIZER_CONFIGURATION_ERROR", None, request_id)
-            event["requestContext"]["authorizer"] = {"principalId": decision.principal_id, **decision.context,
-                                                     "integrationLatency": int((time.time() - started) * 1000)}
+            event["requestContext"]["authorizer"] = {
+                "principalId": decision.principal_id,
+                **decision.context,
+                "integrationLatency": int((time.time() - started) * 1000),
+            }
         if method.integration_type == "MOCK":
             return web.Response(status=method.mock_status, headers=method.mock_headers)
         if method.integration_type != "AWS_PROXY" or not method.function:
-            return _json(500, {"message": f"integration type {method.integration_type} is not played locally"},
-                         request_id)
+            return _json(
+                500, {"message": f"integration type {method.integration_type} is not played locally"}, request_id
+            )
         return await self._invoke(method, event, request, request_id)
 
-    async def _invoke(self, method: RestMethodSpec, event: dict[str, Any], request: web.Request,
-                      request_id: str) -> web.StreamResponse:
+    async def _invoke(
+        self, method: RestMethodSpec, event: dict[str, Any], request: web.Request, request_id: str
+    ) -> web.StreamResponse:
         assert method.function is not None
         task = asyncio.ensure_future(self.pools[method.function].invoke(event))
         self._background.add(task)
@@ -246,8 +277,16 @@ class RestGateway:
         media_type = media_type.split(";")[0].strip().lower()
         return any(fnmatch.fnmatchcase(media_type, pattern.lower()) for pattern in self.spec.binary_media_types)
 
-    def _event(self, request: web.Request, body: bytes, method: RestMethodSpec, path: str,
-               path_params: dict[str, str], request_id: str, started: float) -> dict[str, Any]:
+    def _event(
+        self,
+        request: web.Request,
+        body: bytes,
+        method: RestMethodSpec,
+        path: str,
+        path_params: dict[str, str],
+        request_id: str,
+        started: float,
+    ) -> dict[str, Any]:
         headers: dict[str, str] = {}
         multi_headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
@@ -274,15 +313,28 @@ class RestGateway:
             "pathParameters": path_params or None,
             "stageVariables": None,
             "requestContext": {
-                "accountId": ACCOUNT_ID, "apiId": self.spec.api_id, "resourceId": method.resource_path,
-                "stage": self.spec.stage, "requestId": request_id, "extendedRequestId": request_id,
-                "resourcePath": method.resource_path, "httpMethod": request.method,
+                "accountId": ACCOUNT_ID,
+                "apiId": self.spec.api_id,
+                "resourceId": method.resource_path,
+                "stage": self.spec.stage,
+                "requestId": request_id,
+                "extendedRequestId": request_id,
+                "resourcePath": method.resource_path,
+                "httpMethod": request.method,
                 "path": f"/{self.spec.stage}{path}",
                 "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
-                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "requestTimeEpoch": int(started * 1000),
-                "domainName": request.host, "identity": {
-                    "sourceIp": request.remote or "127.0.0.1", "userAgent": request.headers.get("User-Agent"),
-                    "apiKey": None, "accessKey": None, "caller": None, "user": None, "userArn": None},
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "requestTimeEpoch": int(started * 1000),
+                "domainName": request.host,
+                "identity": {
+                    "sourceIp": request.remote or "127.0.0.1",
+                    "userAgent": request.headers.get("User-Agent"),
+                    "apiKey": None,
+                    "accessKey": None,
+                    "caller": None,
+                    "user": None,
+                    "userArn": None,
+                },
             },
             "body": body_text,
             "isBase64Encoded": is_binary,

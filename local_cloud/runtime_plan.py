@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from infra_cdk.local_cloud.deployer import DeployedStack
-from infra_cdk.local_cloud.intrinsics import REGION, IntrinsicResolver, UnresolvableError, references
-from infra_cdk.local_cloud.template_split import api_id, placeholder_att, placeholder_ref
+from local_cloud.cfn_intrinsics import REGION, IntrinsicResolver, UnresolvableError, references
+from local_cloud.cloudformation_deployer import DeployedStack
+from local_cloud.template_split import api_id, placeholder_att, placeholder_ref
 
 #: resource types the runtime plays; anything else left out of LocalStack is reported as not run locally
 PLAYED_TYPE_PREFIXES = ("AWS::Lambda::", "AWS::ApiGateway::", "AWS::ApiGatewayV2::")
@@ -124,9 +124,12 @@ class RuntimePlan(BaseModel):
 
 def api_logical_ids(template: dict[str, Any]) -> list[str]:
     """Logical ids of every REST and WebSocket API: the runtime binds one port for each."""
-    return [lid for lid, r in template.get("Resources", {}).items()
-            if r["Type"] == "AWS::ApiGateway::RestApi"
-            or (r["Type"] == "AWS::ApiGatewayV2::Api" and r.get("Properties", {}).get("ProtocolType") == "WEBSOCKET")]
+    return [
+        lid
+        for lid, r in template.get("Resources", {}).items()
+        if r["Type"] == "AWS::ApiGateway::RestApi"
+        or (r["Type"] == "AWS::ApiGatewayV2::Api" and r.get("Properties", {}).get("ProtocolType") == "WEBSOCKET")
+    ]
 
 
 def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Path) -> RuntimePlan:
@@ -151,17 +154,25 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
     function_by_lid: dict[str, str] = {}
     for lid, props in of_type("AWS::Lambda::Function").items():
         name = placeholder_ref(stack_name, lid, resources[lid])
-        layers = [_code_dir(resources[ref]["Properties"]["Content"], asset_dirs, state_dir, ref)
-                  for layer in props.get("Layers", []) for ref, _ in references(layer)
-                  if resources.get(ref, {}).get("Type") == "AWS::Lambda::LayerVersion"]
+        layers = [
+            _code_dir(resources[ref]["Properties"]["Content"], asset_dirs, state_dir, ref)
+            for layer in props.get("Layers", [])
+            for ref, _ in references(layer)
+            if resources.get(ref, {}).get("Type") == "AWS::Lambda::LayerVersion"
+        ]
         environment = resolve(props.get("Environment", {}).get("Variables", {}))
         functions[name] = FunctionSpec(
-            logical_id=lid, name=name, handler=props["Handler"], runtime=props.get("Runtime", "python3.12"),
+            logical_id=lid,
+            name=name,
+            handler=props["Handler"],
+            runtime=props.get("Runtime", "python3.12"),
             code_dir=_code_dir(props["Code"], asset_dirs, state_dir, lid),
             layer_dirs=[d / "python" if (d / "python").is_dir() else d for d in layers],
             environment={k: _as_env_string(v) for k, v in environment.items()},
-            timeout_s=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
-            reserved_concurrency=props.get("ReservedConcurrentExecutions"))
+            timeout_s=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+            reserved_concurrency=props.get("ReservedConcurrentExecutions"),
+        )
         function_by_lid[lid] = name
 
     def function_of(uri_value: Any) -> str:
@@ -178,11 +189,14 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         if isinstance(sources, str):
             sources = [s.strip() for s in sources.split(",") if s.strip()]
         kind = props.get("AuthorizerType" if v2 else "Type", "TOKEN")
-        return AuthorizerSpec(logical_id=lid, type=kind, function=function_of(props["AuthorizerUri"]),
-                              identity_sources=sources,
-                              ttl_s=int(props.get("AuthorizerResultTtlInSeconds",
-                                                  0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
-                              validation_expression=props.get("IdentityValidationExpression"))
+        return AuthorizerSpec(
+            logical_id=lid,
+            type=kind,
+            function=function_of(props["AuthorizerUri"]),
+            identity_sources=sources,
+            ttl_s=int(props.get("AuthorizerResultTtlInSeconds", 0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
+            validation_expression=props.get("IdentityValidationExpression"),
+        )
 
     def owner(props: dict[str, Any], key: str) -> str | None:
         refs = [ref for ref, _ in references(props.get(key))]
@@ -191,8 +205,11 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
     rest_apis = []
     for api_lid, api_props in of_type("AWS::ApiGateway::RestApi").items():
         paths = _resource_paths(api_lid, of_type("AWS::ApiGateway::Resource"))
-        authorizers = {lid: authorizer_spec(lid, p, v2=False)
-                       for lid, p in of_type("AWS::ApiGateway::Authorizer").items() if owner(p, "RestApiId") == api_lid}
+        authorizers = {
+            lid: authorizer_spec(lid, p, v2=False)
+            for lid, p in of_type("AWS::ApiGateway::Authorizer").items()
+            if owner(p, "RestApiId") == api_lid
+        }
         methods = []
         for p in of_type("AWS::ApiGateway::Method").values():
             if owner(p, "RestApiId") != api_lid:
@@ -201,55 +218,90 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
             integration = p.get("Integration", {})
             kind = integration.get("Type", "MOCK")
             mock_response = (integration.get("IntegrationResponses") or [{}])[0]
-            methods.append(RestMethodSpec(
-                resource_path=paths.get(resource_ref, "/") if resource_ref != api_lid else "/",
-                http_method=p["HttpMethod"], authorization_type=p.get("AuthorizationType", "NONE"),
-                authorizer=owner(p, "AuthorizerId"), integration_type=kind,
-                function=function_of(integration["Uri"]) if kind == "AWS_PROXY" else None,
-                timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
-                mock_status=int(mock_response.get("StatusCode", 200)),
-                mock_headers={k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
-                              for k, v in mock_response.get("ResponseParameters", {}).items()}))
+            methods.append(
+                RestMethodSpec(
+                    resource_path=paths.get(resource_ref, "/") if resource_ref != api_lid else "/",
+                    http_method=p["HttpMethod"],
+                    authorization_type=p.get("AuthorizationType", "NONE"),
+                    authorizer=owner(p, "AuthorizerId"),
+                    integration_type=kind,
+                    function=function_of(integration["Uri"]) if kind == "AWS_PROXY" else None,
+                    timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
+                    mock_status=int(mock_response.get("StatusCode", 200)),
+                    mock_headers={
+                        k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
+                        for k, v in mock_response.get("ResponseParameters", {}).items()
+                    },
+                )
+            )
         stage_props = [p for p in of_type("AWS::ApiGateway::Stage").values() if owner(p, "RestApiId") == api_lid]
         stages = [p["StageName"] for p in stage_props]
-        stage_wide = [m for p in stage_props[:1] for m in p.get("MethodSettings", [])
-                      if m.get("HttpMethod") == "*" and m.get("ResourcePath") == "/*"]
+        stage_wide = [
+            m
+            for p in stage_props[:1]
+            for m in p.get("MethodSettings", [])
+            if m.get("HttpMethod") == "*" and m.get("ResourcePath") == "/*"
+        ]
         gateway_responses = {
             p["ResponseType"]: GatewayResponseSpec(
                 status=int(p["StatusCode"]) if "StatusCode" in p else None,
                 templates={k: str(v) for k, v in resolve(p.get("ResponseTemplates", {})).items()},
-                headers={k.removeprefix("gatewayresponse.header."): str(v).strip("'")
-                         for k, v in resolve(p.get("ResponseParameters", {})).items()})
-            for p in of_type("AWS::ApiGateway::GatewayResponse").values() if owner(p, "RestApiId") == api_lid}
-        rest_apis.append(RestApiSpec(logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["prod"])[0],
-                                     binary_media_types=api_props.get("BinaryMediaTypes", []),
-                                     methods=methods, authorizers=authorizers,
-                                     gateway_responses=gateway_responses,
-                                     throttle_rate=(stage_wide or [{}])[0].get("ThrottlingRateLimit"),
-                                     throttle_burst=(stage_wide or [{}])[0].get("ThrottlingBurstLimit")))
+                headers={
+                    k.removeprefix("gatewayresponse.header."): str(v).strip("'")
+                    for k, v in resolve(p.get("ResponseParameters", {})).items()
+                },
+            )
+            for p in of_type("AWS::ApiGateway::GatewayResponse").values()
+            if owner(p, "RestApiId") == api_lid
+        }
+        rest_apis.append(
+            RestApiSpec(
+                logical_id=api_lid,
+                api_id=api_id(api_lid),
+                stage=(stages or ["prod"])[0],
+                binary_media_types=api_props.get("BinaryMediaTypes", []),
+                methods=methods,
+                authorizers=authorizers,
+                gateway_responses=gateway_responses,
+                throttle_rate=(stage_wide or [{}])[0].get("ThrottlingRateLimit"),
+                throttle_burst=(stage_wide or [{}])[0].get("ThrottlingBurstLimit"),
+            )
+        )
 
     websocket_apis = []
     for api_lid, api_props in of_type("AWS::ApiGatewayV2::Api").items():
         if api_props.get("ProtocolType") != "WEBSOCKET":
             continue
-        integrations = {lid: p for lid, p in of_type("AWS::ApiGatewayV2::Integration").items()
-                        if owner(p, "ApiId") == api_lid}
-        authorizers = {lid: authorizer_spec(lid, p, v2=True)
-                       for lid, p in of_type("AWS::ApiGatewayV2::Authorizer").items() if owner(p, "ApiId") == api_lid}
+        integrations = {
+            lid: p for lid, p in of_type("AWS::ApiGatewayV2::Integration").items() if owner(p, "ApiId") == api_lid
+        }
+        authorizers = {
+            lid: authorizer_spec(lid, p, v2=True)
+            for lid, p in of_type("AWS::ApiGatewayV2::Authorizer").items()
+            if owner(p, "ApiId") == api_lid
+        }
         routes = {}
         for p in of_type("AWS::ApiGatewayV2::Route").values():
             if owner(p, "ApiId") != api_lid:
                 continue
             integration_lid = owner(p, "Target")
             routes[p["RouteKey"]] = WebSocketRouteSpec(
-                route_key=p["RouteKey"], function=function_of(integrations[integration_lid]["IntegrationUri"]),
+                route_key=p["RouteKey"],
+                function=function_of(integrations[integration_lid]["IntegrationUri"]),
                 authorizer=owner(p, "AuthorizerId"),
-                returns_response="RouteResponseSelectionExpression" in p)
+                returns_response="RouteResponseSelectionExpression" in p,
+            )
         stages = [p["StageName"] for p in of_type("AWS::ApiGatewayV2::Stage").values() if owner(p, "ApiId") == api_lid]
-        websocket_apis.append(WebSocketApiSpec(
-            logical_id=api_lid, api_id=api_id(api_lid), stage=(stages or ["$default"])[0],
-            route_selection_expression=api_props.get("RouteSelectionExpression", "$request.body.action"),
-            routes=routes, authorizers=authorizers))
+        websocket_apis.append(
+            WebSocketApiSpec(
+                logical_id=api_lid,
+                api_id=api_id(api_lid),
+                stage=(stages or ["$default"])[0],
+                route_selection_expression=api_props.get("RouteSelectionExpression", "$request.body.action"),
+                routes=routes,
+                authorizers=authorizers,
+            )
+        )
 
     mappings = []
     for lid, p in of_type("AWS::Lambda::EventSourceMapping").items():
@@ -257,13 +309,18 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         if ":sqs:" not in source_arn:
             continue  # only SQS sources exist in this platform
         function_ref = owner(p, "FunctionName")
-        mappings.append(EventSourceMappingSpec(
-            logical_id=lid, function=function_by_lid.get(function_ref or "", str(resolve(p["FunctionName"]))),
-            queue_arn=source_arn, batch_size=int(p.get("BatchSize", 10)),
-            window_s=int(p.get("MaximumBatchingWindowInSeconds", 0)),
-            report_batch_item_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
-            enabled=bool(p.get("Enabled", True)),
-            maximum_concurrency=p.get("ScalingConfig", {}).get("MaximumConcurrency")))
+        mappings.append(
+            EventSourceMappingSpec(
+                logical_id=lid,
+                function=function_by_lid.get(function_ref or "", str(resolve(p["FunctionName"]))),
+                queue_arn=source_arn,
+                batch_size=int(p.get("BatchSize", 10)),
+                window_s=int(p.get("MaximumBatchingWindowInSeconds", 0)),
+                report_batch_item_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                enabled=bool(p.get("Enabled", True)),
+                maximum_concurrency=p.get("ScalingConfig", {}).get("MaximumConcurrency"),
+            )
+        )
 
     outputs = {}
     for name, output in template.get("Outputs", {}).items():
@@ -271,9 +328,15 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
             outputs[name] = str(resolve(output["Value"]))
         except (UnresolvableError, KeyError) as error:
             outputs[name] = f"<unresolved: {error}>"
-    return RuntimePlan(stack_name=stack_name, localstack_endpoint=deployed.localstack_endpoint,
-                       functions=functions, rest_apis=rest_apis, websocket_apis=websocket_apis,
-                       mappings=mappings, outputs=outputs)
+    return RuntimePlan(
+        stack_name=stack_name,
+        localstack_endpoint=deployed.localstack_endpoint,
+        functions=functions,
+        rest_apis=rest_apis,
+        websocket_apis=websocket_apis,
+        mappings=mappings,
+        outputs=outputs,
+    )
 
 
 def _ref(lid: str, resources: dict[str, Any], deployed: DeployedStack, stack_name: str) -> Any:

@@ -1,4 +1,4 @@
-"""`python -m infra_cdk.local_cloud up|down|status` (what `make up`, `make down`, `make status` run)."""
+"""`python -m local_cloud up|down|status` (what `make up`, `make down`, `make status` run)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from infra_cdk.local_cloud.local_stack import DEFAULT_STATE_DIR, down, print_endpoints, status, up
+from local_cloud.cloud_lifecycle import DEFAULT_STATE_DIR, down, print_endpoints, status, up
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra_cdk.local_cloud", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local_cloud", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     parser.add_argument("--no-triton", action="store_true", help="skip Triton (health then reports it down)")

@@ -35,12 +35,16 @@ _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 class IntrinsicResolver:
     """Resolves a template value; `ref(logical_id)` and `get_att(logical_id, attribute)` supply the leaves."""
 
-    def __init__(self, ref: RefLookup, get_att: AttLookup, stack_name: str,
-                 conditions: dict[str, bool] | None = None) -> None:
+    def __init__(
+        self, ref: RefLookup, get_att: AttLookup, stack_name: str, conditions: dict[str, bool] | None = None
+    ) -> None:
         self._ref = ref
         self._get_att = get_att
-        self._pseudo = {**PSEUDO_PARAMETERS, "AWS::StackName": stack_name,
-                        "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/local"}
+        self._pseudo = {
+            **PSEUDO_PARAMETERS,
+            "AWS::StackName": stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/local",
+        }
         self._conditions = conditions or {}
 
     def resolve(self, value: Any) -> Any:
@@ -50,7 +54,7 @@ class IntrinsicResolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             handler = self._functions().get(key)
             if handler is not None:
                 return handler(arg)

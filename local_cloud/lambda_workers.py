@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra_cdk.local_cloud.intrinsics import ACCOUNT_ID, REGION
-from infra_cdk.local_cloud.runtime_plan import FunctionSpec
+from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION
+from local_cloud.runtime_plan import FunctionSpec
 
 DEFAULT_MAX_CONCURRENCY = 10  # per function when the template reserves none (AWS has no per-function cap by default)
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024
@@ -93,14 +93,19 @@ class FunctionPool:
         worker = self._idle.pop() if self._idle else await self._start_worker()
         result = InvokeResult(request_id=request_id, cold_start=cold)
         if worker is None:
-            result.error = {"errorType": "Runtime.InitError",
-                            "errorMessage": f"{request_id} init exited or ran over {INIT_TIMEOUT_S:.0f} s "
-                                            "(see the runtime log)"}
+            result.error = {
+                "errorType": "Runtime.InitError",
+                "errorMessage": f"{request_id} init exited or ran over {INIT_TIMEOUT_S:.0f} s (see the runtime log)",
+            }
             return self._finish(result, started)
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000) + self.spec.timeout_s * 1000
-        request = {"event": event, "request_id": request_id, "deadline_ms": deadline_ms,
-                   "invoked_function_arn": self.arn}
+        request = {
+            "event": event,
+            "request_id": request_id,
+            "deadline_ms": deadline_ms,
+            "invoked_function_arn": self.arn,
+        }
         try:
             assert worker.process.stdin is not None and worker.process.stdout is not None
             worker.process.stdin.write(json.dumps(request).encode() + b"\n")
@@ -108,15 +113,19 @@ class FunctionPool:
             line = await asyncio.wait_for(worker.process.stdout.readline(), timeout=self.spec.timeout_s)
         except TimeoutError:
             await self._discard(worker)
-            result.error = {"errorType": "Sandbox.Timedout",
-                            "errorMessage": f"{request_id} Task timed out after {self.spec.timeout_s:.2f} seconds"}
+            result.error = {
+                "errorType": "Sandbox.Timedout",
+                "errorMessage": f"{request_id} Task timed out after {self.spec.timeout_s:.2f} seconds",
+            }
             return self._finish(result, started)
         except (BrokenPipeError, ConnectionResetError):
             line = b""
         if not line:
             code = await self._discard(worker)
-            result.error = {"errorType": "Runtime.ExitError",
-                            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with status {code}"}
+            result.error = {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with status {code}",
+            }
             return self._finish(result, started)
         answer = json.loads(line)
         worker.invocations += 1
@@ -128,9 +137,11 @@ class FunctionPool:
                 self._idle.append(worker)
         elif len(line) > MAX_RESPONSE_BYTES:
             self._idle.append(worker)
-            result.error = {"errorType": "Function.ResponseSizeTooLarge",
-                            "errorMessage": f"Response payload size ({len(line)} bytes) exceeded maximum allowed "
-                                            f"payload size ({MAX_RESPONSE_BYTES} bytes)."}
+            result.error = {
+                "errorType": "Function.ResponseSizeTooLarge",
+                "errorMessage": f"Response payload size ({len(line)} bytes) exceeded maximum allowed "
+                f"payload size ({MAX_RESPONSE_BYTES} bytes).",
+            }
         else:
             self._idle.append(worker)
             result.payload = answer["result"]
@@ -140,8 +151,12 @@ class FunctionPool:
         result.duration_ms = (time.monotonic() - started) * 1000
         error = result.error or {}
         status = "ok" if result.ok else f"error {error.get('errorType')}: {str(error.get('errorMessage'))[:300]}"
-        print(f"[lambda] {self.spec.name} {result.request_id} {status} {result.duration_ms:.1f} ms"
-              f"{' (cold)' if result.cold_start else ''}", file=sys.stderr, flush=True)
+        print(
+            f"[lambda] {self.spec.name} {result.request_id} {status} {result.duration_ms:.1f} ms"
+            f"{' (cold)' if result.cold_start else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
         return result
 
     async def _start_worker(self) -> _Worker | None:
@@ -162,9 +177,15 @@ class FunctionPool:
             "PYTHONUNBUFFERED": "1",
         }
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(_WORKER_MAIN), spec.handler,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env, cwd=str(spec.code_dir),
-            limit=_PIPE_LIMIT)
+            sys.executable,
+            str(_WORKER_MAIN),
+            spec.handler,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
+            cwd=str(spec.code_dir),
+            limit=_PIPE_LIMIT,
+        )
         worker = _Worker(process)
         self._all.add(worker)
         assert process.stdout is not None
@@ -195,10 +216,15 @@ def worker_base_env(localstack_endpoint: str) -> dict[str, str]:
     """What every worker sees besides its template environment: AWS plumbing pointed at LocalStack."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
-    env.update({
-        "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "test",
-        # boto3 sends every AWS call of the function to LocalStack
-        "AWS_ENDPOINT_URL": localstack_endpoint,
-    })
+    env.update(
+        {
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_SESSION_TOKEN": "test",
+            # boto3 sends every AWS call of the function to LocalStack
+            "AWS_ENDPOINT_URL": localstack_endpoint,
+        }
+    )
     return env
