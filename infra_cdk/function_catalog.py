@@ -31,6 +31,7 @@ class Access(StrEnum):
     STOP_WORKFLOW = "stop-workflow"  # states:StopExecution / DescribeExecution
     TASK_RESPONSE = "task-response"  # states:SendTaskSuccess/Failure/Heartbeat
     WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
+    MODEL_REGISTRY = "model-registry"  # reads the packaged model registry named by MODEL_REGISTRY (no grant)
 
 
 class RestRoute(BaseModel):
@@ -79,7 +80,7 @@ def _get(*paths: str) -> tuple[RestRoute, ...]:
     return tuple(RestRoute(method="GET", path=p) for p in paths)
 
 
-_D, _T = Access.DATABASE, Access.TRITON
+_D, _T, _R = Access.DATABASE, Access.TRITON, Access.MODEL_REGISTRY
 
 REST_AUTHORIZER_ID = "AuthorizeRequest"
 WEBSOCKET_AUTHORIZER_ID = "AuthorizeConnection"
@@ -91,14 +92,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         id=REST_AUTHORIZER_ID,
         handler="functions/authorizer/handle_authorize_request.handler",
         description="REST REQUEST authorizer: API key -> tenant, scopes, limits",
-        timeout_s=10,
-        access=frozenset({_D}),
-        role="authorizer",
-    ),
-    FunctionSpec(
-        id=WEBSOCKET_AUTHORIZER_ID,
-        handler="functions/authorizer/handle_authorize_connection.handler",
-        description="WebSocket $connect authorizer: API key -> tenant, scopes, limits",
         timeout_s=10,
         access=frozenset({_D}),
         role="authorizer",
@@ -119,7 +112,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=29,
         memory_mb=2048,
         # ingest-read: audioUri may name the caller's own upload (uploads/<tenant>/...)
-        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/asr", "/services/inference/asr"),
     ),
     FunctionSpec(
@@ -128,7 +121,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync speech synthesis (ULCA tts)",
         timeout_s=29,
         # audio-read: presigned links (audioDelivery "url") are signed with this role
-        access=frozenset({_D, _T, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.AUDIO_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/tts", "/services/inference/tts"),
     ),
     FunctionSpec(
@@ -137,7 +130,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync translation (ULCA translation)",
         timeout_s=29,
         # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
-        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/nmt", "/services/inference/translation"),
     ),
     FunctionSpec(
@@ -146,7 +139,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync transliteration (ULCA transliteration)",
         timeout_s=29,
         # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
-        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/transliterate", "/services/inference/transliteration"),
     ),
     FunctionSpec(
@@ -155,7 +148,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync text language identification",
         timeout_s=29,
         # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
-        access=frozenset({_D, _T, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/detect-language"),
     ),
     FunctionSpec(
@@ -165,7 +158,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=29,
         memory_mb=2048,
         # audio-read: presigned links to generated speech are signed with this role
-        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_READ, Access.AUDIO_WRITE}),
         rest_routes=_post("/v1/pipeline", "/services/inference/pipeline"),
     ),
     # --- catalog -----------------------------------------------------------------------------------
@@ -174,7 +167,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/catalog/handle_list_models.handler",
         description="GET /v1/models: the model registry as seen by the caller",
         timeout_s=10,
-        access=frozenset({_D}),
+        access=frozenset({_D, _R}),
         rest_routes=_get("/v1/models"),
     ),
     FunctionSpec(
@@ -192,6 +185,32 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=10,
         rest_routes=_get("/v1/openapi.json"),
     ),
+    # --- uploads ------------------------------------------------------------------------------------
+    FunctionSpec(
+        id="CreateUpload",
+        handler="functions/jobs/handle_create_upload.handler",
+        description="POST /v1/uploads: presigned PUT URL under incoming/<tenant>/",
+        timeout_s=10,
+        access=frozenset({_D, Access.INGEST_WRITE}),
+        rest_routes=_post("/v1/uploads"),
+    ),
+    # --- admin ---------------------------------------------------------------------------------------
+    FunctionSpec(
+        id=MIGRATION_FUNCTION_ID,
+        handler="functions/admin/handle_migrate_database.handler",
+        description="Alembic upgrade to head; run at deploy time by a CDK trigger (aurora mode)",
+        timeout_s=300,
+        access=frozenset({_D}),
+        role="admin",
+    ),
+)
+
+
+#: Entry points whose handlers are not written yet: the jobs API and batch workflow (issue 11) and the streaming
+#: API (issue 12). They are not deployed: each joins FUNCTIONS in the change that adds its handler, since the
+#: contract tests (tests/infra/test_function_environment.py) refuse a deployed entry without code. Their
+#: queues, grants and routes are kept here so the queues are sized for them and their authors start from it.
+PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
     # --- jobs API ----------------------------------------------------------------------------------
     FunctionSpec(
         id="CreateJob",
@@ -216,14 +235,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=10,
         access=frozenset({_D, Access.STOP_WORKFLOW}),
         rest_routes=_post("/v1/jobs/{jobId}/cancel"),
-    ),
-    FunctionSpec(
-        id="CreateUpload",
-        handler="functions/jobs/handle_create_upload.handler",
-        description="POST /v1/uploads: presigned PUT URL under incoming/<tenant>/",
-        timeout_s=10,
-        access=frozenset({_D, Access.INGEST_WRITE}),
-        rest_routes=_post("/v1/uploads"),
     ),
     # --- S3-drop batch path --------------------------------------------------------------------------
     FunctionSpec(
@@ -250,7 +261,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Workflow step: decode, 16 kHz mono, VAD chunks -> S3",
         timeout_s=900,
         memory_mb=3008,
-        access=frozenset({_D, _T, Access.INGEST_READ, Access.AUDIO_WRITE, Access.TASK_RESPONSE}),
+        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_WRITE, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_PREPARE, batch_size=1),
         role="consumer",
     ),
@@ -259,7 +270,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/batch/handle_transcribe_chunk.handler",
         description="Workflow step (GPU work queue): one chunk through Triton ASR",
         timeout_s=300,
-        access=frozenset({_T, Access.AUDIO_READ, Access.TASK_RESPONSE}),
+        access=frozenset({_T, _R, Access.AUDIO_READ, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_GPU_WORK, batch_size=4, max_batching_window_s=1),
         role="consumer",
     ),
@@ -268,7 +279,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/batch/handle_assemble_transcript.handler",
         description="Workflow step: merge chunks, ITN/punctuation, JSON/TXT/SRT/VTT -> results",
         timeout_s=300,
-        access=frozenset({_D, _T, Access.AUDIO_READ, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
+        access=frozenset({_D, _T, _R, Access.AUDIO_READ, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_ASSEMBLE, batch_size=1),
         role="consumer",
     ),
@@ -287,17 +298,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/stream/handle_stream_event.handler",
         description="WebSocket routes: $connect/$disconnect/$default/start/audio/stop -> Triton streaming",
         timeout_s=29,
-        access=frozenset({_D, _T, Access.WEBSOCKET_MANAGE}),
+        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE}),
         websocket_routes=("$connect", "$disconnect", "$default", "start", "audio", "stop"),
     ),
-    # --- admin ---------------------------------------------------------------------------------------
+    # --- streaming (the WebSocket API is built once a deployed function has WebSocket routes) ----------------
     FunctionSpec(
-        id=MIGRATION_FUNCTION_ID,
-        handler="functions/admin/handle_migrate_database.handler",
-        description="Alembic upgrade to head; run at deploy time by a CDK trigger (aurora mode)",
-        timeout_s=300,
+        id=WEBSOCKET_AUTHORIZER_ID,
+        handler="functions/authorizer/handle_authorize_connection.handler",
+        description="WebSocket $connect authorizer: API key -> tenant, scopes, limits",
+        timeout_s=10,
         access=frozenset({_D}),
-        role="admin",
+        role="authorizer",
     ),
 )
 

@@ -101,7 +101,12 @@ class SpeechPlatformStack(Stack):
             require_built_layers=require_built_layers,
         )
         rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.by_id)
-        websocket_api = WebSocketApi(self, names.WEBSOCKET_API, config=config, functions=self.functions.by_id)
+        # the WebSocket API exists once a deployed function serves its routes (the stream handler is planned)
+        websocket_api = (
+            WebSocketApi(self, names.WEBSOCKET_API, config=config, functions=self.functions.by_id)
+            if any(spec.websocket_routes for spec in FUNCTIONS)
+            else None
+        )
         observability = Observability(
             self,
             names.OBSERVABILITY,
@@ -131,7 +136,7 @@ class SpeechPlatformStack(Stack):
         queues: Queues,
         workflow: Workflow,
         rest_api: RestApi,
-        websocket_api: WebSocketApi,
+        websocket_api: WebSocketApi | None,
         database: Database | None,
         inference: Inference | None,
         observability: Observability,
@@ -142,9 +147,10 @@ class SpeechPlatformStack(Stack):
         out(names.OUT_STAGE, self.config.stage, "Stage this stack was synthesized for")
         out(names.OUT_REST_API_URL, rest_api.api.url, "REST API base URL (stage included)")
         out(names.OUT_REST_API_ID, rest_api.api.rest_api_id, "REST API id")
-        out(names.OUT_WEBSOCKET_URL, websocket_api.stage.url, "WebSocket URL (wss://)")
-        out(names.OUT_WEBSOCKET_CALLBACK_URL, websocket_api.callback_url, "@connections management URL")
-        out(names.OUT_WEBSOCKET_API_ID, websocket_api.api.api_id, "WebSocket API id")
+        if websocket_api is not None:
+            out(names.OUT_WEBSOCKET_URL, websocket_api.stage.url, "WebSocket URL (wss://)")
+            out(names.OUT_WEBSOCKET_CALLBACK_URL, websocket_api.callback_url, "@connections management URL")
+            out(names.OUT_WEBSOCKET_API_ID, websocket_api.api.api_id, "WebSocket API id")
         out(names.OUT_STATE_MACHINE_ARN, workflow.state_machine.state_machine_arn, "Job state machine")
         for construct_id, bucket in (
             (names.BUCKET_INGEST, storage.ingest),

@@ -10,6 +10,10 @@ from typing import Any
 from speech_core.db.engine import default_database_url
 from speech_core.db.migrations import current_revision, upgrade_to_head
 from speech_core.observability import logger
+from speech_core.settings import DatabaseSettings, declare_environment
+
+#: what this function reads from its environment (held to the template by tests/infra)
+ENVIRONMENT = declare_environment(DatabaseSettings)
 
 
 @logger.inject_lambda_context

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.authorizer.api_key_policy import api_key_of, authorize
+from speech_core.settings import ApiKeySettings, DatabaseSettings, declare_environment
+
+#: what this function reads from its environment (held to the template by tests/infra)
+ENVIRONMENT = declare_environment(DatabaseSettings, ApiKeySettings)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,5 +2,8 @@
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.uploads import router
+from speech_core.settings import DatabaseSettings, StorageSettings, declare_environment
 
+#: what this function reads from its environment (held to the template by tests/infra)
+ENVIRONMENT = declare_environment(DatabaseSettings, StorageSettings)
 handler = http_entry(router)

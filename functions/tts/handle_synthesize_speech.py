@@ -2,5 +2,15 @@
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.tts import router
+from speech_core.settings import (
+    DatabaseSettings,
+    InferenceSettings,
+    RegistrySettings,
+    StorageSettings,
+    SyncLimits,
+    declare_environment,
+)
 
+#: what this function reads from its environment (held to the template by tests/infra)
+ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, InferenceSettings, StorageSettings, SyncLimits)
 handler = http_entry(router)

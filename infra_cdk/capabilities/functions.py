@@ -187,17 +187,17 @@ class Functions(Construct):
 
     def _environment(self, spec: FunctionSpec) -> dict[str, str]:
         cfg, res = self._config, self._resources
+        # Each variable here is read by the function's declared settings models (speech_core.settings), and
+        # tests/infra/test_function_environment.py holds both sides to that.
         env = {
-            "STAGE": cfg.stage,
             "POWERTOOLS_SERVICE_NAME": spec.service_name,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": cfg.functions.log_level,
-            "LOG_LEVEL": cfg.functions.log_level,
             "POWERTOOLS_TRACE_DISABLED": "false" if cfg.functions.tracing else "true",
-            # which packaged model registry describes the served models (catalog routes read it too)
-            "MODEL_REGISTRY": cfg.inference.model_registry,
         }
         access = spec.access
+        if Access.MODEL_REGISTRY in access:
+            env["MODEL_REGISTRY"] = cfg.inference.model_registry
         if Access.DATABASE in access:
             env.update(res.database_env)
         if Access.TRITON in access:

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from infra_cdk import names
 from infra_cdk.config import StageConfig
-from infra_cdk.function_catalog import FUNCTIONS
+from infra_cdk.function_catalog import FUNCTIONS, PLANNED_FUNCTIONS
 
 
 class QueuePair:
@@ -67,7 +67,8 @@ class Queues(Construct):
 
 
 def _consumer_timeout_s(queue_name: str) -> int:
-    for spec in FUNCTIONS:
+    """The timeout of the function that drains `queue_name` (a planned one counts: the queue is sized for it)."""
+    for spec in (*FUNCTIONS, *PLANNED_FUNCTIONS):
         if spec.queue_source is not None and spec.queue_source.queue == queue_name:
             return spec.timeout_s
     raise ValueError(f"queue {queue_name!r} has no consumer in the function catalog")

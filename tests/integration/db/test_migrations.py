@@ -96,12 +96,12 @@ def test_concurrent_upgrades_are_serialised(postgres_server):
 
 def test_deploy_time_migration_function_brings_an_empty_database_to_head(postgres_server, monkeypatch):
     from functions.admin.handle_migrate_database import handler
-    from speech_core.settings import get_database_settings
+    from speech_core.settings import read_settings
 
     # Given an empty database the function's environment points at (as the CDK trigger's Lambda would see)
     url = postgres_server.create_database("migr")
     monkeypatch.setenv("DATABASE_URL", url)
-    get_database_settings.cache_clear()
+    read_settings.cache_clear()
     try:
         head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
@@ -117,5 +117,5 @@ def test_deploy_time_migration_function_brings_an_empty_database_to_head(postgre
         assert second == {"migrated": False, "fromRevision": head, "revision": head}
         assert _tables(url) == EXPECTED_TABLES
     finally:
-        get_database_settings.cache_clear()
+        read_settings.cache_clear()
         postgres_server.drop_database(url)

@@ -13,7 +13,7 @@ from functions.authorizer.api_key_policy import Unauthorized
 from speech_core.db.repositories import get_repositories
 from speech_core.keys import Scope, get_api_key_service
 from speech_core.keys.api_key_service import utc_now
-from speech_core.settings import get_database_settings
+from speech_core.settings import read_settings
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +24,10 @@ METHOD_ARN = "arn:aws:execute-api:us-east-1:000000000000:abc123/local/POST/servi
 def key_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The handlers read DATABASE_URL from their settings, like in a function environment."""
     monkeypatch.setenv("DATABASE_URL", database_url)
-    get_database_settings.cache_clear()
+    read_settings.cache_clear()
     get_api_key_service.cache_clear()
     yield database_url
-    get_database_settings.cache_clear()
+    read_settings.cache_clear()
     get_api_key_service.cache_clear()
 
 

@@ -39,7 +39,7 @@ def test_url_from_rds_secret_through_the_proxy_endpoint():
             }
         ),
     )["ARN"]
-    settings = DatabaseSettings(database_secret_arn=arn, database_host_override="proxy.internal")
+    settings = DatabaseSettings(database_secret_arn=arn, database_host="proxy.internal")
     assert resolve_database_url(settings, client) == (
         "postgresql+psycopg://app:p%40ss%2Fword@proxy.internal:5432/speech"
     )

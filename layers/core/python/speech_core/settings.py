@@ -6,11 +6,23 @@ template. Each function composes the settings it needs from these models.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import os
+from functools import cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PowertoolsSettings(BaseSettings):
+    """What Powertools reads itself (Logger, Tracer, Metrics); CDK writes it for every function."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    powertools_service_name: str = "speech"
+    powertools_metrics_namespace: str = "SpeechPlatform"
+    powertools_log_level: str = "INFO"
+    powertools_trace_disabled: bool = False
 
 
 class DatabaseSettings(BaseSettings):
@@ -20,7 +32,9 @@ class DatabaseSettings(BaseSettings):
 
     database_url: SecretStr | None = Field(default=None, description="postgresql+psycopg://user:pw@host:port/db")
     database_secret_arn: str | None = Field(default=None, description="RDS secret (host, port, username, ...)")
-    database_host_override: str | None = Field(default=None, description="e.g. the RDS Proxy endpoint")
+    #: where to connect instead of the secret's host: the RDS Proxy endpoint in the Aurora stages (the cluster's own
+    #: host is closed to everything but the proxy)
+    database_host: str | None = Field(default=None, description="e.g. the RDS Proxy endpoint")
     database_name: str = "speech"
     database_pool_size: int = Field(default=2, ge=1, le=20)
 
@@ -39,16 +53,6 @@ class ApiKeySettings(BaseSettings):
 
     api_key_pepper: SecretStr = SecretStr("local-development-pepper")
     api_key_last_used_resolution_s: int = Field(default=60, ge=0)
-
-
-@lru_cache(maxsize=1)
-def get_database_settings() -> DatabaseSettings:
-    return DatabaseSettings()
-
-
-@lru_cache(maxsize=1)
-def get_api_key_settings() -> ApiKeySettings:
-    return ApiKeySettings()
 
 
 class InferenceSettings(BaseSettings):
@@ -82,7 +86,7 @@ class StorageSettings(BaseSettings):
 
 
 class SyncLimits(BaseSettings):
-    """What one synchronous call accepts (documented in docs/limits.md). Longer audio goes to the jobs API."""
+    """What one synchronous call accepts (documented in docs/api.md). Longer audio goes to the jobs API."""
 
     model_config = SettingsConfigDict(extra="ignore", env_prefix="SYNC_")
 
@@ -92,21 +96,56 @@ class SyncLimits(BaseSettings):
     max_tts_chars: int = Field(default=2_000, gt=0)
 
 
-@lru_cache(maxsize=1)
+# --- the environment contract ------------------------------------------------------------------------------
+#: the settings models one function reads; its handler module declares them (see `declare_environment`)
+FunctionEnvironment = tuple[type[BaseSettings], ...]
+_declared: FunctionEnvironment | None = None
+
+
+def declare_environment(*models: type[BaseSettings]) -> FunctionEnvironment:
+    """Declares, once per handler module, every settings model the function reads (Powertools' own included).
+
+    The infra tests hold each function's template environment to this declaration (every variable CDK writes
+    is read, every required one is written). Inside Lambda (AWS_LAMBDA_FUNCTION_NAME set) the models are
+    validated now, at cold start, so a wrong environment fails init with the variable's name, and reading a
+    model the handler did not declare fails loudly instead of drifting from the template.
+    """
+    global _declared
+    environment = (PowertoolsSettings, *models)
+    _declared = environment
+    if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        for model in environment:
+            read_settings(model)
+    return environment
+
+
+@cache
+def read_settings[Settings: BaseSettings](model: type[Settings]) -> Settings:
+    """The validated settings of `model` from this process's environment, read once."""
+    if _declared is not None and model not in _declared and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+        raise RuntimeError(f"{model.__name__} is read but this function's handler does not declare it")
+    return model()
+
+
+def get_database_settings() -> DatabaseSettings:
+    return read_settings(DatabaseSettings)
+
+
+def get_api_key_settings() -> ApiKeySettings:
+    return read_settings(ApiKeySettings)
+
+
 def get_inference_settings() -> InferenceSettings:
-    return InferenceSettings()
+    return read_settings(InferenceSettings)
 
 
-@lru_cache(maxsize=1)
 def get_registry_settings() -> RegistrySettings:
-    return RegistrySettings()
+    return read_settings(RegistrySettings)
 
 
-@lru_cache(maxsize=1)
 def get_storage_settings() -> StorageSettings:
-    return StorageSettings()
+    return read_settings(StorageSettings)
 
 
-@lru_cache(maxsize=1)
 def get_sync_limits() -> SyncLimits:
-    return SyncLimits()
+    return read_settings(SyncLimits)

@@ -29,7 +29,7 @@ def resolve_database_url(settings: DatabaseSettings, secrets_client: object | No
 
         secrets_client = boto3.client("secretsmanager")
     secret = json.loads(secrets_client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"])
-    host = settings.database_host_override or secret["host"]
+    host = settings.database_host or secret["host"]
     user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
     dbname = secret.get("dbname", settings.database_name)
     return f"postgresql+psycopg://{user}:{password}@{host}:{secret.get('port', 5432)}/{dbname}"
