@@ -102,7 +102,7 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
     if database_url:
         _say("PostgreSQL: using DATABASE_URL")
     else:
-        from speech_core.db.local_postgres import LocalPostgres
+        from local_cloud.embedded_postgres import LocalPostgres
 
         data_dir = state_dir / "postgres"
         postgres = LocalPostgres(data_dir).start()
@@ -253,7 +253,7 @@ def down(state_dir: Path = DEFAULT_STATE_DIR) -> list[str]:
     stopped = []
     for part in reversed(state.parts):
         if part.name == "postgres" and state.postgres_data_dir:
-            from speech_core.db.local_postgres import LocalPostgres
+            from local_cloud.embedded_postgres import LocalPostgres
 
             was_running = pid_alive(part.pid)
             LocalPostgres(Path(state.postgres_data_dir)).stop()

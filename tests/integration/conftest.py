@@ -17,8 +17,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from local_cloud.embedded_postgres import LocalPostgres
 from speech_core.db.engine import normalise_url
-from speech_core.db.local_postgres import LocalPostgres
 
 
 class PostgresServer:

@@ -5,8 +5,8 @@ listens on 127.0.0.1:<port> (the local runtime and tests connect over TCP like a
 child we stop by PID, and fails loudly with its log when it cannot start. PostgreSQL refuses to run as root,
 so as root the server runs as an unprivileged system user (created once, as the wheel itself does).
 
-    python -m speech_core.db.local_postgres start --data-dir .local/postgres --port 5544
-    python -m speech_core.db.local_postgres stop --data-dir .local/postgres
+    python -m local_cloud.embedded_postgres start --data-dir .local/postgres --port 5544
+    python -m local_cloud.embedded_postgres stop --data-dir .local/postgres
 """
 
 from __future__ import annotations
