@@ -50,8 +50,18 @@ class Inference(Construct):
         gpu_work_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        cfg = config.inference
+        self._config = config
         self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
+        self._security_groups(vpc, clients)
+        launch_template, capacity_provider = self._gpu_capacity(vpc)
+        task_definition, container = self._triton_task(models_bucket)
+        self._triton_service(task_definition, capacity_provider)
+        self._load_balancer(vpc, container)
+        self._scaling(gpu_work_queue)
+        self._acknowledge_findings(launch_template, task_definition, models_bucket)
+
+    def _security_groups(self, vpc: ec2.IVpc, clients: ec2.ISecurityGroup) -> None:
+        """Functions -> NLB -> instances, on Triton's HTTP and gRPC ports only."""
         self.instance_security_group = ec2.SecurityGroup(
             self, "InstanceSecurityGroup", vpc=vpc, description="Triton GPU instances"
         )
@@ -67,6 +77,9 @@ class Inference(Construct):
                 self.load_balancer_security_group, ec2.Port.tcp(port), "Triton from the NLB"
             )
 
+    def _gpu_capacity(self, vpc: ec2.IVpc) -> tuple[ec2.LaunchTemplate, ecs.AsgCapacityProvider]:
+        """GPU instances (ECS GPU AMI, encrypted EBS, IMDSv2) as a capacity provider with managed scaling."""
+        cfg = self._config.inference
         launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
@@ -103,13 +116,17 @@ class Inference(Construct):
             target_capacity_percent=100,
         )
         self.cluster.add_asg_capacity_provider(capacity_provider)
+        return launch_template, capacity_provider
 
+    def _triton_task(self, models_bucket: s3.IBucket) -> tuple[ecs.Ec2TaskDefinition, ecs.ContainerDefinition]:
+        """One Triton container per GPU, loading its repository straight from the models bucket (read-only)."""
+        cfg = self._config.inference
         task_definition = ecs.Ec2TaskDefinition(self, "TritonTask", network_mode=ecs.NetworkMode.BRIDGE)
         models_bucket.grant_read(task_definition.task_role, f"{cfg.model_repository_prefix}/*")
         log_group = logs.LogGroup(
             self,
             "TritonLogs",
-            retention=log_retention(config.functions.log_retention_days),
+            retention=log_retention(self._config.functions.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
         container = task_definition.add_container(
@@ -136,6 +153,12 @@ class Inference(Construct):
                 for port in (names.TRITON_HTTP_PORT, names.TRITON_GRPC_PORT, names.TRITON_METRICS_PORT)
             ],
         )
+        return task_definition, container
+
+    def _triton_service(
+        self, task_definition: ecs.Ec2TaskDefinition, capacity_provider: ecs.AsgCapacityProvider
+    ) -> None:
+        cfg = self._config.inference
         self.service = ecs.Ec2Service(
             self,
             "TritonService",
@@ -153,6 +176,8 @@ class Inference(Construct):
             health_check_grace_period=Duration.minutes(5),
         )
 
+    def _load_balancer(self, vpc: ec2.IVpc, container: ecs.ContainerDefinition) -> None:
+        """Internal NLB on the gRPC and HTTP ports, health-checked on Triton's readiness; sets `grpc_url`."""
         self.load_balancer = elbv2.NetworkLoadBalancer(
             self,
             "LoadBalancer",
@@ -182,6 +207,9 @@ class Inference(Construct):
             self.target_groups.append(target_group)
         self.grpc_url = f"{self.load_balancer.load_balancer_dns_name}:{names.TRITON_GRPC_PORT}"
 
+    def _scaling(self, gpu_work_queue: sqs.IQueue) -> None:
+        """Tasks scale on the GPU work queue's backlog and on GPU utilisation; instances follow the tasks."""
+        cfg = self._config.inference
         scaling = self.service.auto_scale_task_count(min_capacity=cfg.min_tasks, max_capacity=cfg.max_tasks)
         scaling.scale_on_metric(
             "GpuWorkBacklog",
@@ -204,6 +232,11 @@ class Inference(Construct):
             scale_out_cooldown=Duration.minutes(2),
         )
 
+    def _acknowledge_findings(
+        self, launch_template: ec2.LaunchTemplate, task_definition: ecs.Ec2TaskDefinition, models_bucket: s3.IBucket
+    ) -> None:
+        """cdk-nag findings of this construct, each with its reason."""
+        cfg = self._config.inference
         instance_role = launch_template.role
         assert instance_role is not None
         for policy in ("AmazonSSMManagedInstanceCore", "service-role/AmazonEC2ContainerServiceforEC2Role"):
