@@ -242,6 +242,8 @@ class Functions(Construct):
     def _acknowledge(self, spec: FunctionSpec, fn: lambda_.Function) -> None:
         """Acknowledge exactly the wildcard findings this function's grants produce, each with its reason."""
         res, access = self._resources, spec.access
+        role = fn.role
+        assert role is not None  # every catalog function gets its own role
         acknowledge(
             fn,
             "AwsSolutions-L1",
@@ -262,27 +264,27 @@ class Functions(Construct):
         if access & {Access.RESULTS_READ, Access.RESULTS_WRITE}:
             buckets.append((res.results, f"{names.RESULTS_PREFIX}*"))
         for bucket, key_pattern in buckets:
-            acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::{arn_of(bucket)}/{key_pattern}]", bucket_reason)
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::{arn_of(bucket)}/{key_pattern}]", bucket_reason)
         if buckets:
             for action in ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"):
-                acknowledge(fn.role, f"AwsSolutions-IAM5[Action::{action}]", bucket_reason)
+                acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", bucket_reason)
         if Access.STOP_WORKFLOW in access:
             machine = Stack.of(self).resolve(res.state_machine_logical_id)
             acknowledge(
-                fn.role,
+                role,
                 "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
                 f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}:*]',
                 "Stop/Describe apply to executions of this one state machine; execution names are made at run time.",
             )
         if self._config.functions.tracing:
             acknowledge(
-                fn.role,
+                role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (AWS documents '*').",
             )
         if self._vpc is not None:
             acknowledge(
-                fn.role,
+                role,
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                 "AWSLambdaVPCAccessExecutionRole]",
                 "AWSLambdaVPCAccessExecutionRole is what Lambda needs to manage ENIs in the VPC; its EC2 actions "

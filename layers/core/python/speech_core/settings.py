@@ -111,7 +111,7 @@ def declare_environment(*models: type[BaseSettings]) -> FunctionEnvironment:
     model the handler did not declare fails loudly instead of drifting from the template.
     """
     global _declared
-    environment = (PowertoolsSettings, *models)
+    environment: FunctionEnvironment = (PowertoolsSettings, *models)
     _declared = environment
     if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         for model in environment:
