@@ -1,6 +1,6 @@
 """LocalStack Community, run without Docker from its own virtualenv (.venvs/localstack, `make setup-localstack`).
 
-Started as `python -m localstack.runtime.main` with the environment measured in DESIGN.md, bound to
+Started as `python -m localstack.runtime.main` with the environment measured on this kind of machine (docs/local-parity.md), bound to
 127.0.0.1 on a port chosen at run time, health-checked on /_localstack/health, stopped by PID.
 """
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION, references
 
-#: resource type prefixes LocalStack Community deploys and runs here (DESIGN.md "Running locally")
+#: resource type prefixes LocalStack Community deploys and runs here (docs/local-parity.md lists them)
 LOCALSTACK_TYPE_PREFIXES: tuple[str, ...] = (
     "AWS::S3::",
     "AWS::SQS::",
@@ -31,6 +31,10 @@ LOCALSTACK_TYPE_PREFIXES: tuple[str, ...] = (
     "AWS::KMS::",
     "AWS::CloudWatch::",
 )
+
+
+#: resource types whose documents the runtime reads to enforce the functions' roles
+IAM_POLICY_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
 
 
 class LocalRefOutput(BaseModel):
@@ -125,6 +129,9 @@ def split_template(template: dict[str, Any], stack_name: str) -> SplitTemplate:
     needed: set[tuple[str, str | None]] = set()
     for lid in played:
         needed |= references(resources[lid].get("Properties", {}))
+    for resource in resources.values():
+        if resource["Type"] in IAM_POLICY_TYPES:  # the runtime enforces function roles (iam_role_policies.py)
+            needed |= references(resource.get("Properties", {}))
     needed |= references(template.get("Outputs", {}))
     ref_outputs = [
         LocalRefOutput(output_name=f"LocalRef{i}", logical_id=lid, attribute=att)

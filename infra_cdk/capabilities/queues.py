@@ -8,7 +8,7 @@
 - job-status:    workflow step tokens for recording success/failure
 
 The workflow talks to its workers only through these queues (`sqs:sendMessage.waitForTaskToken`), which
-gives back-pressure, retries and a DLQ per step and is the integration LocalStack runs (see DESIGN.md).
+gives back-pressure, retries and a DLQ per step and is the integration LocalStack runs (docs/local-parity.md).
 """
 
 from __future__ import annotations

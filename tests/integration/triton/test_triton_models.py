@@ -52,7 +52,7 @@ def test_librivox_word_error_rate_within_bound(grpc_client: InferenceClient, reg
         print(f"\n  ref: {reference}\n  hyp: {hypothesis}")
     wer = errors / words
     print(f"LibriVox WER: {wer:.1%} ({errors}/{words} words)")
-    # Bound: pocketsphinx's small general en-US model measures 28 % on these clips (DESIGN.md); 35 % leaves
+    # Bound: pocketsphinx's small general en-US model measures 28 % on these clips (triton_cluster/README.md); 35 % leaves
     # room for a different CPU's float rounding and still fails on any real regression (wrong rate, clipped
     # or truncated audio, a decoder state leaking between requests all push it past 50 %).
     assert wer < 0.35
@@ -171,10 +171,10 @@ def test_unknown_voice_is_a_typed_error(registry: ModelRegistry) -> None:
     assert caught.value.code == ErrorCode.VOICE_UNSUPPORTED
 
 
-# --- NMT -------------------------------------------------------------------------------------------------
+# --- translation -----------------------------------------------------------------------------------------
 def test_translates_urdu_to_hindi(grpc_client: InferenceClient, registry: ModelRegistry) -> None:
     out = grpc_client.translate(
-        registry.select("nmt", source="ur", target="hi"), ["یہ ایک کتاب ہے", "میں گھر جا رہا ہوں"], "ur", "hi"
+        registry.select("translation", source="ur", target="hi"), ["یہ ایک کتاب ہے", "میں گھر جا رہا ہوں"], "ur", "hi"
     )
     print(f"\n{[t.target for t in out]}")
     assert out[0].target == "ये एक किताब है"
@@ -183,21 +183,23 @@ def test_translates_urdu_to_hindi(grpc_client: InferenceClient, registry: ModelR
 
 def test_translates_english_to_spanish_in_order(grpc_client: InferenceClient, registry: ModelRegistry) -> None:
     texts = ["The house is big.", "I have a red car.", "The\nhouse is big."]
-    out = grpc_client.translate(registry.select("nmt", source="en", target="es"), texts, "en", "es")
+    out = grpc_client.translate(registry.select("translation", source="en", target="es"), texts, "en", "es")
     assert [t.source for t in out] == texts
     assert [t.target for t in out] == ["La casa es grande.", "Tengo un coche rojo.", "La casa es grande."]
 
 
 def test_unsupported_pair_is_a_typed_error(registry: ModelRegistry) -> None:
     with pytest.raises(LanguageError) as caught:
-        registry.select("nmt", source="en", target="hi")
+        registry.select("translation", source="en", target="hi")
     assert caught.value.code == ErrorCode.LANGUAGE_PAIR_UNSUPPORTED
     assert "ur-hi" in caught.value.details["supportedPairs"]
 
 
 def test_model_rejects_pair_the_registry_would_not_send(grpc_client: InferenceClient) -> None:
     # Bypassing the registry: the model answers a clear error and the client maps it to MODEL_FAILED
-    rogue = ModelSelection(service_id="x", task=Task.NMT, model="nmt", version="1", limits={"max_text_chars": 100})
+    rogue = ModelSelection(
+        service_id="x", task=Task.TRANSLATION, model="translation", version="1", limits={"max_text_chars": 100}
+    )
     with pytest.raises(InferenceError) as caught:
         grpc_client.translate(rogue, ["hello"], "en", "hi")
     assert caught.value.code == ErrorCode.MODEL_FAILED
@@ -227,7 +229,7 @@ def test_identifies_languages(grpc_client: InferenceClient, registry: ModelRegis
         "en": "This is a book and I am reading it right now",
         "es": "Este es un libro y lo estoy leyendo ahora mismo",
     }
-    guesses = grpc_client.detect_language(registry.select("lid"), list(texts.values()))
+    guesses = grpc_client.identify_language(registry.select("language_id"), list(texts.values()))
     assert [g.language for g in guesses] == list(texts)
     assert all(g.confidence > 0.5 for g in guesses)
 
