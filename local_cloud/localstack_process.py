@@ -1,7 +1,8 @@
 """LocalStack Community, run without Docker from its own virtualenv (.venvs/localstack, `make setup-localstack`).
 
-Started as `python -m localstack.runtime.main` with the environment measured on this kind of machine (docs/local-parity.md), bound to
-127.0.0.1 on a port chosen at run time, health-checked on /_localstack/health, stopped by PID.
+Started as `python -m localstack.runtime.main` with the environment measured on this kind of machine
+(docs/local-parity.md), bound to 127.0.0.1 on a port chosen at run time, health-checked on
+/_localstack/health, stopped by PID.
 """
 
 from __future__ import annotations

@@ -52,7 +52,8 @@ def test_librivox_word_error_rate_within_bound(grpc_client: InferenceClient, reg
         print(f"\n  ref: {reference}\n  hyp: {hypothesis}")
     wer = errors / words
     print(f"LibriVox WER: {wer:.1%} ({errors}/{words} words)")
-    # Bound: pocketsphinx's small general en-US model measures 28 % on these clips (triton_cluster/README.md); 35 % leaves
+    # Bound: pocketsphinx's small general en-US model measures 28 % on these clips (triton_cluster/README.md);
+    # 35 % leaves
     # room for a different CPU's float rounding and still fails on any real regression (wrong rate, clipped
     # or truncated audio, a decoder state leaking between requests all push it past 50 %).
     assert wer < 0.35
