@@ -125,8 +125,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         rest_routes=_post("/v1/tts", "/services/inference/tts"),
     ),
     FunctionSpec(
-        id="Nmt",
-        handler="functions/nmt/handle_translate_text.handler",
+        id="TranslateText",
+        handler="functions/translation/handle_translate_text.handler",
         description="Sync translation (ULCA translation)",
         timeout_s=29,
         # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false
@@ -143,8 +143,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         rest_routes=_post("/v1/transliterate", "/services/inference/transliteration"),
     ),
     FunctionSpec(
-        id="DetectLanguage",
-        handler="functions/language/handle_detect_language.handler",
+        id="IdentifyLanguage",
+        handler="functions/language_id/handle_identify_language.handler",
         description="Sync text language identification",
         timeout_s=29,
         # audio-write: copies of inputs/outputs kept unless controlConfig.dataTracking is false

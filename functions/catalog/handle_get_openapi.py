@@ -1,7 +1,7 @@
 """GET /v1/openapi.json: the OpenAPI document generated from the routes."""
 
 from speech_core.api.http_app import http_entry
-from speech_core.api.routes.catalog import router
+from speech_core.api.openapi import router
 from speech_core.settings import declare_environment
 
 #: what this function reads from its environment (held to the template by tests/infra)

@@ -235,7 +235,7 @@ def _scenarios(inference: InferenceClient) -> list[Scenario]:
     wav = _goforward_wav()
     samples = decode_to_mono(wav, SYNC_AUDIO_LIMITS, 16_000).signal
     asr = registry.select(Task.ASR, language="en")
-    nmt = registry.select(Task.NMT, source="en", target="es")
+    translation = registry.select(Task.TRANSLATION, source="en", target="es")
     xlit = registry.select(Task.TRANSLITERATION, source="en", target="hi")
     sentence = "The house is big."
     return [
@@ -255,7 +255,7 @@ def _scenarios(inference: InferenceClient) -> list[Scenario]:
             "NMT en->es (1 sentence)",
             "v1/nmt",
             {"input": [{"source": sentence}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
-            lambda: inference.translate(nmt, [sentence], "en", "es"),
+            lambda: inference.translate(translation, [sentence], "en", "es"),
             lambda body: body["output"][0]["target"] != "",
             sequential=30,
             concurrent=64,
@@ -320,7 +320,10 @@ def _core_pieces(stack: Stack) -> dict[str, float]:
     def result_row() -> None:
         repositories.results.add(
             NewResult(
-                tenant_id=stack.tenant_id, request_id=uuid.uuid4().hex, task="nmt", translated_text="La casa es grande."
+                tenant_id=stack.tenant_id,
+                request_id=uuid.uuid4().hex,
+                task="translation",
+                translated_text="La casa es grande.",
             )
         )
 

@@ -92,16 +92,16 @@ def test_benchmark_models(server: TritonServer) -> None:
     speech = _audio("goforward.raw")  # 2.8 s
     asr, vad = registry.select("asr", language="en"), registry.select("vad")
     tts = registry.select("tts", language="en").model_copy(update={"version": "1"})
-    nmt = registry.select("nmt", source="en", target="es")
+    translation = registry.select("translation", source="en", target="es")
     xlit = registry.select("transliteration", source="hi", target="ta")
-    lid = registry.select("lid")
+    language_id = registry.select("language_id")
     workloads: dict[str, tuple[Callable[[], object], int]] = {
         "asr": (lambda: client.transcribe(asr, speech, "en"), 48),
         "vad": (lambda: client.detect_speech(vad, speech), 48),
         "tts": (lambda: client.synthesize(tts, "The weather is very nice today.", "en", "female"), 80),
-        "nmt": (lambda: client.translate(nmt, ["I have a red car."], "en", "es"), 160),
+        "translation": (lambda: client.translate(translation, ["I have a red car."], "en", "es"), 160),
         "transliteration": (lambda: client.transliterate(xlit, ["नमस्ते भारत"], "hi", "ta"), 400),
-        "lid": (lambda: client.detect_language(lid, ["यह एक किताब है"]), 400),
+        "language_id": (lambda: client.identify_language(language_id, ["यह एक किताब है"]), 400),
     }
     original = {m: admin.get_model_config(m, as_json=True)["config"] for m in workloads}
     rows = []

@@ -152,7 +152,7 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
         "input": [{"source": "Go forward ten meters."}],
         "config": {"language": {"sourceLanguage": "en"}, "gender": "female"},
     }
-    nmt = {
+    translation = {
         "input": [{"source": "The house is big."}],
         "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
     }
@@ -172,8 +172,8 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
         ("POST", "/services/inference/asr"): asr,
         ("POST", "/v1/tts"): tts,
         ("POST", "/services/inference/tts"): tts,
-        ("POST", "/v1/nmt"): nmt,
-        ("POST", "/services/inference/translation"): nmt,
+        ("POST", "/v1/nmt"): translation,
+        ("POST", "/services/inference/translation"): translation,
         ("POST", "/v1/transliterate"): transliteration,
         ("POST", "/services/inference/transliteration"): transliteration,
         ("POST", "/v1/detect-language"): {"input": [{"source": "यह एक परीक्षण वाक्य है।"}]},

@@ -170,7 +170,7 @@ def test_nmt_translates_known_sentences(api):
     assert "किताब" in response.json()["output"][0]["target"]
 
 
-def test_transliteration_and_language_detection(api):
+def test_transliteration_and_language_id(api):
     response = api.post(
         "v1/transliterate",
         json={
@@ -198,9 +198,9 @@ def test_pipeline_asr_to_nmt_to_tts(api, goforward_wav):
     }
     response = api.post("services/inference/pipeline", json=body)
     assert response.status_code == 200, response.text
-    asr, nmt, tts = response.json()["pipelineResponse"]
+    asr, translation, tts = response.json()["pipelineResponse"]
     assert asr["output"][0]["source"] == TRANSCRIPT
-    assert nmt["output"][0] == {"source": TRANSCRIPT, "target": "Va de frente diez metros"}
+    assert translation["output"][0] == {"source": TRANSCRIPT, "target": "Va de frente diez metros"}
     audio, rate = sf.read(io.BytesIO(base64.b64decode(tts["audio"][0]["audioContent"])))
     assert len(audio) / rate > 1.0
 
@@ -215,15 +215,15 @@ def test_pipeline_transliteration_then_translation(api):
     }
     response = api.post("v1/pipeline", json=body)
     assert response.status_code == 200, response.text
-    translit, nmt = response.json()["pipelineResponse"]
-    assert translit["output"][0]["target"] == ["किताब"] and nmt["output"][0]["source"] == "किताब"
+    translit, translation = response.json()["pipelineResponse"]
+    assert translit["output"][0]["target"] == ["किताब"] and translation["output"][0]["source"] == "किताब"
 
 
 def test_models_lists_what_is_served(api):
     response = api.get("v1/models")
     assert response.status_code == 200
     tasks = {m["task"]: m for m in response.json()["models"]}
-    assert tasks["asr"]["languages"] == ["en"] and "ur-hi" in tasks["nmt"]["languagePairs"]
+    assert tasks["asr"]["languages"] == ["en"] and "ur-hi" in tasks["translation"]["languagePairs"]
 
 
 def test_usage_counts_this_keys_calls(local_cloud, make_key, goforward_wav):
@@ -253,7 +253,7 @@ def test_usage_counts_this_keys_calls(local_cloud, make_key, goforward_wav):
     by_task = {day["task"]: day for day in usage["days"]}
     assert by_task["asr"]["requests"] == 3 and by_task["asr"]["errors"] == 1
     assert by_task["asr"]["audioSeconds"] == pytest.approx(2 * 2.786, abs=0.01)
-    assert by_task["nmt"]["characters"] == 5
+    assert by_task["translation"]["characters"] == 5
     assert usage["currentWindows"]["minute"] == 4
 
 

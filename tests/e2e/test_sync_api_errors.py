@@ -132,7 +132,7 @@ def test_revoked_key_is_refused(local_cloud, make_key):
 def test_key_without_the_scope_is_refused(local_cloud, make_key):
     with local_cloud.client(make_key([Scope.TTS])) as client:
         error = _refusal(client.post("v1/nmt", json=NMT), 403, "auth.insufficient_scope")
-        assert error["details"]["required"] == "nmt"
+        assert error["details"]["required"] == "translation"
 
 
 def test_rate_limit_allows_exactly_the_configured_count(local_cloud, make_key):

@@ -46,11 +46,11 @@ def tenant(repos):
 
 def test_created_key_verifies_and_only_its_hash_is_stored(service, tenant, database_url):
     created = service.create_key(
-        tenant.id, "ci", [Scope.ASR, Scope.NMT], limits=KeyLimits(per_minute=5, per_hour=50, per_day=500)
+        tenant.id, "ci", [Scope.ASR, Scope.TRANSLATION], limits=KeyLimits(per_minute=5, per_hour=50, per_day=500)
     )
     verified = service.verify(created.plaintext)
     assert verified.tenant_id == tenant.id and verified.tenant_name == tenant.name
-    assert verified.scopes == ["asr", "nmt"]
+    assert verified.scopes == ["asr", "translation"]
     assert verified.limits == KeyLimits(per_minute=5, per_hour=50, per_day=500)
     # the plaintext appears nowhere in the row; the hash does
     engine = create_engine(database_url, poolclass=pool.NullPool)

@@ -69,13 +69,13 @@ def test_request_log_feeds_daily_usage_once_per_request(repos):
     # a retried write of the same request neither duplicates nor double-counts
     assert repos.request_log.record(first) is False
     repos.request_log.record(_entry(tenant, key, audio_seconds=2.5))
-    repos.request_log.record(_entry(tenant, key, task="nmt", audio_seconds=0, characters=40))
+    repos.request_log.record(_entry(tenant, key, task="translation", audio_seconds=0, characters=40))
     repos.request_log.record(_entry(tenant, key, status=400, error_code="audio.corrupt", audio_seconds=0))
 
     usage = {row.task: row for row in repos.usage.daily_for_key(tenant.id, key.id, datetime.now(UTC).date())}
     assert usage["asr"].requests == 3 and usage["asr"].errors == 1
     assert usage["asr"].audio_seconds == pytest.approx(4.0)
-    assert usage["nmt"].requests == 1 and usage["nmt"].characters == 40
+    assert usage["translation"].requests == 1 and usage["translation"].characters == 40
     assert len(repos.request_log.list_for_tenant(tenant.id)) == 4
     assert repos.usage.requests_since(key.id, datetime.now(UTC) - timedelta(minutes=1)) == 4
 

@@ -33,7 +33,7 @@ def key_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def _new_key(url: str, **kwargs):  # noqa: ANN003, ANN202
     tenant = get_repositories(url).tenants.create(f"t-{uuid.uuid4().hex[:8]}", "Test tenant")
-    created = get_api_key_service(url).create_key(tenant.id, "test", [Scope.ASR, Scope.NMT], **kwargs)
+    created = get_api_key_service(url).create_key(tenant.id, "test", [Scope.ASR, Scope.TRANSLATION], **kwargs)
     return tenant, created
 
 
@@ -54,7 +54,7 @@ def test_valid_key_is_allowed_with_tenant_context_in_each_header_form(key_databa
         # stage-wide, because API Gateway reuses a cached policy for the key's other routes
         assert statement["Resource"] == "arn:aws:execute-api:us-east-1:000000000000:abc123/local/*"
         assert answer["context"]["tenantId"] == str(tenant.id)
-        assert answer["context"]["scopes"] == "asr,nmt"
+        assert answer["context"]["scopes"] == "asr,translation"
         assert answer["context"]["limitPerMinute"] == 60
 
 

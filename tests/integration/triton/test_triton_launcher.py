@@ -69,7 +69,7 @@ def test_unreachable_server_is_model_unavailable_after_retries(registry: ModelRe
         sleep=sleeps.append,
     )
     with pytest.raises(InferenceError) as caught:
-        client.translate(registry.select("nmt", source="en", target="es"), ["hello"], "en", "es")
+        client.translate(registry.select("translation", source="en", target="es"), ["hello"], "en", "es")
     assert caught.value.code == ErrorCode.MODEL_UNAVAILABLE and sleeps == [0.05, 0.1]
 
 
@@ -78,7 +78,7 @@ def test_unreachable_server_over_http_is_model_unavailable(registry: ModelRegist
         HttpTransport(f"127.0.0.1:{free_port()}", timeout_s=2), timeout_s=2, retry=RetryPolicy(attempts=1)
     )
     with pytest.raises(InferenceError) as caught:
-        client.detect_language(registry.select("lid"), ["hello there"])
+        client.identify_language(registry.select("language_id"), ["hello there"])
     assert caught.value.code == ErrorCode.MODEL_UNAVAILABLE
 
 
@@ -92,7 +92,7 @@ def test_deadline_shorter_than_the_model_is_model_timeout(triton_server: TritonS
 
 def test_unknown_model_version_is_model_unavailable(triton_server: TritonServer, registry: ModelRegistry) -> None:
     client = InferenceClient(GrpcTransport(triton_server.grpc_url), retry=RetryPolicy(attempts=1))
-    missing = registry.select("lid").model_copy(update={"version": "9"})
+    missing = registry.select("language_id").model_copy(update={"version": "9"})
     with pytest.raises(InferenceError) as caught:
-        client.detect_language(missing, ["hello there"])
+        client.identify_language(missing, ["hello there"])
     assert caught.value.code == ErrorCode.MODEL_UNAVAILABLE

@@ -25,7 +25,7 @@ def deps(monkeypatch):
 
 
 def authorizer_context(
-    scopes: str = "asr,tts,nmt,transliteration,language_detection,pipeline,jobs,streaming", per_minute: int = 60
+    scopes: str = "asr,tts,translation,transliteration,language_id,pipeline,jobs,streaming", per_minute: int = 60
 ) -> dict[str, Any]:
     return {
         "tenantId": str(TENANT_ID),

@@ -60,7 +60,7 @@ class FakeInference:
     def transliterate(self, selection: ModelSelection, texts, source: str, target: str) -> list[str]:
         return [t.upper() for t in texts]
 
-    def detect_language(self, selection: ModelSelection, texts) -> list[LanguageGuess]:
+    def identify_language(self, selection: ModelSelection, texts) -> list[LanguageGuess]:
         return [LanguageGuess(language="hi", confidence=0.97, reliable=True) for _ in texts]
 
 

@@ -13,10 +13,10 @@ def test_models_lists_every_task_with_languages_voices_and_versions(deps):
     status, body, _ = call(models_handler, rest_event("GET", "/v1/models"))
     assert status == 200
     by_task = {m["task"]: m for m in body["models"]}
-    assert {"asr", "asr_streaming", "tts", "nmt", "transliteration", "lid"} <= set(by_task)
+    assert {"asr", "asr_streaming", "tts", "translation", "transliteration", "language_id"} <= set(by_task)
     assert "hi" in by_task["tts"]["languages"] and by_task["tts"]["voices"] == ["male", "female"]
     assert [v["version"] for v in by_task["tts"]["versions"]] == ["1", "2"]
-    assert "ur-hi" in by_task["nmt"]["languagePairs"]
+    assert "ur-hi" in by_task["translation"]["languagePairs"]
 
 
 def test_usage_of_this_key(deps):

@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 
 from functions.asr.handle_transcribe_audio import handler as asr_handler
-from functions.language.handle_detect_language import handler as lid_handler
-from functions.nmt.handle_translate_text import handler as nmt_handler
+from functions.language_id.handle_identify_language import handler as language_id_handler
 from functions.pipeline.handle_run_pipeline import handler as pipeline_handler
+from functions.translation.handle_translate_text import handler as translation_handler
 from functions.transliteration.handle_transliterate_text import handler as translit_handler
 from functions.tts.handle_synthesize_speech import handler as tts_handler
 from tests.unit.api.conftest import authorizer_context, call, rest_event, wav_base64
@@ -223,9 +223,9 @@ def test_tts_unknown_voice_language(deps):
     assert "hi" in body["error"]["details"]["supportedLanguages"]
 
 
-def test_nmt_batch_and_unsupported_pair(deps):
+def test_translation_batch_and_unsupported_pair(deps):
     status, body, _ = call(
-        nmt_handler,
+        translation_handler,
         rest_event(
             "POST",
             "/v1/nmt",
@@ -238,7 +238,7 @@ def test_nmt_batch_and_unsupported_pair(deps):
     assert status == 200 and [o["target"] for o in body["output"]] == ["[es] one", "[es] two"]
     assert deps.request_log.entries[-1].characters == 6
     status, body, _ = call(
-        nmt_handler,
+        translation_handler,
         rest_event(
             "POST",
             "/services/inference/translation",
@@ -248,7 +248,7 @@ def test_nmt_batch_and_unsupported_pair(deps):
     assert (status, body["error"]["code"]) == (400, "language.pair_unsupported")
 
 
-def test_transliteration_and_language_detection(deps):
+def test_transliteration_and_language_id(deps):
     status, body, _ = call(
         translit_handler,
         rest_event(
@@ -261,11 +261,13 @@ def test_transliteration_and_language_detection(deps):
         ),
     )
     assert status == 200 and body["output"][0]["target"] == ["NAMASTE"]
-    status, body, _ = call(lid_handler, rest_event("POST", "/v1/detect-language", {"input": [{"source": "नमस्ते"}]}))
+    status, body, _ = call(
+        language_id_handler, rest_event("POST", "/v1/detect-language", {"input": [{"source": "नमस्ते"}]})
+    )
     assert status == 200 and body["output"][0]["langPrediction"][0]["langCode"] == "hi"
 
 
-def test_pipeline_asr_nmt_tts_chains_outputs(deps):
+def test_pipeline_asr_translation_tts_chains_outputs(deps):
     status, body, _ = call(
         pipeline_handler,
         rest_event(
@@ -285,10 +287,10 @@ def test_pipeline_asr_nmt_tts_chains_outputs(deps):
         ),
     )
     assert status == 200, body
-    asr_out, nmt_out, tts_out = body["pipelineResponse"]
-    assert nmt_out["output"][0] == {"source": "word0 word1", "target": "[es] word0 word1"}
+    asr_out, translation_out, tts_out = body["pipelineResponse"]
+    assert translation_out["output"][0] == {"source": "word0 word1", "target": "[es] word0 word1"}
     assert ("synthesize", "[es] word0 word1") in deps.inference.calls and tts_out["audio"][0]["audioContent"]
-    assert deps.request_log.entries[-1].model_name == "asr+nmt+tts"
+    assert deps.request_log.entries[-1].model_name == "asr+translation+tts"
 
 
 def test_invalid_chain_is_a_400_that_says_why(deps):
@@ -320,7 +322,7 @@ def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
         "/v1/nmt",
         {"input": [{"source": "keep me"}], "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}},
     )
-    status, _, _ = call(nmt_handler, event)
+    status, _, _ = call(translation_handler, event)
     request_id = event["requestContext"]["requestId"]
     assert status == 200
     kept = {
@@ -334,7 +336,7 @@ def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
     # When the caller says dataTracking: false, Then nothing of that call is kept
     deps.objects.objects.clear()
     status, _, _ = call(
-        nmt_handler,
+        translation_handler,
         rest_event(
             "POST",
             "/v1/nmt",
@@ -346,3 +348,25 @@ def test_inputs_and_outputs_are_kept_unless_the_caller_opts_out(deps):
         ),
     )
     assert status == 200 and deps.objects.objects == {}
+
+
+def test_calls_are_metered_under_one_task_name_whatever_the_path(deps):
+    pair = {"language": {"sourceLanguage": "en", "targetLanguage": "es"}}
+    # Given translation on its public and ULCA paths (one refused for its body) and language identification
+    call(translation_handler, rest_event("POST", "/v1/nmt", {"input": [{"source": "a"}], "config": pair}))
+    call(translation_handler, rest_event("POST", "/services/inference/translation", {"input": [], "config": pair}))
+    call(language_id_handler, rest_event("POST", "/v1/detect-language", {"input": [{"source": "नमस्ते"}]}))
+    # Then the request log says translation and language_id, like the scopes and the registry
+    assert [(e.task, e.status) for e in deps.request_log.entries] == [
+        ("translation", 200),
+        ("translation", 400),
+        ("language_id", 200),
+    ]
+    # and a key without the translation scope is told which scope it lacks
+    status, body, _ = call(
+        translation_handler,
+        rest_event(
+            "POST", "/v1/nmt", {"input": [{"source": "a"}], "config": pair}, authorizer=authorizer_context(scopes="asr")
+        ),
+    )
+    assert (status, body["error"]["details"]["required"]) == (403, "translation")

@@ -20,8 +20,8 @@ from speech_core.contracts import (
 from speech_core.contracts.limits import (
     MAX_AUDIO_CONTENT_CHARS,
     MAX_AUDIO_ITEMS,
-    MAX_NMT_BATCH,
     MAX_TEXT_CHARS,
+    MAX_TRANSLATION_BATCH,
 )
 from speech_core.errors import AudioError, ErrorCode, LanguageError, RequestError, SpeechError
 from tests.unit.contracts import ulca_payloads as payloads
@@ -179,7 +179,7 @@ def test_over_long_text_is_text_too_long():
 
 
 def test_nmt_batch_over_limit_is_request_invalid():
-    body = {**payloads.DHRUVA_TRANSLATION, "input": [{"source": "x"}] * (MAX_NMT_BATCH + 1)}
+    body = {**payloads.DHRUVA_TRANSLATION, "input": [{"source": "x"}] * (MAX_TRANSLATION_BATCH + 1)}
     assert refused(TranslationRequest, body).code is ErrorCode.REQUEST_INVALID
 
 
@@ -255,7 +255,7 @@ def test_tts_then_translation_body_is_pipeline_invalid_chain():
 
 
 def test_chain_whose_languages_do_not_meet_is_invalid():
-    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
+    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_TRANSLATION_TTS)
     body["pipelineTasks"][2]["config"]["language"]["sourceLanguage"] = "bn"  # translation produces hi
     error = refused(PipelineRequest, body)
     assert error.code is ErrorCode.PIPELINE_INVALID_CHAIN
@@ -263,21 +263,21 @@ def test_chain_whose_languages_do_not_meet_is_invalid():
 
 
 def test_asr_pipeline_without_audio_input_is_request_invalid():
-    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
+    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_TRANSLATION_TTS)
     body["inputData"] = {"input": [{"source": "text instead of audio"}]}
     error = refused(PipelineRequest, body)
     assert error.code is ErrorCode.REQUEST_INVALID and "inputData.audio" in error.message
 
 
 def test_unknown_task_type_in_body_is_request_invalid():
-    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
+    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_TRANSLATION_TTS)
     body["pipelineTasks"][1]["taskType"] = "ocr"
     error = refused(PipelineRequest, body)
     assert error.code is ErrorCode.REQUEST_INVALID and fields(error) == ["pipelineTasks[1]"]
 
 
 def test_task_config_is_validated_for_its_task_type():
-    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
+    body = copy.deepcopy(payloads.BHASHINI_PIPELINE_ASR_TRANSLATION_TTS)
     del body["pipelineTasks"][2]["config"]["gender"]
     error = refused(PipelineRequest, body)
     assert fields(error) == ["pipelineTasks[2].tts.config.gender"]

@@ -116,7 +116,7 @@ def test_language_id_payload_parses_without_language():
 
 
 def test_bhashini_pipeline_payload_parses_into_typed_tasks():
-    request = parse_request(PipelineRequest, payloads.BHASHINI_PIPELINE_ASR_NMT_TTS)
+    request = parse_request(PipelineRequest, payloads.BHASHINI_PIPELINE_ASR_TRANSLATION_TTS)
     assert [TaskType(task.task_type) for task in request.pipeline_tasks] == [
         TaskType.ASR,
         TaskType.TRANSLATION,

@@ -77,7 +77,7 @@ BHASHINI_LANGUAGE_ID: dict[str, Any] = {
     "input": [{"source": "ನಮಸ್ಕಾರ"}],
 }
 
-BHASHINI_PIPELINE_ASR_NMT_TTS: dict[str, Any] = {
+BHASHINI_PIPELINE_ASR_TRANSLATION_TTS: dict[str, Any] = {
     "pipelineTasks": [
         {
             "taskType": "asr",

@@ -32,7 +32,7 @@ def test_hash_depends_on_pepper_and_key():
 
 def test_scope_lists():
     assert Scope.parse_list("all") == list(Scope)
-    assert Scope.parse_list(" asr, nmt ") == [Scope.ASR, Scope.NMT]
+    assert Scope.parse_list(" asr, translation ") == [Scope.ASR, Scope.TRANSLATION]
     with pytest.raises(ValueError):
         Scope.parse_list("asr,teleport")
 

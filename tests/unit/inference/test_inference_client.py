@@ -122,14 +122,14 @@ def test_bad_audio_is_a_typed_client_error_without_a_call(audio: np.ndarray, cod
 def test_bad_text_is_a_typed_client_error(texts: list[str], code: ErrorCode) -> None:
     with pytest.raises(RequestError) as caught:
         client(FakeTransport())[0].translate(
-            selection(Task.NMT, max_text_chars=10, max_batch_items=2), texts, "en", "es"
+            selection(Task.TRANSLATION, max_text_chars=10, max_batch_items=2), texts, "en", "es"
         )
     assert caught.value.code == code
 
 
 def test_translate_keeps_order_and_pairs_sources() -> None:
     transport = FakeTransport(InferReply({"OUTPUT_TEXT": col("uno", "dos")}, "1"))
-    out = client(transport)[0].translate(selection(Task.NMT), ["one", "two"], "en", "es")
+    out = client(transport)[0].translate(selection(Task.TRANSLATION), ["one", "two"], "en", "es")
     assert [(t.source, t.target) for t in out] == [("one", "uno"), ("two", "dos")]
     assert transport.calls[0]["inputs"]["OUTPUT_LANGUAGE_ID"].tolist() == [[b"es"], [b"es"]]
 
@@ -241,7 +241,7 @@ def test_triton_errors_map_to_core_codes(status: str | None, message: str, code:
     ],
 )
 def test_connection_errors_map_to_core_codes(exc: Exception, code: ErrorCode) -> None:
-    assert map_triton_error(exc, model="nmt", version="").code == code
+    assert map_triton_error(exc, model="translation", version="").code == code
 
 
 def test_one_transport_per_url_and_protocol() -> None:

@@ -57,8 +57,8 @@ def test_language_pairs_explicit_and_among() -> None:
     registry = _registry(
         {
             "service_id": "mt",
-            "task": "nmt",
-            "model": "nmt",
+            "task": "translation",
+            "model": "translation",
             "versions": [{"version": "1"}],
             "language_pairs": [{"source": "ur", "target": "hi"}],
         },
@@ -70,9 +70,13 @@ def test_language_pairs_explicit_and_among() -> None:
             "pairs_among": ["en", "hi", "ta"],
         },
     )
-    assert registry.select("nmt", source="ur", target="hi").model == "nmt"
+    assert registry.select("translation", source="ur", target="hi").model == "translation"
     assert registry.select("transliteration", source="ta", target="en").model == "xlit"
-    for task, source, target in [("nmt", "hi", "ur"), ("transliteration", "hi", "hi"), ("transliteration", "hi", "bn")]:
+    for task, source, target in [
+        ("translation", "hi", "ur"),
+        ("transliteration", "hi", "hi"),
+        ("transliteration", "hi", "bn"),
+    ]:
         with pytest.raises(LanguageError) as caught:
             registry.select(task, source=source, target=target)
         assert caught.value.code == ErrorCode.LANGUAGE_PAIR_UNSUPPORTED
@@ -142,7 +146,7 @@ def test_zero_weight_version_is_never_chosen() -> None:
         {**ASR, "versions": [{"version": "1"}, {"version": "1"}]},
         {**ASR, "versions": [{"version": "1"}, {"version": "2"}, {"version": "3"}]},
         {**ASR, "languages": []},
-        {**ASR, "task": "nmt", "languages": []},
+        {**ASR, "task": "translation", "languages": []},
         {**AB, "voices": []},
         {**ASR, "task": "ocr"},
         {**ASR, "unexpected": 1},
@@ -164,7 +168,15 @@ def test_every_packaged_registry_validates(name):
 
     assert name in packaged_registry_names()
     registry = load_packaged_registry(name)
-    for task in (Task.ASR, Task.TTS, Task.NMT, Task.TRANSLITERATION, Task.LID, Task.VAD, Task.ASR_STREAMING):
+    for task in (
+        Task.ASR,
+        Task.TTS,
+        Task.TRANSLATION,
+        Task.TRANSLITERATION,
+        Task.LANGUAGE_ID,
+        Task.VAD,
+        Task.ASR_STREAMING,
+    ):
         assert registry.services_for(task), f"{name} has no {task} service"
 
 

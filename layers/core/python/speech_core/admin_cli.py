@@ -2,7 +2,7 @@
 
     speech-admin migrate
     speech-admin create-tenant --name acme [--display-name "Acme Ltd"]
-    speech-admin create-key --tenant acme --name ci --scopes asr,nmt [--per-minute 60] [--expires-in-days 30]
+    speech-admin create-key --tenant acme --name ci --scopes asr,translation [--per-minute 60] [--expires-in-days 30]
     speech-admin list-keys --tenant acme
     speech-admin revoke-key --tenant acme --key-id UUID
     speech-admin rotate-key --tenant acme --key-id UUID [--grace-hours 24]
@@ -18,8 +18,11 @@ import sys
 import uuid
 from datetime import timedelta
 
+from speech_core.db.engine import default_database_url
+from speech_core.db.migrations import upgrade_to_head
+from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError, SpeechError
-from speech_core.keys.api_key_service import ApiKeyService, utc_now
+from speech_core.keys.api_key_service import ApiKeyService, get_api_key_service, utc_now
 from speech_core.keys.scopes import KeyLimits, Scope
 
 
@@ -58,11 +61,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> object:
-    from speech_core.db.engine import default_database_url
-    from speech_core.db.migrations import upgrade_to_head
-    from speech_core.db.repositories import get_repositories
-    from speech_core.keys.api_key_service import get_api_key_service
-
     url = args.database_url or default_database_url()
     if args.command == "migrate":
         upgrade_to_head(url)

@@ -8,27 +8,29 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from speech_core.api.caller import caller_from_event
-from speech_core.api.metering import metered_call
 from speech_core.contracts import ControlConfig, WireModel
-from speech_core.keys import Scope
+from speech_core.errors import SpeechError
+from speech_core.keys.scopes import Scope
 from speech_core.observability import logger
 from speech_core.services.dependencies import CallContext, ServiceDeps, get_service_deps
+from speech_core.services.metering import metered_call, record_refused_call
 
 #: where routes get their dependencies; unit tests point it at fakes
 deps_provider: Callable[[], ServiceDeps] = get_service_deps
 
 
 @contextmanager
-def call_context(router: Router, scope: Scope, task: str) -> Iterator[CallContext]:
+def call_context(router: Router, scope: Scope) -> Iterator[CallContext]:
     event = router.current_event
     caller = caller_from_event(event.raw_event)
     logger.append_keys(tenant_id=str(caller.tenant_id), key_prefix=caller.key_prefix)
     deps = deps_provider()
     request_id = event.request_context.request_id
     with metered_call(
-        caller, scope, task, request_id, rate_limiter=deps.rate_limiter, request_log=deps.request_log
+        caller, scope, request_id, rate_limiter=deps.rate_limiter, request_log=deps.request_log
     ) as record:
         yield CallContext(caller=caller, call=record, request_id=request_id, deps=deps)
 
@@ -40,10 +42,11 @@ class TrackedRequest(Protocol):
 
 
 def serve[Request: TrackedRequest, Answer: WireModel](
-    router: Router, scope: Scope, task: str, request: Request, work: Callable[[Request, CallContext], Answer]
+    router: Router, scope: Scope, request: Request, work: Callable[[Request, CallContext], Answer]
 ) -> Answer:
-    """Run one metered call; keep copies of its request and response unless the caller opted out."""
-    with call_context(router, scope, task) as ctx:
+    """Run one metered call of the scope's task; keep copies of its request and response unless the caller
+    opted out."""
+    with call_context(router, scope) as ctx:
         response = work(request, ctx)
         if request.control_config.data_tracking:
             keep_copies(ctx, request.to_wire(), response.to_wire())
@@ -60,3 +63,29 @@ def keep_copies(ctx: CallContext, request: dict[str, object], response: dict[str
     ctx.deps.objects.put(
         bucket, ctx.tracking_key("call.json"), json.dumps(document, ensure_ascii=False).encode(), "application/json"
     )
+
+
+#: the scope (and so the task) of a path's last segment, for calls refused before their route runs; public
+#: paths and ULCA paths both appear here (`/v1/nmt` and `/services/inference/translation` are translation)
+_SCOPE_OF_PATH = {
+    "asr": Scope.ASR,
+    "tts": Scope.TTS,
+    "nmt": Scope.TRANSLATION,
+    "translation": Scope.TRANSLATION,
+    "transliterate": Scope.TRANSLITERATION,
+    "transliteration": Scope.TRANSLITERATION,
+    "detect-language": Scope.LANGUAGE_ID,
+    "pipeline": Scope.PIPELINE,
+}
+
+
+def record_refusal(event: APIGatewayProxyEvent, error: SpeechError) -> None:
+    """Invalid bodies are refused before any route runs: log them too, when a verified caller sent them."""
+    scope = _SCOPE_OF_PATH.get(event.path.rstrip("/").rsplit("/", 1)[-1])
+    if scope is None:
+        return
+    try:
+        caller = caller_from_event(event.raw_event)
+    except SpeechError:
+        return  # no verified key (a public route): nothing to attribute the call to
+    record_refused_call(caller, scope, event.request_context.request_id, error, deps_provider().request_log)

@@ -1,33 +1,14 @@
-"""Who is calling: the tenant, key, scopes and limits the Lambda authorizer put in the request context."""
+"""The caller of a request: what the Lambda authorizer put in the API Gateway request context."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from speech_core.errors import AuthError, ErrorCode
-from speech_core.keys import KeyLimits, Scope
-
-
-class Caller(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    tenant_id: uuid.UUID
-    tenant_name: str
-    key_id: uuid.UUID
-    key_prefix: str
-    scopes: frozenset[str]
-    limits: KeyLimits
-
-    def require_scope(self, scope: Scope) -> None:
-        if scope.value not in self.scopes:
-            raise AuthError(
-                ErrorCode.AUTH_INSUFFICIENT_SCOPE,
-                f"this API key does not have the '{scope.value}' scope",
-                details={"required": scope.value, "granted": sorted(self.scopes)},
-            )
+from speech_core.keys.caller import Caller
+from speech_core.keys.scopes import KeyLimits
 
 
 def caller_from_event(event: dict[str, Any]) -> Caller:

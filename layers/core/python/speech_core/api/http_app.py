@@ -47,22 +47,10 @@ def _validation_error(exc: RequestValidationError) -> SpeechError:
 
 
 def _record_refusal(app: APIGatewayRestResolver, error: SpeechError) -> None:
-    """Invalid bodies are refused before any route runs: log them too, when a verified caller sent them."""
-    from speech_core.api import call_context
-    from speech_core.api.caller import caller_from_event
-    from speech_core.api.metering import record_refused_call
+    # cold start: health and the OpenAPI document never meter a call, so they never load the service deps
+    from speech_core.api.call_context import record_refusal
 
-    try:
-        caller = caller_from_event(app.current_event.raw_event)
-    except SpeechError:
-        return  # no verified key (a public route): nothing to attribute the call to
-    record_refused_call(
-        caller,
-        app.current_event.path,
-        app.current_event.request_context.request_id,
-        error,
-        call_context.deps_provider().request_log,
-    )
+    record_refusal(app.current_event, error)
 
 
 def build_app(*routers: Router) -> APIGatewayRestResolver:
@@ -105,12 +93,15 @@ def build_app(*routers: Router) -> APIGatewayRestResolver:
 
 
 def http_entry(*routers: Router) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler for these routers, decorated in the house order (logger, metrics, tracer)."""
+    """The Lambda handler for these routers, decorated in the house order (logger, metrics, tracer).
+
+    The tracer records the invocation but never its response: answers carry transcripts, translations and
+    synthesized audio of what a tenant sent."""
     app = build_app(*routers)
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics(raise_on_empty_metrics=False)
-    @tracer.capture_lambda_handler
+    @tracer.capture_lambda_handler(capture_response=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 

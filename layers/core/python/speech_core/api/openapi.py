@@ -1,7 +1,8 @@
-"""The OpenAPI document, generated from the routers and their pydantic models (served at /v1/openapi.json).
+"""GET /v1/openapi.json: the OpenAPI document, generated from every router and their pydantic models.
 
-Powertools writes the paths and schemas; this adds the API-key security schemes and drops the 422 it
-declares for validation errors, which this API answers as 400 (see `http_app`).
+This module sits above the route modules (it imports them all; none imports it), so its own route lives here
+rather than in `routes/`. Powertools writes the paths and schemas; this adds the API-key security schemes and
+drops the 422 it declares for validation errors, which this API answers as 400 (see `http_app`).
 """
 
 from __future__ import annotations
@@ -10,26 +11,41 @@ import json
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from speech_core.api.error_responses import COMMON_ERRORS
+from speech_core.api.http_app import build_app
+from speech_core.api.routes import (
+    asr,
+    catalog,
+    health,
+    language_id,
+    pipeline,
+    translation,
+    transliteration,
+    tts,
+    uploads,
+)
+
 API_TITLE = "Speech platform API (ASR, TTS, NMT) — ULCA compatible"
 API_VERSION = "1.0.0"
 PUBLIC_PATHS = {"/v1/health"}
 
+router = Router()
+
+
+@router.get(
+    "/v1/openapi.json",
+    summary="This API's OpenAPI document",
+    tags=["catalog"],
+    responses={200: {"description": "OpenAPI 3 document"}, **COMMON_ERRORS},
+)
+def get_openapi() -> dict[str, Any]:
+    return build_openapi()
+
 
 @lru_cache(maxsize=1)
 def _document() -> str:
-    from speech_core.api.http_app import build_app
-    from speech_core.api.routes import (
-        asr,
-        catalog,
-        health,
-        language_id,
-        pipeline,
-        translation,
-        transliteration,
-        tts,
-        uploads,
-    )
-
     app = build_app(
         asr.router,
         tts.router,
@@ -40,6 +56,7 @@ def _document() -> str:
         catalog.router,
         uploads.router,
         health.router,
+        router,
     )
     spec: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION))
     spec.setdefault("components", {})["securitySchemes"] = {
@@ -61,4 +78,5 @@ def _document() -> str:
 
 
 def build_openapi() -> dict[str, Any]:
+    """The whole API's document (a fresh copy each call)."""
     return json.loads(_document())

@@ -15,12 +15,12 @@ MAX_AUDIO_CONTENT_CHARS = 10_000_000
 MAX_AUDIO_URI_CHARS = 2_048
 #: URI schemes an `audioUri` may use (s3:// only for buckets the tenant may read; checked by the handler)
 AUDIO_URI_SCHEMES = ("http", "https", "s3")
-#: characters of one text item (`input[].source`) for TTS, NMT, transliteration and language id
+#: characters of one text item (`input[].source`) for TTS, translation, transliteration and language id
 MAX_TEXT_CHARS = 5_000
 #: text items in one TTS request
 MAX_TTS_ITEMS = 16
-#: text items in one NMT request (the Triton model's max batch size)
-MAX_NMT_BATCH = 64
+#: text items in one translation request (the Triton model's max batch size)
+MAX_TRANSLATION_BATCH = 64
 #: text items in one transliteration request
 MAX_TRANSLITERATION_ITEMS = 64
 #: text items in one language-id request

@@ -25,7 +25,7 @@ from speech_core.errors import ErrorCode, RequestError
 from .asr import AsrResponse
 from .items import AudioInput, TextInput
 from .language_id import LanguageIdResponse
-from .limits import MAX_AUDIO_ITEMS, MAX_NMT_BATCH, MAX_PIPELINE_TASKS
+from .limits import MAX_AUDIO_ITEMS, MAX_PIPELINE_TASKS, MAX_TRANSLATION_BATCH
 from .task_configs import AsrConfig, LanguageIdConfig, TranslationConfig, TransliterationConfig, TtsConfig
 from .translation import TranslationResponse
 from .transliteration import TransliterationResponse
@@ -139,7 +139,7 @@ def validate_pipeline_chain(tasks: Sequence[WireModel | TaskType | str]) -> None
 class PipelineInputData(WireModel):
     """`inputData`: `audio` when the first task is asr, `input` (text) otherwise."""
 
-    input: list[TextInput] | None = Field(default=None, min_length=1, max_length=MAX_NMT_BATCH)
+    input: list[TextInput] | None = Field(default=None, min_length=1, max_length=MAX_TRANSLATION_BATCH)
     audio: list[AudioInput] | None = Field(default=None, min_length=1, max_length=MAX_AUDIO_ITEMS)
 
 

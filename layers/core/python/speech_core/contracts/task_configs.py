@@ -109,7 +109,7 @@ class TtsConfig(TaskConfigBase):
 
 
 class TranslationConfig(TaskConfigBase):
-    """NMT `config`: a language pair whose two sides differ."""
+    """Translation `config`: a language pair whose two sides differ."""
 
     language: LanguagePair
 

@@ -1,4 +1,4 @@
-"""NMT request and response (Dhruva `/services/inference/translation`)."""
+"""Translation request and response (Dhruva `/services/inference/translation`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .items import TextInput
-from .limits import MAX_NMT_BATCH
+from .limits import MAX_TRANSLATION_BATCH
 from .task_configs import TranslationConfig
 from .wire_model import ControlConfig, WireModel
 
@@ -15,10 +15,10 @@ from .wire_model import ControlConfig, WireModel
 class TranslationRequest(WireModel):
     """`{"input": [{"source"}], "config": {"language": {sourceLanguage, targetLanguage}}}`.
 
-    1–MAX_NMT_BATCH items of at most MAX_TEXT_CHARS characters each.
+    1–MAX_TRANSLATION_BATCH items of at most MAX_TEXT_CHARS characters each.
     """
 
-    input: list[TextInput] = Field(min_length=1, max_length=MAX_NMT_BATCH)
+    input: list[TextInput] = Field(min_length=1, max_length=MAX_TRANSLATION_BATCH)
     config: TranslationConfig
     control_config: ControlConfig = ControlConfig()
 

@@ -25,7 +25,7 @@ def resolve_database_url(settings: DatabaseSettings, secrets_client: object | No
     if settings.database_url is not None:
         return normalise_url(settings.database_url.get_secret_value())
     if secrets_client is None:
-        import boto3
+        import boto3  # cold start: only the Aurora stages read a secret; a DATABASE_URL never loads boto3
 
         secrets_client = boto3.client("secretsmanager")
     secret = json.loads(secrets_client.get_secret_value(SecretId=settings.database_secret_arn)["SecretString"])

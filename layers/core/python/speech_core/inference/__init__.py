@@ -6,7 +6,8 @@ typed client over tritonclient (gRPC by default, HTTP too).
     transcript = get_inference_client(settings.triton_url).transcribe(selection, audio, "en")
     # record selection.service_id and transcript.model_version with the request
 
-May import: speech_core.errors, numpy, pydantic, yaml, tritonclient. Imported by functions and workers.
+May import: speech_core.errors, speech_core.observability (its tracer), numpy, pydantic, yaml, tritonclient.
+Imported by the services and workers.
 """
 
 from .client import InferenceClient, RetryPolicy, StreamingSession, get_inference_client, next_sequence_id

@@ -1,10 +1,11 @@
 """Typed inference calls to the Triton cluster: transcribe, synthesize, translate, transliterate,
-detect_language, detect_speech, and streaming sessions for `asr_streaming`.
+identify_language, detect_speech, and streaming sessions for `asr_streaming`.
 
 Each method takes the `ModelSelection` the registry made for the request (model, version, limits), checks the
 input against those limits (bad input is a typed 4xx error, never a model call), calls the transport with a
 deadline, retries with exponential backoff while the server is unavailable, and returns a pydantic result that
 names the model version which answered. Tensors follow Dhruva's contracts (triton_cluster/README.md).
+Each call is a traced subsegment; responses are never recorded (they are what a tenant sent, transformed).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from speech_core.errors import AudioError, ErrorCode, InferenceError, RequestError
+from speech_core.observability import tracer
 
 from .registry import ModelSelection, ServiceLimits
 from .results import (
@@ -142,6 +144,7 @@ class InferenceClient:
                 )
 
     # --- tasks ----------------------------------------------------------------------------------------
+    @tracer.capture_method(capture_response=False)
     def transcribe(self, selection: ModelSelection, audio: np.ndarray, language: str) -> Transcript:
         """Speech (mono float32 at 16 kHz) -> transcript with word timestamps and confidence."""
         samples = self._check_audio(audio, selection.limits)
@@ -162,6 +165,7 @@ class InferenceClient:
             model_version=reply.model_version,
         )
 
+    @tracer.capture_method(capture_response=False)
     def synthesize(self, selection: ModelSelection, text: str, language: str, voice: str) -> SynthesizedSpeech:
         """Text -> speech (float32 at the model's sample rate) in the given language and voice (gender)."""
         self._check_texts([text], selection.limits)
@@ -183,7 +187,7 @@ class InferenceClient:
         )
 
     def _convert_texts(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[str]:
-        """The text-to-text contract NMT and transliteration share: INPUT_TEXT + language ids -> OUTPUT_TEXT."""
+        """The text-to-text contract translation and transliteration share: INPUT_TEXT + language ids -> OUTPUT_TEXT."""
         self._check_texts(texts, selection.limits)
         reply = self._call(
             selection,
@@ -196,16 +200,19 @@ class InferenceClient:
         )
         return _texts(reply.outputs["OUTPUT_TEXT"])
 
+    @tracer.capture_method(capture_response=False)
     def translate(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[Translation]:
         """A batch of sentences from `source` to `target`, in order."""
         targets = self._convert_texts(selection, texts, source, target)
         return [Translation(source=s, target=t) for s, t in zip(texts, targets, strict=True)]
 
+    @tracer.capture_method(capture_response=False)
     def transliterate(self, selection: ModelSelection, texts: Sequence[str], source: str, target: str) -> list[str]:
         """Texts from the script of `source` to that of `target` ("en" = Latin)."""
         return self._convert_texts(selection, texts, source, target)
 
-    def detect_language(self, selection: ModelSelection, texts: Sequence[str]) -> list[LanguageGuess]:
+    @tracer.capture_method(capture_response=False)
+    def identify_language(self, selection: ModelSelection, texts: Sequence[str]) -> list[LanguageGuess]:
         """The language of each text."""
         self._check_texts(texts, selection.limits)
         reply = self._call(
@@ -223,6 +230,7 @@ class InferenceClient:
             )
         ]
 
+    @tracer.capture_method(capture_response=False)
     def detect_speech(self, selection: ModelSelection, audio: np.ndarray) -> list[SpeechSegment]:
         """Speech segments (seconds) in mono float32 16 kHz audio."""
         samples = self._check_audio(audio, selection.limits)

@@ -29,16 +29,16 @@ class Task(StrEnum):
     ASR = "asr"
     ASR_STREAMING = "asr_streaming"
     TTS = "tts"
-    NMT = "nmt"
+    TRANSLATION = "translation"
     TRANSLITERATION = "transliteration"
-    LID = "lid"
+    LANGUAGE_ID = "language_id"
     VAD = "vad"
 
 
 #: tasks whose requests name a language pair rather than one language
-PAIR_TASKS = frozenset({Task.NMT, Task.TRANSLITERATION})
+PAIR_TASKS = frozenset({Task.TRANSLATION, Task.TRANSLITERATION})
 #: tasks that take no language at all
-LANGUAGE_FREE_TASKS = frozenset({Task.LID, Task.VAD})
+LANGUAGE_FREE_TASKS = frozenset({Task.LANGUAGE_ID, Task.VAD})
 
 
 class _Frozen(BaseModel):

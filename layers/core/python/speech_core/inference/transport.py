@@ -59,7 +59,7 @@ class GrpcTransport:
     """gRPC (the default: lower overhead, thread-safe channel, deadlines per call)."""
 
     def __init__(self, url: str) -> None:
-        import tritonclient.grpc as grpcclient
+        import tritonclient.grpc as grpcclient  # cold start: only the configured protocol's client (grpcio) loads
 
         self._module = grpcclient
         self.url = url
@@ -119,7 +119,7 @@ class HttpTransport:
     """HTTP/JSON+binary. Timeouts are per connection (tritonclient's HTTP client has no per-call deadline)."""
 
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
-        import tritonclient.http as httpclient
+        import tritonclient.http as httpclient  # cold start: only the configured protocol's client (gevent) loads
 
         self._module = httpclient
         self.url = url

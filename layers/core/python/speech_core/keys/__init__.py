@@ -1,5 +1,6 @@
 """API keys: creation, verification, revocation, rotation (`api_key_service`), key format and hashing
-(`key_material`), scopes and limits (`scopes`)."""
+(`key_material`), scopes and limits (`scopes`), the caller a verified key makes (`caller`), per-key rate
+windows (`rate_limiter`)."""
 
 from speech_core.keys.api_key_service import (
     ApiKeyService,

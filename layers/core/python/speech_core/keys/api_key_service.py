@@ -18,6 +18,7 @@ from speech_core.db.records import ApiKeyRecord, NewApiKey
 from speech_core.errors import AuthError, ErrorCode, RequestError
 from speech_core.keys.key_material import display_prefix, hash_key, hashes_match, new_key
 from speech_core.keys.scopes import KeyLimits, Scope
+from speech_core.settings import get_api_key_settings
 
 Clock = Callable[[], datetime]
 
@@ -227,9 +228,9 @@ class ApiKeyService:
 @lru_cache(maxsize=4)
 def get_api_key_service(database_url: str | None = None) -> ApiKeyService:
     """The service over the configured database (DATABASE_URL / DATABASE_SECRET_ARN), cached per process."""
+    # cold start: SQLAlchemy loads on the first verification, keeping the authorizer's imports under 150 ms
     from speech_core.db.engine import default_database_url
     from speech_core.db.repositories import get_repositories
-    from speech_core.settings import get_api_key_settings
 
     settings = get_api_key_settings()
     repositories = get_repositories(database_url or default_database_url())

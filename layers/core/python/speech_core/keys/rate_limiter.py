@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from speech_core.db.tables import RateWindow
 from speech_core.errors import ErrorCode, LimitError
 from speech_core.keys.scopes import KeyLimits
+from speech_core.observability import tracer
 
 _WINDOWS: tuple[tuple[str, timedelta], ...] = (
     ("minute", timedelta(minutes=1)),
@@ -46,6 +47,7 @@ class RateLimiter:
         self._sessions = sessions
         self._clock = clock or (lambda: datetime.now(UTC))
 
+    @tracer.capture_method(capture_response=False)
     def acquire(self, key_id: uuid.UUID, limits: KeyLimits) -> None:
         """Count one request for `key_id`, or raise LimitError (rate.limited / quota.exceeded) untouched."""
         now = self._clock()
@@ -76,6 +78,7 @@ class RateLimiter:
                     delete(RateWindow).where(RateWindow.api_key_id == key_id, RateWindow.window_start < now - _KEEP)
                 )
 
+    @tracer.capture_method(capture_response=False)
     def current(self, key_id: uuid.UUID) -> dict[str, int]:
         """This key's counts in the current windows (for `GET /v1/usage` and tests)."""
         now = self._clock()

@@ -10,19 +10,23 @@ from pydantic import BaseModel, ConfigDict, Field
 class Scope(StrEnum):
     ASR = "asr"
     TTS = "tts"
-    NMT = "nmt"
+    TRANSLATION = "translation"
     TRANSLITERATION = "transliteration"
-    LANGUAGE_DETECTION = "language_detection"
+    LANGUAGE_ID = "language_id"
     PIPELINE = "pipeline"
     JOBS = "jobs"
     STREAMING = "streaming"
 
     @classmethod
     def parse_list(cls, text: str) -> list[Scope]:
-        """`"all"` or a comma list such as `"asr,nmt"`; unknown names raise ValueError."""
+        """`"all"` or a comma list such as `"asr,translation"`; unknown names raise ValueError."""
         names = [part.strip() for part in text.split(",") if part.strip()]
         if names == ["all"]:
             return list(cls)
+        known = [scope.value for scope in cls]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(f"unknown scope {', '.join(unknown)}; scopes are: all, {', '.join(known)}")
         return [cls(name) for name in names]
 
 

@@ -24,6 +24,7 @@ from speech_core.db.records import NewResult
 from speech_core.db.records import Segment as StoredSegment
 from speech_core.errors import AudioError, ErrorCode
 from speech_core.inference import ModelSelection, Task, WordSegment
+from speech_core.observability import tracer
 from speech_core.services.audio_input import read_audio_bytes
 from speech_core.services.dependencies import CallContext
 from speech_core.services.subtitles import group_words, to_srt, to_webvtt
@@ -32,6 +33,7 @@ ASR_SAMPLE_RATE = 16_000
 BATCH_API = "POST /v1/jobs"
 
 
+@tracer.capture_method(capture_response=False)
 def decode_for_asr(data: bytes, ctx: CallContext) -> DecodedAudio:
     """16 kHz mono within the sync limits; over-long audio is refused with a pointer to batch jobs."""
     limits = ctx.deps.limits
@@ -89,6 +91,7 @@ def _render(segments: list[Segment], config: AsrConfig) -> str:
     return " ".join(segment.text for segment in segments)
 
 
+@tracer.capture_method(capture_response=False)
 def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelection, ctx: CallContext) -> AsrOutput:
     data = read_audio_bytes(item, ctx)
     audio = decode_for_asr(data, ctx)
@@ -101,7 +104,7 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
         NewResult(
             tenant_id=ctx.tenant_id,
             request_id=ctx.request_id,
-            task="asr",
+            task=Task.ASR.value,
             transcript=text,
             confidence=round(confidence, 4),
             detected_language=config.language.source_language,
@@ -117,6 +120,7 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
     )
 
 
+@tracer.capture_method(capture_response=False)
 def transcribe(request: AsrRequest, ctx: CallContext) -> AsrResponse:
     language = request.config.language.source_language
     ctx.call.source_language = language

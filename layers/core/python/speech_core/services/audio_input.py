@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from speech_core.audio import decode_base64_audio
 from speech_core.contracts import AudioInput
 from speech_core.errors import AudioError, ErrorCode
+from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
 from speech_core.storage.object_store import ObjectTooLarge
 
@@ -21,6 +22,7 @@ def uploads_prefix(tenant_id: object) -> str:
     return f"{UPLOADS_PREFIX}{tenant_id}/"
 
 
+@tracer.capture_method(capture_response=False)
 def read_audio_bytes(item: AudioInput, ctx: CallContext) -> bytes:
     max_bytes = ctx.deps.limits.max_audio_bytes
     if item.audio_content is not None:

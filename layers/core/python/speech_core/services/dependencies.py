@@ -1,5 +1,8 @@
 """What the services need. Production builds each piece from settings on first use (a function only builds
-what it touches: the usage route never opens a Triton channel); unit tests pass `StaticServiceDeps` fakes."""
+what it touches: the usage route never opens a Triton channel); unit tests pass `StaticServiceDeps` fakes.
+
+This is the one place the services meet the adapters (repositories, S3, Triton); every other service module
+sees only the ports below."""
 
 from __future__ import annotations
 
@@ -8,13 +11,29 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Protocol
 
-from speech_core.api.caller import Caller
-from speech_core.api.metering import CallRecord
+from speech_core.db.engine import default_database_url, get_sessions
 from speech_core.db.ports import RequestLogRepository, UsageRepository
-from speech_core.inference import InferenceClient, ModelRegistry, ModelSelection, Task
+from speech_core.db.repositories import Repositories, get_repositories
+from speech_core.inference import (
+    InferenceClient,
+    ModelRegistry,
+    ModelSelection,
+    Task,
+    get_inference_client,
+    load_packaged_registry,
+)
+from speech_core.keys.caller import Caller
 from speech_core.keys.rate_limiter import RateLimiter
-from speech_core.settings import StorageSettings, SyncLimits
-from speech_core.storage.object_store import ObjectStore
+from speech_core.services.metering import CallRecord
+from speech_core.settings import (
+    StorageSettings,
+    SyncLimits,
+    get_inference_settings,
+    get_registry_settings,
+    get_storage_settings,
+    get_sync_limits,
+)
+from speech_core.storage.object_store import ObjectStore, get_object_store
 
 
 class ServiceDeps(Protocol):
@@ -55,29 +74,19 @@ class SettingsServiceDeps:
 
     @cached_property
     def _database_url(self) -> str:
-        from speech_core.db.engine import default_database_url
-
         return default_database_url()
 
     @cached_property
     def registry(self) -> ModelRegistry:
-        from speech_core.inference import load_packaged_registry
-        from speech_core.settings import get_registry_settings
-
         return load_packaged_registry(get_registry_settings().model_registry)
 
     @cached_property
     def inference(self) -> InferenceClient:
-        from speech_core.inference import get_inference_client
-        from speech_core.settings import get_inference_settings
-
         settings = get_inference_settings()
         return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=settings.triton_timeout_s)
 
     @cached_property
-    def _repositories(self):  # noqa: ANN202 - speech_core.db.repositories.Repositories
-        from speech_core.db.repositories import get_repositories
-
+    def _repositories(self) -> Repositories:
         return get_repositories(self._database_url)
 
     @property
@@ -90,26 +99,18 @@ class SettingsServiceDeps:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        from speech_core.db.engine import get_sessions
-
         return RateLimiter(get_sessions(self._database_url))
 
     @cached_property
     def objects(self) -> ObjectStore:
-        from speech_core.storage.object_store import get_object_store
-
         return get_object_store()
 
     @cached_property
     def storage(self) -> StorageSettings:
-        from speech_core.settings import get_storage_settings
-
         return get_storage_settings()
 
     @cached_property
     def limits(self) -> SyncLimits:
-        from speech_core.settings import get_sync_limits
-
         return get_sync_limits()
 
 

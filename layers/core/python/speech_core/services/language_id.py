@@ -1,4 +1,4 @@
-"""Sync text language detection: ULCA `LanguageIdRequest` → `LanguageIdResponse`."""
+"""Sync text language identification: ULCA `LanguageIdRequest` → `LanguageIdResponse`."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from speech_core.contracts import (
     LanguagePrediction,
 )
 from speech_core.inference import Task
+from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
 
 
-def detect(request: LanguageIdRequest, ctx: CallContext) -> LanguageIdResponse:
+@tracer.capture_method(capture_response=False)
+def identify(request: LanguageIdRequest, ctx: CallContext) -> LanguageIdResponse:
     texts = [item.source for item in request.input]
-    selection = ctx.select(Task.LID)
-    guesses = ctx.deps.inference.detect_language(selection, texts)
+    selection = ctx.select(Task.LANGUAGE_ID)
+    guesses = ctx.deps.inference.identify_language(selection, texts)
     ctx.call.used_model(selection.model, selection.version)
     ctx.call.characters += sum(len(text) for text in texts)
     return LanguageIdResponse(

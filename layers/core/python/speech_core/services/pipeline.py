@@ -23,6 +23,7 @@ from speech_core.contracts import (
     TtsTask,
 )
 from speech_core.contracts.pipeline import TaskResponse
+from speech_core.observability import tracer
 from speech_core.services import asr, language_id, translation, transliteration, tts
 from speech_core.services.dependencies import CallContext
 
@@ -32,6 +33,7 @@ def _inputs(texts: list[str]) -> list[TextInput]:
     return [TextInput.model_construct(source=text) for text in texts]
 
 
+@tracer.capture_method(capture_response=False)
 def run_pipeline(request: PipelineRequest, ctx: CallContext) -> PipelineResponse:
     texts = [item.source for item in request.input_data.input or []]
     control = request.control_config
@@ -63,7 +65,7 @@ def run_pipeline(request: PipelineRequest, ctx: CallContext) -> PipelineResponse
             )
         else:
             assert isinstance(task, LanguageIdTask)
-            response = language_id.detect(
+            response = language_id.identify(
                 LanguageIdRequest.model_construct(input=_inputs(texts), config=task.config, control_config=control), ctx
             )
         responses.append(response)

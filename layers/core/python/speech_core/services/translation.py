@@ -5,17 +5,19 @@ from __future__ import annotations
 from speech_core.contracts import TranslationOutput, TranslationRequest, TranslationResponse
 from speech_core.db.records import NewResult
 from speech_core.inference import Task
+from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
 
 
 def translate_texts(texts: list[str], source: str, target: str, ctx: CallContext) -> list[str]:
-    selection = ctx.select(Task.NMT, source=source, target=target)
+    selection = ctx.select(Task.TRANSLATION, source=source, target=target)
     translations = ctx.deps.inference.translate(selection, texts, source, target)
     ctx.call.used_model(selection.model, selection.version)
     ctx.call.characters += sum(len(text) for text in texts)
     return [t.target for t in translations]
 
 
+@tracer.capture_method(capture_response=False)
 def translate(request: TranslationRequest, ctx: CallContext) -> TranslationResponse:
     language = request.config.language
     ctx.call.source_language, ctx.call.target_language = language.source_language, language.target_language
@@ -26,7 +28,7 @@ def translate(request: TranslationRequest, ctx: CallContext) -> TranslationRespo
             NewResult(
                 tenant_id=ctx.tenant_id,
                 request_id=ctx.request_id,
-                task="nmt",
+                task=Task.TRANSLATION.value,
                 translated_text=target,
                 detected_language=language.source_language,
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from speech_core.contracts import TransliterationOutput, TransliterationRequest, TransliterationResponse
 from speech_core.inference import Task
+from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
 
 
@@ -18,6 +19,7 @@ def transliterate_texts(texts: list[str], source: str, target: str, ctx: CallCon
     return rendered
 
 
+@tracer.capture_method(capture_response=False)
 def transliterate(request: TransliterationRequest, ctx: CallContext) -> TransliterationResponse:
     language = request.config.language
     ctx.call.source_language, ctx.call.target_language = language.source_language, language.target_language

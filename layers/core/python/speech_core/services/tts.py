@@ -19,6 +19,7 @@ from speech_core.contracts.task_configs import TtsResponseConfig
 from speech_core.db.records import NewResult
 from speech_core.errors import ErrorCode, RequestError
 from speech_core.inference import ModelSelection, Task
+from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
 
 #: after ., !, ? and the Devanagari/Bengali danda (।) and double danda (॥), or at line breaks
@@ -46,6 +47,7 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
     return pieces
 
 
+@tracer.capture_method(capture_response=False)
 def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx: CallContext) -> DecodedAudio:
     """Speech for one text at the requested (or the model's) sample rate."""
     language = config.language.source_language
@@ -74,6 +76,7 @@ def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx
     return resample(audio, config.sampling_rate) if config.sampling_rate else audio
 
 
+@tracer.capture_method(capture_response=False)
 def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext) -> AudioOutput:
     container = AudioContainer(config.audio_format.value)
     encoded = encode_audio(audio, container)
@@ -89,6 +92,7 @@ def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext
     return AudioOutput(audio_content=base64.b64encode(encoded).decode("ascii"))
 
 
+@tracer.capture_method(capture_response=False)
 def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
     config = request.config
     ctx.call.source_language = config.language.source_language
@@ -104,7 +108,7 @@ def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
             NewResult(
                 tenant_id=ctx.tenant_id,
                 request_id=ctx.request_id,
-                task="tts",
+                task=Task.TTS.value,
                 audio_duration_s=round(audio.duration_s, 3),
                 sample_rate=audio.sample_rate,
                 audio_object_key=None,

@@ -1,12 +1,17 @@
 """The object-store port and its S3 implementation.
 
 boto3 honours AWS_ENDPOINT_URL, which the local runtime sets to LocalStack, so the same code runs both ways.
+Reads and writes are traced without their bodies (audio and text a tenant sent).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from speech_core.observability import tracer
 
 
 class ObjectTooLarge(Exception):  # noqa: N818 - a condition, mapped to audio.too_large by the caller
@@ -26,13 +31,13 @@ class S3ObjectStore:
     def __init__(self, client: Any) -> None:
         self._s3 = client
 
+    @tracer.capture_method(capture_response=False)
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
+    @tracer.capture_method(capture_response=False)
     def get(self, bucket: str, key: str, max_bytes: int) -> bytes | None:
         """The object's bytes; None when it does not exist; ObjectTooLarge past `max_bytes` (checked first)."""
-        from botocore.exceptions import ClientError
-
         try:
             size = self._s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
         except ClientError as error:
@@ -54,6 +59,6 @@ class S3ObjectStore:
 
 @lru_cache(maxsize=1)
 def get_object_store() -> S3ObjectStore:
-    import boto3
+    import boto3  # cold start: only functions that touch S3 pay for boto3, on first use
 
     return S3ObjectStore(boto3.client("s3"))

@@ -25,7 +25,7 @@ RESPONSES = responses_for(AsrResponse, "Transcripts with segments, in the reques
 @router.post("/v1/asr", summary="Speech to text", tags=["asr"], responses=RESPONSES)
 @router.post("/services/inference/asr", summary="Speech to text (ULCA path)", tags=["ulca"], responses=RESPONSES)
 def post_asr(request: Annotated[AsrRequest, Body()], service_id: ServiceIdQuery = None) -> Response[AsrResponse]:
-    response = serve(router, Scope.ASR, "asr", request, asr.transcribe)
+    response = serve(router, Scope.ASR, request, asr.transcribe)
     headers = {}
     if request.config.post_processors:
         # none of the served ASR models does ITN or punctuation yet: say so rather than pretend

@@ -1,4 +1,6 @@
-"""GET /v1/models (what the registry serves), GET /v1/usage (this key's usage by day), GET /v1/openapi.json."""
+"""GET /v1/models (what the registry serves) and GET /v1/usage (this key's usage by day).
+
+GET /v1/openapi.json is `speech_core.api.openapi`: it describes these routes too, so it sits above them."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from speech_core.api import call_context as calls
 from speech_core.api.caller import caller_from_event
-from speech_core.api.error_responses import COMMON_ERRORS, responses_for
+from speech_core.api.error_responses import responses_for
 from speech_core.errors import ErrorCode, RequestError
 from speech_core.inference import Task
 
@@ -67,7 +69,7 @@ class UsageResponse(BaseModel):
 def get_models() -> ModelsResponse:
     caller_from_event(router.current_event.raw_event)
     registry = calls.deps_provider().registry
-    served = {Task.ASR, Task.TTS, Task.NMT, Task.TRANSLITERATION, Task.LID}
+    served = {Task.ASR, Task.TTS, Task.TRANSLATION, Task.TRANSLITERATION, Task.LANGUAGE_ID}
     return ModelsResponse(
         models=[
             ModelInfo(
@@ -125,15 +127,3 @@ def get_usage(
         limits=caller.limits.model_dump(),
         currentWindows=deps.rate_limiter.current(caller.key_id),
     )
-
-
-@router.get(
-    "/v1/openapi.json",
-    summary="This API's OpenAPI document",
-    tags=["catalog"],
-    responses={200: {"description": "OpenAPI 3 document"}, **COMMON_ERRORS},
-)
-def get_openapi() -> dict[str, Any]:
-    from speech_core.api.openapi import build_openapi
-
-    return build_openapi()

@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from speech_core.api.http_app import JSON
+from speech_core.db.engine import default_database_url, get_engine
+from speech_core.settings import get_inference_settings
 
 router = Router()
 
@@ -39,15 +41,12 @@ def _timed(probe: Callable[[], bool]) -> Check:
 
 
 def _database_ready() -> bool:
-    from speech_core.db.engine import default_database_url, get_engine
-
     with get_engine(default_database_url()).connect() as connection:
         return connection.execute(text("SELECT 1")).scalar() == 1
 
 
 def _triton_ready() -> bool:
-    from speech_core.inference import get_transport
-    from speech_core.settings import get_inference_settings
+    from speech_core.inference import get_transport  # cold start: numpy and tritonclient load at the first check
 
     settings = get_inference_settings()
     return get_transport(settings.triton_url, settings.triton_protocol).is_ready()

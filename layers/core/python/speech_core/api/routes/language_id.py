@@ -1,4 +1,4 @@
-"""POST /v1/detect-language."""
+"""POST /v1/detect-language (the public path keeps its name): text language identification."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ router = Router()
 @router.post(
     "/v1/detect-language",
     summary="Identify the language of texts",
-    tags=["language"],
+    tags=["language_id"],
     responses=responses_for(LanguageIdResponse, "The most likely language of each text"),
 )
-def post_detect_language(request: Annotated[LanguageIdRequest, Body()]) -> LanguageIdResponse:
-    return serve(router, Scope.LANGUAGE_DETECTION, "language_detection", request, language_id.detect)
+def post_language_id(request: Annotated[LanguageIdRequest, Body()]) -> LanguageIdResponse:
+    return serve(router, Scope.LANGUAGE_ID, request, language_id.identify)

@@ -23,4 +23,4 @@ RESPONSES = responses_for(PipelineResponse, "One response per task, in order")
     "/services/inference/pipeline", summary="Run chained tasks (ULCA path)", tags=["ulca"], responses=RESPONSES
 )
 def post_pipeline(request: Annotated[PipelineRequest, Body()], service_id: ServiceIdQuery = None) -> PipelineResponse:
-    return serve(router, Scope.PIPELINE, "pipeline", request, pipeline.run_pipeline)
+    return serve(router, Scope.PIPELINE, request, pipeline.run_pipeline)

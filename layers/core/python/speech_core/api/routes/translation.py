@@ -1,4 +1,4 @@
-"""POST /v1/nmt and the ULCA alias /services/inference/translation."""
+"""POST /v1/nmt (the public path keeps its name) and the ULCA alias /services/inference/translation."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ router = Router()
 RESPONSES = responses_for(TranslationResponse, "One translation per input sentence, in order")
 
 
-@router.post("/v1/nmt", summary="Translate a batch of sentences", tags=["nmt"], responses=RESPONSES)
+@router.post("/v1/nmt", summary="Translate a batch of sentences", tags=["translation"], responses=RESPONSES)
 @router.post("/services/inference/translation", summary="Translate (ULCA path)", tags=["ulca"], responses=RESPONSES)
 def post_translation(
     request: Annotated[TranslationRequest, Body()], service_id: ServiceIdQuery = None
 ) -> TranslationResponse:
-    return serve(router, Scope.NMT, "nmt", request, translation.translate)
+    return serve(router, Scope.TRANSLATION, request, translation.translate)

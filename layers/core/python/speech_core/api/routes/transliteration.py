@@ -27,4 +27,4 @@ RESPONSES = responses_for(TransliterationResponse, "Each input in the target lan
 def post_transliteration(
     request: Annotated[TransliterationRequest, Body()], service_id: ServiceIdQuery = None
 ) -> TransliterationResponse:
-    return serve(router, Scope.TRANSLITERATION, "transliteration", request, transliteration.transliterate)
+    return serve(router, Scope.TRANSLITERATION, request, transliteration.transliterate)

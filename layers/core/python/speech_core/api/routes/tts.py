@@ -21,4 +21,4 @@ RESPONSES = responses_for(TtsResponse, "Audio per input text: base64 (audioConte
 @router.post("/v1/tts", summary="Text to speech", tags=["tts"], responses=RESPONSES)
 @router.post("/services/inference/tts", summary="Text to speech (ULCA path)", tags=["ulca"], responses=RESPONSES)
 def post_tts(request: Annotated[TtsRequest, Body()], service_id: ServiceIdQuery = None) -> TtsResponse:
-    return serve(router, Scope.TTS, "tts", request, tts.synthesize)
+    return serve(router, Scope.TTS, request, tts.synthesize)

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, pool
 
-from speech_core.db.engine import normalise_url
+from speech_core.db.engine import default_database_url, normalise_url
 
 MIGRATIONS_DIR = Path(__file__).parent
 
@@ -30,9 +32,6 @@ def upgrade_to_head(url: str) -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    from alembic.migration import MigrationContext
-    from sqlalchemy import create_engine, pool
-
     engine = create_engine(normalise_url(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
@@ -47,11 +46,6 @@ def downgrade_to_base(url: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args:
-        url = args[0]
-    else:
-        from speech_core.db.engine import default_database_url
-
-        url = default_database_url()
+    url = args[0] if args else default_database_url()
     upgrade_to_head(url)
     return 0

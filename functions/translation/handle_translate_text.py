@@ -1,4 +1,4 @@
-"""POST /v1/nmt and /services/inference/translation: sync translation."""
+"""POST /v1/nmt (public path) and /services/inference/translation: sync translation."""
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.translation import router

@@ -1,4 +1,4 @@
-"""POST /v1/detect-language: text language identification."""
+"""POST /v1/detect-language (public path): text language identification."""
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.language_id import router

@@ -1,27 +1,29 @@
 """Every sync call is checked (scope, per-key limits) and recorded (request log + daily usage).
 
-`metered_call` wraps the work of one route: it refuses a key without the scope (403) or over its limits
+`metered_call` wraps the work of one call: it refuses a key without the scope (403) or over its limits
 (429, counting nothing), times the work, and writes one request-log row whatever the outcome — before the
 response leaves, so no call goes unrecorded (one INSERT and one upsert on a warm connection, ~1–2 ms).
-The work fills in the `CallRecord` (model, version, languages, sizes) as it learns them.
+The work fills in the `CallRecord` (model, version, languages, sizes) as it learns them. A call's task is
+the scope it needs (`asr`, `tts`, `translation`, `transliteration`, `language_id`, `pipeline`): the request
+log, daily usage and the `task` metric dimension all use that one name.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import Field
 
-from speech_core.api.caller import Caller
 from speech_core.db.ports import RequestLogRepository
 from speech_core.db.records import CallMeasures, NewResult, RequestLogEntry
 from speech_core.errors import ErrorCode, SpeechError
-from speech_core.keys import Scope
+from speech_core.keys.caller import Caller
 from speech_core.keys.rate_limiter import RateLimiter
-from speech_core.observability import logger, metrics
+from speech_core.keys.scopes import Scope
+from speech_core.observability import logger, metrics, tracer
 
 
 class CallRecord(CallMeasures):
@@ -40,12 +42,12 @@ class CallRecord(CallMeasures):
 def metered_call(
     caller: Caller,
     scope: Scope,
-    task: str,
     request_id: str,
     *,
     rate_limiter: RateLimiter,
     request_log: RequestLogRepository,
 ) -> Iterator[CallRecord]:
+    task = scope.value
     record = CallRecord(task=task)
     started = time.perf_counter()
     status, error_code = 200, None
@@ -69,7 +71,8 @@ def metered_call(
             value=1 if status >= 400 else 0,
         )
         metrics.add_metric(name="ProcessingTime", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-        request_log.record(
+        _write(
+            request_log,
             RequestLogEntry(
                 request_id=request_id,
                 tenant_id=caller.tenant_id,
@@ -79,7 +82,7 @@ def metered_call(
                 processing_ms=round(elapsed_ms, 2),
                 **record.model_dump(),
             ),
-            results=record.results if status == 200 else (),
+            record.results if status == 200 else (),
         )
         logger.info(
             "call recorded",
@@ -94,33 +97,25 @@ def metered_call(
         )
 
 
-#: the task a route's path serves, for calls refused before their route runs (invalid bodies)
-_TASK_OF_ROUTE = {
-    "asr": "asr",
-    "tts": "tts",
-    "nmt": "nmt",
-    "translation": "nmt",
-    "transliterate": "transliteration",
-    "transliteration": "transliteration",
-    "detect-language": "language_detection",
-    "pipeline": "pipeline",
-}
+@tracer.capture_method(capture_response=False)
+def _write(request_log: RequestLogRepository, entry: RequestLogEntry, results: Sequence[NewResult] = ()) -> None:
+    # traced here, not in db/repositories: the authorizer loads those, and the tracer's X-Ray SDK import would
+    # double its first-call import time
+    request_log.record(entry, results=results)
 
 
 def record_refused_call(
-    caller: Caller, path: str, request_id: str, error: SpeechError, request_log: RequestLogRepository
+    caller: Caller, scope: Scope, request_id: str, error: SpeechError, request_log: RequestLogRepository
 ) -> None:
-    """Log a call refused before its route ran (its body failed validation); not counted by the limiter."""
-    task = _TASK_OF_ROUTE.get(path.rstrip("/").rsplit("/", 1)[-1])
-    if task is None:
-        return
-    request_log.record(
+    """Log a call refused before its work began (its body failed validation); not counted by the limiter."""
+    _write(
+        request_log,
         RequestLogEntry(
             request_id=request_id,
             tenant_id=caller.tenant_id,
             api_key_id=caller.key_id,
-            task=task,
+            task=scope.value,
             status=error.http_status,
             error_code=error.code.value,
-        )
+        ),
     )
