@@ -129,13 +129,15 @@ PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
 
 test: setup ## lint, then every suite: unit, infra, integration, e2e (what .ci/run calls)
 	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
+	.venv/bin/lint-imports --no-cache
 	@$(call PYTEST_STRICT,tests)
 
 test-unit: setup ## unit tests only (no network)
 	@$(call PYTEST_STRICT,tests/unit)
 
-lint: setup ## ruff
+lint: setup ## ruff, import contracts (pyproject.toml [tool.importlinter])
 	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
+	.venv/bin/lint-imports --no-cache
 .PHONY: test test-unit lint
 
 # --- benchmarks (tests/benchmarks/: not collected by `make test`; each prints ratios measured in one run) ----
