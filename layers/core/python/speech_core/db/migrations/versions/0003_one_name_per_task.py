@@ -47,7 +47,7 @@ def _rename(old: str, new: str) -> None:
             "characters = usage_daily.characters + EXCLUDED.characters"
         ).bindparams(**names)
     )
-    op.execute(sa.text("DELETE FROM usage_daily WHERE task = :old").bindparams(**names))
+    op.execute(sa.text("DELETE FROM usage_daily WHERE task = :old").bindparams(old=old))
 
 
 def upgrade() -> None:
