@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from speech_core.api.http_app import JSON
-from speech_core.db.engine import default_database_url, get_engine
 from speech_core.settings import get_inference_settings
 
 router = Router()
@@ -41,6 +40,8 @@ def _timed(probe: Callable[[], bool]) -> Check:
 
 
 def _database_ready() -> bool:
+    from speech_core.db.engine import default_database_url, get_engine  # cold start: sqlalchemy.orm at first check
+
     with get_engine(default_database_url()).connect() as connection:
         return connection.execute(text("SELECT 1")).scalar() == 1
 
