@@ -18,7 +18,9 @@ router = Router()
 RESPONSES = responses_for(PipelineResponse, "One response per task, in order")
 
 
-@router.post("/v1/pipeline", summary="Run chained tasks (e.g. ASR → NMT → TTS)", tags=["pipeline"], responses=RESPONSES)
+@router.post(
+    "/v1/pipeline", summary="Run chained tasks (e.g. ASR → translation → TTS)", tags=["pipeline"], responses=RESPONSES
+)
 @router.post(
     "/services/inference/pipeline", summary="Run chained tasks (ULCA path)", tags=["ulca"], responses=RESPONSES
 )
