@@ -160,6 +160,7 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
 
     runtime = start_runtime(deployed, state_dir / "runtime", env_overrides=overrides)
     ports = [int(api["url"].split(":")[2].split("/")[0]) for api in runtime.ready["apis"].values()]
+    ports.append(int(runtime.ready["s3_endpoint"].rsplit(":", 1)[1]))  # the functions' S3 pass-through
     state.parts.append(Part(name="runtime", pid=runtime.pid, ports=ports, log=str(runtime.log_path)))
     state.outputs = runtime.outputs
     _save(state, state_dir)

@@ -4,7 +4,8 @@ Kept from AWS: a missing identity source answers 401 without calling the functio
 raises "Unauthorized" answers 401; the returned IAM policy is evaluated against the method ARN (explicit Deny
 wins, no matching Allow is a 403); any other failure or a malformed answer is a 500; the result (policy +
 context) is cached per identity-source values for the authorizer's TTL and re-evaluated against the method
-ARN of each request, like AWS does; the context (string/number/boolean values) reaches the function.
+ARN of each request, like AWS does (iam_policy_evaluator.py); the context (string/number/boolean values)
+reaches the function.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from local_cloud.iam_policy_evaluator import PolicyError, Verdict, policy_verdict
 from local_cloud.lambda_workers import FunctionPool, ThrottledError
 from local_cloud.runtime_plan import AuthorizerSpec
 
@@ -51,38 +53,12 @@ class RequestIdentity:
         return None
 
 
-def policy_allows(policy: Any, method_arn: str) -> Literal["allow", "explicit deny", "no allow"] | None:
-    """The verdict of an IAM policy for `method_arn` (an explicit Deny wins); None when malformed."""
-    if not isinstance(policy, dict) or not isinstance(policy.get("Statement"), list | dict):
+def policy_allows(policy: Any, method_arn: str) -> Verdict | None:
+    """The verdict of an authorizer's IAM policy for `execute-api:Invoke` on `method_arn`; None when malformed."""
+    try:
+        return policy_verdict(policy, "execute-api:Invoke", method_arn)
+    except PolicyError:
         return None
-    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
-    allowed = False
-    for statement in statements:
-        if not isinstance(statement, dict):
-            return None
-        actions = _as_list(statement.get("Action"))
-        resources = _as_list(statement.get("Resource"))
-        if not any(_arn_matches(a, "execute-api:Invoke") for a in actions):
-            continue
-        if not any(_arn_matches(r, method_arn) for r in resources):
-            continue
-        if statement.get("Effect") == "Deny":
-            return "explicit deny"
-        if statement.get("Effect") == "Allow":
-            allowed = True
-    return "allow" if allowed else "no allow"
-
-
-def _as_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _arn_matches(pattern: str, value: str) -> bool:
-    # IAM wildcards: * any run of characters, ? one character; nothing else is special
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value) is not None
 
 
 @dataclass

@@ -4,17 +4,28 @@ Run by the runtime as `python <this file> <handler>` with the function's environ
 function's code, then its layers; stdlib only here, so nothing of the runtime leaks into the function).
 Requests arrive as JSON lines on stdin; each answer is one JSON line on the original stdout.
 The handler's own prints go to stderr, so they land in the runtime log and cannot corrupt the protocol.
+
+IAM: when the runtime sets LOCAL_CLOUD_IAM_POLICY_FILE (the function's role, see iam_role_policies.py), a
+meta-path hook waits for `botocore.handlers` to be imported and then loads iam_enforcement.py, which checks
+every AWS SDK call of the function against that role. A function that never imports botocore pays nothing.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import json
 import os
 import sys
 import time
 import traceback
+from types import ModuleType
 from typing import Any
+
+IAM_POLICY_FILE_ENV = "LOCAL_CLOUD_IAM_POLICY_FILE"
+#: the package name this folder's IAM modules load under in a worker: not `local_cloud`, which a function
+#: must not be able to import (it does not exist in AWS)
+_PRIVATE_PACKAGE = "_local_cloud_worker"
 
 
 class LambdaContext:
@@ -46,14 +57,55 @@ def _error(error: BaseException, error_type: str | None = None) -> dict[str, Any
     }
 
 
+class _BotocoreHandlersHook:
+    """A meta-path finder that lets `botocore.handlers` load as usual, then adds the IAM checks to it."""
+
+    def __init__(self, policy_file: str) -> None:
+        self.policy_file = policy_file
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "botocore.handlers":
+            return None
+        sys.meta_path.remove(self)  # once is enough; the finders after this one locate the real module
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _ThenEnforceIam(spec.loader, self.policy_file)  # type: ignore[assignment]
+        return spec
+
+
+class _ThenEnforceIam:
+    """Wraps botocore.handlers' loader: executes the module, then installs iam_enforcement on it."""
+
+    def __init__(self, loader: Any, policy_file: str) -> None:
+        self._loader = loader
+        self._policy_file = policy_file
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        package = ModuleType(_PRIVATE_PACKAGE)
+        package.__path__ = [os.path.dirname(os.path.abspath(__file__))]
+        sys.modules[_PRIVATE_PACKAGE] = package
+        enforcement = importlib.import_module(f"{_PRIVATE_PACKAGE}.iam_enforcement")
+        enforcement.install(module, self._policy_file)
+
+    def __getattr__(self, name: str) -> Any:  # get_source, get_filename...: the real loader's
+        return getattr(self._loader, name)
+
+
 def main() -> None:
     if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)  # this script's folder is not part of the function's code
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    policy_file = os.environ.get(IAM_POLICY_FILE_ENV)
+    if policy_file:
+        sys.meta_path.insert(0, _BotocoreHandlersHook(policy_file))
     module_name, _, function_name = sys.argv[1].rpartition(".")
-    handler = None
+    handler: Any = None
     init_error: dict[str, Any] | None = None
     try:
         handler = getattr(importlib.import_module(module_name.replace("/", ".")), function_name)

@@ -4,7 +4,8 @@ Semantics kept from Lambda: the configured timeout (the worker is killed and the
 "Task timed out"), a context with request id and remaining time, warm reuse of idle workers (module state
 survives between invocations, cold start on first use or after a crash/timeout), a concurrency cap
 (ReservedConcurrentExecutions, else the local default) with throttling for synchronous callers, and the
-6 MB synchronous response limit.
+6 MB synchronous response limit. Each function's AWS SDK calls carry its own access key id and are checked
+against its role (LOCAL_CLOUD_IAM_POLICY_FILE, see lambda_worker_main.py and iam_enforcement.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION
+from local_cloud.iam_role_policies import function_access_key_id
+from local_cloud.lambda_worker_main import IAM_POLICY_FILE_ENV
 from local_cloud.runtime_plan import FunctionSpec
 
 DEFAULT_MAX_CONCURRENCY = 10  # per function when the template reserves none (AWS has no per-function cap by default)
@@ -62,6 +65,8 @@ class FunctionPool:
     spec: FunctionSpec
     base_env: dict[str, str]
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    #: the function's role for its workers to enforce (iam_role_policies.write_policy_file); None: not enforced
+    iam_policy_file: Path | None = None
     _idle: list[_Worker] = field(default_factory=list)
     _busy: int = 0
     _slot_freed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -175,7 +180,11 @@ class FunctionPool:
             "_HANDLER": spec.handler,
             "PYTHONPATH": os.pathsep.join([str(spec.code_dir), *map(str, spec.layer_dirs)]),
             "PYTHONUNBUFFERED": "1",
+            # the function's own key: presigned URLs name it, so the S3 pass-through knows whose role they carry
+            "AWS_ACCESS_KEY_ID": function_access_key_id(spec.name),
         }
+        if self.iam_policy_file is not None:
+            env[IAM_POLICY_FILE_ENV] = str(self.iam_policy_file)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(_WORKER_MAIN),
@@ -212,8 +221,9 @@ class FunctionPool:
         self._idle.clear()
 
 
-def worker_base_env(localstack_endpoint: str) -> dict[str, str]:
-    """What every worker sees besides its template environment: AWS plumbing pointed at LocalStack."""
+def worker_base_env(localstack_endpoint: str, s3_endpoint: str | None = None) -> dict[str, str]:
+    """What every worker sees besides its template environment: AWS plumbing pointed at LocalStack, and S3
+    at `s3_endpoint` when given (the runtime's pass-through to LocalStack, which checks presigned URLs)."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
     env = {k: v for k, v in os.environ.items() if k in keep}
     env.update(
@@ -227,4 +237,6 @@ def worker_base_env(localstack_endpoint: str) -> dict[str, str]:
             "AWS_ENDPOINT_URL": localstack_endpoint,
         }
     )
+    if s3_endpoint is not None:
+        env["AWS_ENDPOINT_URL_S3"] = s3_endpoint
     return env

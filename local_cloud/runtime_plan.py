@@ -1,9 +1,9 @@
 """What the local runtime plays, read from the synthesized template: functions, REST and WebSocket APIs,
 SQS event-source mappings, and the stack outputs with local endpoints.
 
-Nothing here is configured by hand: every route, handler, environment variable, timeout, batch size and
-authorizer comes from the template, with references resolved to the resources LocalStack holds (through the
-deployer's `ref_values`) and to the local endpoints of the played APIs.
+Nothing here is configured by hand: every route, handler, environment variable, timeout, batch size,
+authorizer and role policy comes from the template, with references resolved to the resources LocalStack
+holds (through the deployer's `ref_values`) and to the local endpoints of the played APIs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from local_cloud.cfn_intrinsics import REGION, IntrinsicResolver, UnresolvableError, references
 from local_cloud.cloudformation_deployer import DeployedStack
+from local_cloud.iam_role_policies import AccountFacts, RoleSpec, function_role
 from local_cloud.template_split import api_id, placeholder_att, placeholder_ref
 
 #: resource types the runtime plays; anything else left out of LocalStack is reported as not run locally
@@ -36,6 +37,7 @@ class FunctionSpec(BaseModel):
     timeout_s: int
     memory_mb: int
     reserved_concurrency: int | None
+    role: RoleSpec
 
 
 class AuthorizerSpec(BaseModel):
@@ -120,6 +122,7 @@ class RuntimePlan(BaseModel):
     websocket_apis: list[WebSocketApiSpec]
     mappings: list[EventSourceMappingSpec]
     outputs: dict[str, str]
+    account: AccountFacts
 
 
 def api_logical_ids(template: dict[str, Any]) -> list[str]:
@@ -134,57 +137,67 @@ def api_logical_ids(template: dict[str, Any]) -> list[str]:
 
 def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Path) -> RuntimePlan:
     """Reads every played resource of the template into a runtime plan, with local values."""
-    template = deployed.stack.template()
-    resources: dict[str, Any] = template.get("Resources", {})
-    stack_name = deployed.stack.stack_name
-    resolver = IntrinsicResolver(
-        ref=lambda lid: _ref(lid, resources, deployed, stack_name),
-        get_att=lambda lid, att: _att(lid, att, resources, deployed, stack_name),
-        stack_name=stack_name,
+    template = _TemplateReader(deployed, endpoints, state_dir)
+    functions = _functions(template)
+    return RuntimePlan(
+        stack_name=template.stack_name,
+        localstack_endpoint=deployed.localstack_endpoint,
+        functions=functions,
+        rest_apis=_rest_apis(template),
+        websocket_apis=_websocket_apis(template),
+        mappings=_event_source_mappings(template),
+        outputs=_outputs(template),
+        account=_account_facts(template),
     )
 
-    def resolve(value: Any) -> Any:
-        return _localize(resolver.resolve(value), endpoints)
 
-    def of_type(resource_type: str) -> dict[str, dict[str, Any]]:
-        return {lid: r.get("Properties", {}) for lid, r in resources.items() if r["Type"] == resource_type}
+class _TemplateReader:
+    """The template with its values resolved locally, and the lookups every plan step shares."""
 
-    asset_dirs = deployed.stack.asset_dirs()
-    functions: dict[str, FunctionSpec] = {}
-    function_by_lid: dict[str, str] = {}
-    for lid, props in of_type("AWS::Lambda::Function").items():
-        name = placeholder_ref(stack_name, lid, resources[lid])
-        layers = [
-            _code_dir(resources[ref]["Properties"]["Content"], asset_dirs, state_dir, ref)
-            for layer in props.get("Layers", [])
-            for ref, _ in references(layer)
-            if resources.get(ref, {}).get("Type") == "AWS::Lambda::LayerVersion"
-        ]
-        environment = resolve(props.get("Environment", {}).get("Variables", {}))
-        functions[name] = FunctionSpec(
-            logical_id=lid,
-            name=name,
-            handler=props["Handler"],
-            runtime=props.get("Runtime", "python3.12"),
-            code_dir=_code_dir(props["Code"], asset_dirs, state_dir, lid),
-            layer_dirs=[d / "python" if (d / "python").is_dir() else d for d in layers],
-            environment={k: _as_env_string(v) for k, v in environment.items()},
-            timeout_s=int(props.get("Timeout", 3)),
-            memory_mb=int(props.get("MemorySize", 128)),
-            reserved_concurrency=props.get("ReservedConcurrentExecutions"),
+    def __init__(self, deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Path) -> None:
+        self.deployed = deployed
+        self.endpoints = endpoints
+        self.state_dir = state_dir
+        self.template = deployed.stack.template()
+        self.resources: dict[str, Any] = self.template.get("Resources", {})
+        self.stack_name = deployed.stack.stack_name
+        self.resolver = IntrinsicResolver(
+            ref=lambda lid: _ref(lid, self.resources, deployed, self.stack_name),
+            get_att=lambda lid, att: _att(lid, att, self.resources, deployed, self.stack_name),
+            stack_name=self.stack_name,
         )
-        function_by_lid[lid] = name
+        #: function logical id -> function name
+        self.function_by_lid: dict[str, str] = {
+            lid: placeholder_ref(self.stack_name, lid, r)
+            for lid, r in self.resources.items()
+            if r["Type"] == "AWS::Lambda::Function"
+        }
 
-    def function_of(uri_value: Any) -> str:
+    def resolve(self, value: Any) -> Any:
+        """`value` with its intrinsics evaluated and execute-api URLs pointing at the local APIs."""
+        return _localize(self.resolver.resolve(value), self.endpoints)
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Properties of every resource of `resource_type`, by logical id."""
+        return {lid: r.get("Properties", {}) for lid, r in self.resources.items() if r["Type"] == resource_type}
+
+    def function_of(self, uri_value: Any) -> str:
+        """The function an integration or authorizer URI invokes."""
         for ref, _ in references(uri_value):
-            if ref in function_by_lid:
-                return function_by_lid[ref]
-        match = re.search(r"function:([A-Za-z0-9_-]+)", str(resolve(uri_value)))
-        if not match or match.group(1) not in functions:
+            if ref in self.function_by_lid:
+                return self.function_by_lid[ref]
+        match = re.search(r"function:([A-Za-z0-9_-]+)", str(self.resolve(uri_value)))
+        if not match or match.group(1) not in self.function_by_lid.values():
             raise UnresolvableError(f"integration {uri_value!r} names no function of the template")
         return match.group(1)
 
-    def authorizer_spec(lid: str, props: dict[str, Any], v2: bool) -> AuthorizerSpec:
+    @staticmethod
+    def owner(props: dict[str, Any], key: str) -> str | None:
+        """The logical id `props[key]` refers to (RestApiId, ResourceId, ApiId...)."""
+        refs = [ref for ref, _ in references(props.get(key))]
+        return refs[0] if refs else None
+
+    def authorizer_spec(self, lid: str, props: dict[str, Any], v2: bool) -> AuthorizerSpec:
         sources = props.get("IdentitySource", [])
         if isinstance(sources, str):
             sources = [s.strip() for s in sources.split(",") if s.strip()]
@@ -192,49 +205,47 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
         return AuthorizerSpec(
             logical_id=lid,
             type=kind,
-            function=function_of(props["AuthorizerUri"]),
+            function=self.function_of(props["AuthorizerUri"]),
             identity_sources=sources,
             ttl_s=int(props.get("AuthorizerResultTtlInSeconds", 0 if v2 else DEFAULT_AUTHORIZER_TTL_S)),
             validation_expression=props.get("IdentityValidationExpression"),
         )
 
-    def owner(props: dict[str, Any], key: str) -> str | None:
-        refs = [ref for ref, _ in references(props.get(key))]
-        return refs[0] if refs else None
 
+def _functions(t: _TemplateReader) -> dict[str, FunctionSpec]:
+    """AWS::Lambda::Function: handler, code and layer directories, environment, limits and role."""
+    asset_dirs = t.deployed.stack.asset_dirs()
+    functions: dict[str, FunctionSpec] = {}
+    for lid, props in t.of_type("AWS::Lambda::Function").items():
+        name = t.function_by_lid[lid]
+        layers = [
+            _code_dir(t.resources[ref]["Properties"]["Content"], asset_dirs, t.state_dir, ref)
+            for layer in props.get("Layers", [])
+            for ref, _ in references(layer)
+            if t.resources.get(ref, {}).get("Type") == "AWS::Lambda::LayerVersion"
+        ]
+        environment = t.resolve(props.get("Environment", {}).get("Variables", {}))
+        functions[name] = FunctionSpec(
+            logical_id=lid,
+            name=name,
+            handler=props["Handler"],
+            runtime=props.get("Runtime", "python3.12"),
+            code_dir=_code_dir(props["Code"], asset_dirs, t.state_dir, lid),
+            layer_dirs=[d / "python" if (d / "python").is_dir() else d for d in layers],
+            environment={k: _as_env_string(v) for k, v in environment.items()},
+            timeout_s=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+            reserved_concurrency=props.get("ReservedConcurrentExecutions"),
+            role=function_role(lid, t.resources, t.resolver.resolve),
+        )
+    return functions
+
+
+def _rest_apis(t: _TemplateReader) -> list[RestApiSpec]:
+    """AWS::ApiGateway::RestApi with its resource tree, methods, authorizers, stage and gateway responses."""
     rest_apis = []
-    for api_lid, api_props in of_type("AWS::ApiGateway::RestApi").items():
-        paths = _resource_paths(api_lid, of_type("AWS::ApiGateway::Resource"))
-        authorizers = {
-            lid: authorizer_spec(lid, p, v2=False)
-            for lid, p in of_type("AWS::ApiGateway::Authorizer").items()
-            if owner(p, "RestApiId") == api_lid
-        }
-        methods = []
-        for p in of_type("AWS::ApiGateway::Method").values():
-            if owner(p, "RestApiId") != api_lid:
-                continue
-            resource_ref = owner(p, "ResourceId")
-            integration = p.get("Integration", {})
-            kind = integration.get("Type", "MOCK")
-            mock_response = (integration.get("IntegrationResponses") or [{}])[0]
-            methods.append(
-                RestMethodSpec(
-                    resource_path=paths.get(resource_ref, "/") if resource_ref != api_lid else "/",
-                    http_method=p["HttpMethod"],
-                    authorization_type=p.get("AuthorizationType", "NONE"),
-                    authorizer=owner(p, "AuthorizerId"),
-                    integration_type=kind,
-                    function=function_of(integration["Uri"]) if kind == "AWS_PROXY" else None,
-                    timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
-                    mock_status=int(mock_response.get("StatusCode", 200)),
-                    mock_headers={
-                        k.removeprefix("method.response.header."): str(resolve(v)).strip("'")
-                        for k, v in mock_response.get("ResponseParameters", {}).items()
-                    },
-                )
-            )
-        stage_props = [p for p in of_type("AWS::ApiGateway::Stage").values() if owner(p, "RestApiId") == api_lid]
+    for api_lid, api_props in t.of_type("AWS::ApiGateway::RestApi").items():
+        stage_props = [p for p in t.of_type("AWS::ApiGateway::Stage").values() if t.owner(p, "RestApiId") == api_lid]
         stages = [p["StageName"] for p in stage_props]
         stage_wide = [
             m
@@ -242,56 +253,94 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
             for m in p.get("MethodSettings", [])
             if m.get("HttpMethod") == "*" and m.get("ResourcePath") == "/*"
         ]
-        gateway_responses = {
-            p["ResponseType"]: GatewayResponseSpec(
-                status=int(p["StatusCode"]) if "StatusCode" in p else None,
-                templates={k: str(v) for k, v in resolve(p.get("ResponseTemplates", {})).items()},
-                headers={
-                    k.removeprefix("gatewayresponse.header."): str(v).strip("'")
-                    for k, v in resolve(p.get("ResponseParameters", {})).items()
-                },
-            )
-            for p in of_type("AWS::ApiGateway::GatewayResponse").values()
-            if owner(p, "RestApiId") == api_lid
-        }
         rest_apis.append(
             RestApiSpec(
                 logical_id=api_lid,
                 api_id=api_id(api_lid),
                 stage=(stages or ["prod"])[0],
                 binary_media_types=api_props.get("BinaryMediaTypes", []),
-                methods=methods,
-                authorizers=authorizers,
-                gateway_responses=gateway_responses,
+                methods=_rest_methods(t, api_lid),
+                authorizers={
+                    lid: t.authorizer_spec(lid, p, v2=False)
+                    for lid, p in t.of_type("AWS::ApiGateway::Authorizer").items()
+                    if t.owner(p, "RestApiId") == api_lid
+                },
+                gateway_responses=_gateway_responses(t, api_lid),
                 throttle_rate=(stage_wide or [{}])[0].get("ThrottlingRateLimit"),
                 throttle_burst=(stage_wide or [{}])[0].get("ThrottlingBurstLimit"),
             )
         )
+    return rest_apis
 
+
+def _rest_methods(t: _TemplateReader, api_lid: str) -> list[RestMethodSpec]:
+    paths = _resource_paths(api_lid, t.of_type("AWS::ApiGateway::Resource"))
+    methods = []
+    for p in t.of_type("AWS::ApiGateway::Method").values():
+        if t.owner(p, "RestApiId") != api_lid:
+            continue
+        resource_ref = t.owner(p, "ResourceId")
+        integration = p.get("Integration", {})
+        kind = integration.get("Type", "MOCK")
+        mock_response = (integration.get("IntegrationResponses") or [{}])[0]
+        methods.append(
+            RestMethodSpec(
+                resource_path=paths.get(resource_ref or "", "/") if resource_ref != api_lid else "/",
+                http_method=p["HttpMethod"],
+                authorization_type=p.get("AuthorizationType", "NONE"),
+                authorizer=t.owner(p, "AuthorizerId"),
+                integration_type=kind,
+                function=t.function_of(integration["Uri"]) if kind == "AWS_PROXY" else None,
+                timeout_ms=int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS)),
+                mock_status=int(mock_response.get("StatusCode", 200)),
+                mock_headers={
+                    k.removeprefix("method.response.header."): str(t.resolve(v)).strip("'")
+                    for k, v in mock_response.get("ResponseParameters", {}).items()
+                },
+            )
+        )
+    return methods
+
+
+def _gateway_responses(t: _TemplateReader, api_lid: str) -> dict[str, GatewayResponseSpec]:
+    return {
+        p["ResponseType"]: GatewayResponseSpec(
+            status=int(p["StatusCode"]) if "StatusCode" in p else None,
+            templates={k: str(v) for k, v in t.resolve(p.get("ResponseTemplates", {})).items()},
+            headers={
+                k.removeprefix("gatewayresponse.header."): str(v).strip("'")
+                for k, v in t.resolve(p.get("ResponseParameters", {})).items()
+            },
+        )
+        for p in t.of_type("AWS::ApiGateway::GatewayResponse").values()
+        if t.owner(p, "RestApiId") == api_lid
+    }
+
+
+def _websocket_apis(t: _TemplateReader) -> list[WebSocketApiSpec]:
+    """AWS::ApiGatewayV2::Api (WEBSOCKET) with its routes, integrations, authorizers and stage."""
     websocket_apis = []
-    for api_lid, api_props in of_type("AWS::ApiGatewayV2::Api").items():
+    for api_lid, api_props in t.of_type("AWS::ApiGatewayV2::Api").items():
         if api_props.get("ProtocolType") != "WEBSOCKET":
             continue
         integrations = {
-            lid: p for lid, p in of_type("AWS::ApiGatewayV2::Integration").items() if owner(p, "ApiId") == api_lid
-        }
-        authorizers = {
-            lid: authorizer_spec(lid, p, v2=True)
-            for lid, p in of_type("AWS::ApiGatewayV2::Authorizer").items()
-            if owner(p, "ApiId") == api_lid
+            lid: p for lid, p in t.of_type("AWS::ApiGatewayV2::Integration").items() if t.owner(p, "ApiId") == api_lid
         }
         routes = {}
-        for p in of_type("AWS::ApiGatewayV2::Route").values():
-            if owner(p, "ApiId") != api_lid:
+        for p in t.of_type("AWS::ApiGatewayV2::Route").values():
+            if t.owner(p, "ApiId") != api_lid:
                 continue
-            integration_lid = owner(p, "Target")
+            integration_lid = t.owner(p, "Target")
+            assert integration_lid is not None, f"route {p['RouteKey']} has no integration"
             routes[p["RouteKey"]] = WebSocketRouteSpec(
                 route_key=p["RouteKey"],
-                function=function_of(integrations[integration_lid]["IntegrationUri"]),
-                authorizer=owner(p, "AuthorizerId"),
+                function=t.function_of(integrations[integration_lid]["IntegrationUri"]),
+                authorizer=t.owner(p, "AuthorizerId"),
                 returns_response="RouteResponseSelectionExpression" in p,
             )
-        stages = [p["StageName"] for p in of_type("AWS::ApiGatewayV2::Stage").values() if owner(p, "ApiId") == api_lid]
+        stages = [
+            p["StageName"] for p in t.of_type("AWS::ApiGatewayV2::Stage").values() if t.owner(p, "ApiId") == api_lid
+        ]
         websocket_apis.append(
             WebSocketApiSpec(
                 logical_id=api_lid,
@@ -299,20 +348,28 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
                 stage=(stages or ["$default"])[0],
                 route_selection_expression=api_props.get("RouteSelectionExpression", "$request.body.action"),
                 routes=routes,
-                authorizers=authorizers,
+                authorizers={
+                    lid: t.authorizer_spec(lid, p, v2=True)
+                    for lid, p in t.of_type("AWS::ApiGatewayV2::Authorizer").items()
+                    if t.owner(p, "ApiId") == api_lid
+                },
             )
         )
+    return websocket_apis
 
+
+def _event_source_mappings(t: _TemplateReader) -> list[EventSourceMappingSpec]:
+    """AWS::Lambda::EventSourceMapping from SQS queues (the only sources this platform has)."""
     mappings = []
-    for lid, p in of_type("AWS::Lambda::EventSourceMapping").items():
-        source_arn = str(resolve(p["EventSourceArn"]))
+    for lid, p in t.of_type("AWS::Lambda::EventSourceMapping").items():
+        source_arn = str(t.resolve(p["EventSourceArn"]))
         if ":sqs:" not in source_arn:
-            continue  # only SQS sources exist in this platform
-        function_ref = owner(p, "FunctionName")
+            continue
+        function_ref = t.owner(p, "FunctionName")
         mappings.append(
             EventSourceMappingSpec(
                 logical_id=lid,
-                function=function_by_lid.get(function_ref or "", str(resolve(p["FunctionName"]))),
+                function=t.function_by_lid.get(function_ref or "", str(t.resolve(p["FunctionName"]))),
                 queue_arn=source_arn,
                 batch_size=int(p.get("BatchSize", 10)),
                 window_s=int(p.get("MaximumBatchingWindowInSeconds", 0)),
@@ -321,21 +378,27 @@ def build_plan(deployed: DeployedStack, endpoints: LocalEndpoints, state_dir: Pa
                 maximum_concurrency=p.get("ScalingConfig", {}).get("MaximumConcurrency"),
             )
         )
+    return mappings
 
+
+def _outputs(t: _TemplateReader) -> dict[str, str]:
+    """The stack outputs with local values (an unresolvable one says why instead of failing the plan)."""
     outputs = {}
-    for name, output in template.get("Outputs", {}).items():
+    for name, output in t.template.get("Outputs", {}).items():
         try:
-            outputs[name] = str(resolve(output["Value"]))
+            outputs[name] = str(t.resolve(output["Value"]))
         except (UnresolvableError, KeyError) as error:
             outputs[name] = f"<unresolved: {error}>"
-    return RuntimePlan(
-        stack_name=stack_name,
-        localstack_endpoint=deployed.localstack_endpoint,
-        functions=functions,
-        rest_apis=rest_apis,
-        websocket_apis=websocket_apis,
-        mappings=mappings,
-        outputs=outputs,
+    return outputs
+
+
+def _account_facts(t: _TemplateReader) -> AccountFacts:
+    """What IAM checks need to name a call's resource: the stack's state machines and secrets (their ARNs
+    as LocalStack has them) and which local API endpoint is which API id."""
+    return AccountFacts(
+        state_machines=[str(t.resolve({"Ref": lid})) for lid in t.of_type("AWS::StepFunctions::StateMachine")],
+        secrets=[str(t.resolve({"Ref": lid})) for lid in t.of_type("AWS::SecretsManager::Secret")],
+        execute_api_endpoints={base: aid for aid, base in t.endpoints.http_base.items()},
     )
 
 

@@ -2,8 +2,10 @@
 
     python -m local_cloud.runtime_server --deployed DEPLOYED.json --state-dir DIR --ready-file READY.json
 
-Binds one 127.0.0.1 port per API (chosen by the kernel), builds the runtime plan (so environment variables
-that name an API hold its local URL), serves until SIGTERM/SIGINT, then stops every worker it started.
+Binds one 127.0.0.1 port per API (chosen by the kernel) and one for the functions' S3 endpoint (the
+presigned-URL-checking pass-through to LocalStack, s3_presign_proxy.py), builds the runtime plan (so
+environment variables that name an API hold its local URL), writes each function's role for its workers to
+enforce (`<state-dir>/iam/<function>.json`), serves until SIGTERM/SIGINT, then stops every worker it started.
 `--env-override KEY=VALUE` replaces a variable where the template declares it (the local stage names
 127.0.0.1:5432 for PostgreSQL; the local run's servers listen on free ports).
 The ready file (written last) holds the stack outputs with local values and each API's endpoint.
@@ -24,9 +26,11 @@ from typing import Any
 from aiohttp import web
 
 from local_cloud.cloudformation_deployer import DeployedStack
+from local_cloud.iam_role_policies import write_policy_file
 from local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY, FunctionPool, worker_base_env
 from local_cloud.rest_gateway import RestGateway
 from local_cloud.runtime_plan import LocalEndpoints, api_logical_ids, build_plan
+from local_cloud.s3_presign_proxy import S3PresignProxy
 from local_cloud.sqs_event_sources import SqsPoller
 from local_cloud.template_split import api_id
 from local_cloud.websocket_gateway import IDLE_TIMEOUT_S, WebSocketGateway
@@ -51,25 +55,34 @@ async def serve(
         # Only variables the template declares: the local run supplies where its own servers listen
         # (PostgreSQL, Triton on free ports), it never adds configuration the template lacks.
         spec.environment.update({k: v for k, v in env_overrides.items() if k in spec.environment})
-    base_env = worker_base_env(plan.localstack_endpoint)
+    s3_socket = _bind()
+    s3_endpoint = f"http://127.0.0.1:{s3_socket.getsockname()[1]}"
+    base_env = worker_base_env(plan.localstack_endpoint, s3_endpoint)
     pools = {
-        name: FunctionPool(spec, base_env, spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY)
+        name: FunctionPool(
+            spec,
+            base_env,
+            spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY,
+            iam_policy_file=write_policy_file(state_dir / "iam" / f"{name}.json", name, spec.role, plan.account),
+        )
         for name, spec in plan.functions.items()
     }
-    runners: list[web.AppRunner] = []
+    s3_proxy = S3PresignProxy(plan.localstack_endpoint, {name: spec.role for name, spec in plan.functions.items()})
+    runners: list[web.AppRunner] = [await _start(s3_proxy.app, s3_socket)]
     apis: dict[str, Any] = {}
-    for spec in plan.rest_apis:
-        gateway = RestGateway(spec, pools)
-        runners.append(await _start(gateway.app, sockets[spec.logical_id]))
-        apis[spec.logical_id] = {"kind": "rest", "url": f"{endpoints.http_base[spec.api_id]}/{spec.stage}/"}
-    for spec in plan.websocket_apis:
-        ws_gateway = WebSocketGateway(spec, pools, idle_timeout_s=idle_timeout_s)
-        runners.append(await _start(ws_gateway.app, sockets[spec.logical_id]))
-        base = endpoints.http_base[spec.api_id]
-        apis[spec.logical_id] = {
+    for rest_api in plan.rest_apis:
+        gateway = RestGateway(rest_api, pools)
+        runners.append(await _start(gateway.app, sockets[rest_api.logical_id]))
+        url = f"{endpoints.http_base[rest_api.api_id]}/{rest_api.stage}/"
+        apis[rest_api.logical_id] = {"kind": "rest", "url": url}
+    for ws_api in plan.websocket_apis:
+        ws_gateway = WebSocketGateway(ws_api, pools, idle_timeout_s=idle_timeout_s)
+        runners.append(await _start(ws_gateway.app, sockets[ws_api.logical_id]))
+        base = endpoints.http_base[ws_api.api_id]
+        apis[ws_api.logical_id] = {
             "kind": "websocket",
-            "url": f"{base.replace('http://', 'ws://')}/{spec.stage}",
-            "connections_url": f"{base}/{spec.stage}",
+            "url": f"{base.replace('http://', 'ws://')}/{ws_api.stage}",
+            "connections_url": f"{base}/{ws_api.stage}",
         }
     pollers = [SqsPoller(m, pools[m.function], plan.localstack_endpoint) for m in plan.mappings if m.enabled]
     poll_tasks = [asyncio.create_task(p.run()) for p in pollers]
@@ -82,6 +95,7 @@ async def serve(
         "pid": os.getpid(),
         "outputs": plan.outputs,
         "apis": apis,
+        "s3_endpoint": s3_endpoint,
         "functions": sorted(plan.functions),
         "mappings": [m.logical_id for m in plan.mappings],
     }

@@ -9,8 +9,10 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as ws_authorizers
 from aws_cdk import aws_apigatewayv2_integrations as ws_integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -21,6 +23,9 @@ AUTHORIZER_TTL_S = 2
 MAX_RECEIVE_COUNT = 2
 THROTTLE_RATE = 1
 THROTTLE_BURST = 3
+#: the IAM probe's role: s3:PutObject and s3:GetObject on <bucket>/a/*, an explicit Deny of s3:* on a/denied/*
+GRANTED_PREFIX = "a/"
+DENIED_PREFIX = "a/denied/"
 
 
 def build(outdir: Path) -> Path:
@@ -124,6 +129,28 @@ def build(outdir: Path) -> Path:
     ws_stage = apigwv2.WebSocketStage(stack, "WsStage", web_socket_api=ws, stage_name="live", auto_deploy=True)
     ws_fn.add_environment("CONNECTIONS_URL", ws_stage.callback_url)
 
+    # IAM enforcement: one function granted a prefix of a bucket (with a Deny inside it), one granted nothing
+    bucket = s3.Bucket(stack, "IamBucket", removal_policy=cdk.RemovalPolicy.DESTROY)
+    granted = function("IamProbe", "iam_probe.handler", BUCKET=bucket.bucket_name, WORK_QUEUE_URL=work.queue_url)
+    granted.add_to_role_policy(
+        iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[bucket.arn_for_objects("a/*")])
+    )
+    granted.add_to_role_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY, actions=["s3:*"], resources=[bucket.arn_for_objects(f"{DENIED_PREFIX}*")]
+        )
+    )
+    ungranted = function(
+        "IamProbeWithoutGrants", "iam_probe.handler", BUCKET=bucket.bucket_name, WORK_QUEUE_URL=work.queue_url
+    )
+    probes = api.root.add_resource("iam")
+    probes.add_resource("granted").add_method("POST", apigw.LambdaIntegration(granted))
+    probes.add_resource("ungranted").add_method("POST", apigw.LambdaIntegration(ungranted))
+
+    # what the other fixture functions call, granted as a real deployment needs it
+    events.grant_send_messages(ws_fn)
+    ws_stage.grant_management_api_access(ws_fn)
+
     double = tasks.SqsSendMessage(
         stack,
         "Double",
@@ -134,6 +161,7 @@ def build(outdir: Path) -> Path:
         ),
     )
     machine = sfn.StateMachine(stack, "Doubler", definition_body=sfn.DefinitionBody.from_chainable(double))
+    machine.grant_task_response(worker)
 
     cdk.CfnOutput(stack, "ApiUrl", value=api.url)
     cdk.CfnOutput(stack, "ThrottledApiUrl", value=throttled.url)
@@ -142,5 +170,6 @@ def build(outdir: Path) -> Path:
     cdk.CfnOutput(stack, "WorkDlqUrl", value=dead_letters.queue_url)
     cdk.CfnOutput(stack, "EventsQueueUrl", value=events.queue_url)
     cdk.CfnOutput(stack, "StateMachineArn", value=machine.state_machine_arn)
+    cdk.CfnOutput(stack, "IamBucketName", value=bucket.bucket_name)
     app.synth()
     return outdir
