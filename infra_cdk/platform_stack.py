@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags, triggers
+from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from infra_cdk import names
@@ -40,11 +41,7 @@ class SpeechPlatformStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        # DBProxyTargetGroup takes no Tags in CloudFormation although CDK marks it taggable.
-        untaggable = ["AWS::RDS::DBProxyTargetGroup"]
-        for key, value in {"project": names.PROJECT, "stage": config.stage, **config.tags}.items():
-            Tags.of(self).add(key, value, exclude_resource_types=untaggable)
-
+        self._tags()
         network = Network(self, names.NETWORK, config=config) if config.network.enabled else None
         vpc = network.vpc if network else None
         functions_sg = network.functions_security_group if network else None
@@ -52,83 +49,108 @@ class SpeechPlatformStack(Stack):
         queues = Queues(self, names.QUEUES, config=config)
         storage = Storage(self, names.STORAGE, config=config, s3_events_queue=queues.queue(names.QUEUE_S3_EVENTS))
         workflow = Workflow(self, names.WORKFLOW, config=config, queues=queues)
+        database, database_env = self._database(vpc, functions_sg)
+        inference, triton_url = self._inference(vpc, functions_sg, storage, queues)
+        resources = _platform_resources(storage, queues, workflow, database, database_env, triton_url)
+        self.functions = self._functions(resources, vpc, functions_sg, require_built_layers)
+        rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.by_id)
+        websocket_api = self._websocket_api()
+        observability = self._observability(rest_api, queues, workflow, inference)
+        if database is not None:
+            self._migrate_on_deploy(database)
 
-        database = None
-        if config.database.mode == "aurora":
-            assert vpc is not None and functions_sg is not None
-            database = Database(self, names.DATABASE, config=config, vpc=vpc, clients=functions_sg)
-            database_env = {
-                "DATABASE_SECRET_ARN": database.secret.secret_arn,
-                "DATABASE_HOST": database.proxy.endpoint,
-                "DATABASE_NAME": config.database.database_name,
-            }
-        else:
-            database_env = {"DATABASE_URL": config.database.external_url}
+        self._outputs(storage, queues, workflow, rest_api, websocket_api, database, inference, observability)
 
-        inference = None
-        if config.inference.mode == "ecs":
-            assert vpc is not None and functions_sg is not None
-            inference = Inference(
-                self,
-                names.INFERENCE,
-                config=config,
-                vpc=vpc,
-                clients=functions_sg,
-                models_bucket=storage.models,
-                gpu_work_queue=queues.queue(names.QUEUE_GPU_WORK),
-            )
-            triton_url = inference.grpc_url
-        else:
-            triton_url = config.inference.external_url
+    def _tags(self) -> None:
+        """Project, stage and the stage's own tags on every taggable resource."""
+        # DBProxyTargetGroup takes no Tags in CloudFormation although CDK marks it taggable.
+        untaggable = ["AWS::RDS::DBProxyTargetGroup"]
+        for key, value in {"project": names.PROJECT, "stage": self.config.stage, **self.config.tags}.items():
+            Tags.of(self).add(key, value, exclude_resource_types=untaggable)
 
-        self.functions = Functions(
+    def _database(
+        self, vpc: ec2.IVpc | None, functions_sg: ec2.ISecurityGroup | None
+    ) -> tuple[Database | None, dict[str, str]]:
+        """Aurora behind RDS Proxy (`aurora` mode), and the database environment the functions get either way."""
+        config = self.config
+        if config.database.mode != "aurora":
+            return None, {"DATABASE_URL": config.database.external_url}
+        assert vpc is not None and functions_sg is not None
+        database = Database(self, names.DATABASE, config=config, vpc=vpc, clients=functions_sg)
+        database_env = {
+            "DATABASE_SECRET_ARN": database.secret.secret_arn,
+            "DATABASE_HOST": database.proxy.endpoint,
+            "DATABASE_NAME": config.database.database_name,
+        }
+        return database, database_env
+
+    def _inference(
+        self, vpc: ec2.IVpc | None, functions_sg: ec2.ISecurityGroup | None, storage: Storage, queues: Queues
+    ) -> tuple[Inference | None, str]:
+        """Triton on ECS GPU instances (`ecs` mode), and the Triton URL the functions call either way."""
+        config = self.config
+        if config.inference.mode != "ecs":
+            return None, config.inference.external_url
+        assert vpc is not None and functions_sg is not None
+        inference = Inference(
+            self,
+            names.INFERENCE,
+            config=config,
+            vpc=vpc,
+            clients=functions_sg,
+            models_bucket=storage.models,
+            gpu_work_queue=queues.queue(names.QUEUE_GPU_WORK),
+        )
+        return inference, inference.grpc_url
+
+    def _functions(
+        self,
+        resources: PlatformResources,
+        vpc: ec2.IVpc | None,
+        functions_sg: ec2.ISecurityGroup | None,
+        require_built_layers: bool,
+    ) -> Functions:
+        """Every function of the catalog, with the grants and environment `resources` allow."""
+        return Functions(
             self,
             names.FUNCTIONS,
-            config=config,
-            resources=PlatformResources(
-                ingest=storage.ingest,
-                audio=storage.audio,
-                results=storage.results,
-                job_start_queue=queues.queue(names.QUEUE_JOB_START),
-                state_machine=workflow.state_machine,
-                consumer_queues={name: pair.queue for name, pair in queues.pairs.items()},
-                database_secret=database.secret if database else None,
-                database_env=database_env,
-                triton_url=triton_url,
-            ),
+            config=self.config,
+            resources=resources,
             vpc=vpc,
             security_group=functions_sg,
             require_built_layers=require_built_layers,
         )
-        rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.by_id)
-        # the WebSocket API exists once a deployed function serves its routes (the stream handler is planned)
-        websocket_api = (
-            WebSocketApi(self, names.WEBSOCKET_API, config=config, functions=self.functions.by_id)
-            if any(spec.websocket_routes for spec in FUNCTIONS)
-            else None
-        )
-        observability = Observability(
+
+    def _websocket_api(self) -> WebSocketApi | None:
+        """The WebSocket API, once a deployed function serves its routes (the stream handler is planned)."""
+        if not any(spec.websocket_routes for spec in FUNCTIONS):
+            return None
+        return WebSocketApi(self, names.WEBSOCKET_API, config=self.config, functions=self.functions.by_id)
+
+    def _observability(
+        self, rest_api: RestApi, queues: Queues, workflow: Workflow, inference: Inference | None
+    ) -> Observability:
+        """Alarms and the dashboard over the REST API, queues, jobs and Triton targets."""
+        return Observability(
             self,
             names.OBSERVABILITY,
-            config=config,
+            config=self.config,
             rest_api=rest_api.api,
             queues=queues,
             state_machine=workflow.state_machine,
             triton_target_groups=inference.target_groups if inference else [],
         )
 
-        if database is not None:
-            # Deploy-time migrations: CloudFormation invokes the migration function once the database and
-            # its proxy exist, and fails the deployment (rolling back) if alembic fails.
-            triggers.Trigger(
-                self,
-                "MigrateOnDeploy",
-                handler=self.functions.by_id[MIGRATION_FUNCTION_ID],
-                execute_after=[database.cluster, database.proxy],
-                execute_on_handler_change=True,
-            )
-
-        self._outputs(storage, queues, workflow, rest_api, websocket_api, database, inference, observability)
+    def _migrate_on_deploy(self, database: Database) -> None:
+        """Deploy-time migrations: CloudFormation invokes the migration function once the database and its
+        proxy exist, and fails the deployment (rolling back) if alembic fails."""
+        triggers.Trigger(
+            self,
+            "MigrateOnDeploy",
+            handler=self.functions.by_id[MIGRATION_FUNCTION_ID],
+            execute_after=[database.cluster, database.proxy],
+            execute_on_handler_change=True,
+        )
 
     def _outputs(
         self,
@@ -174,3 +196,25 @@ class SpeechPlatformStack(Stack):
             out(names.OUT_ALARM_TOPIC_ARN, observability.topic.topic_arn, "Alarm SNS topic")
         if observability.dashboard is not None:
             out(names.OUT_DASHBOARD_NAME, observability.dashboard.dashboard_name, "CloudWatch dashboard")
+
+
+def _platform_resources(
+    storage: Storage,
+    queues: Queues,
+    workflow: Workflow,
+    database: Database | None,
+    database_env: dict[str, str],
+    triton_url: str,
+) -> PlatformResources:
+    """What the functions may be granted access to and are told about, from the other capabilities."""
+    return PlatformResources(
+        ingest=storage.ingest,
+        audio=storage.audio,
+        results=storage.results,
+        job_start_queue=queues.queue(names.QUEUE_JOB_START),
+        state_machine=workflow.state_machine,
+        consumer_queues={name: pair.queue for name, pair in queues.pairs.items()},
+        database_secret=database.secret if database else None,
+        database_env=database_env,
+        triton_url=triton_url,
+    )

@@ -29,7 +29,14 @@ class Database(Construct):
         clients: ec2.ISecurityGroup,
     ) -> None:
         super().__init__(scope, construct_id)
-        cfg = config.database
+        self._config = config
+        self._security_groups(vpc, clients)
+        self._cluster(vpc)
+        self._acknowledge_findings()
+        self._proxy(vpc)
+
+    def _security_groups(self, vpc: ec2.IVpc, clients: ec2.ISecurityGroup) -> None:
+        """Functions -> proxy -> cluster, on the PostgreSQL port only."""
         self.security_group = ec2.SecurityGroup(
             self, "ClusterSecurityGroup", vpc=vpc, description="Aurora cluster", allow_all_outbound=False
         )
@@ -46,7 +53,11 @@ class Database(Construct):
             self.proxy_security_group, ec2.Port.tcp(names.DATABASE_PORT), "PostgreSQL from the proxy"
         )
 
-        removal = RemovalPolicy.RETAIN if config.storage.retain_on_delete else RemovalPolicy.DESTROY
+    def _cluster(self, vpc: ec2.IVpc) -> None:
+        """Encrypted Aurora PostgreSQL (Serverless v2 writer and readers) with its generated secret, rotated
+        where the stage says so."""
+        cfg = self._config.database
+        removal = RemovalPolicy.RETAIN if self._config.storage.retain_on_delete else RemovalPolicy.DESTROY
         self.cluster = rds.DatabaseCluster(
             self,
             "Cluster",
@@ -75,7 +86,11 @@ class Database(Construct):
         self.secret = self.cluster.secret
         if cfg.secret_rotation_days is not None:
             self.cluster.add_rotation_single_user(automatically_after=Duration.days(cfg.secret_rotation_days))
-        else:
+
+    def _acknowledge_findings(self) -> None:
+        """cdk-nag findings of the cluster, each with its reason."""
+        cfg = self._config.database
+        if cfg.secret_rotation_days is None:
             acknowledge(
                 self.cluster,
                 "AwsSolutions-SMG4",
@@ -96,6 +111,8 @@ class Database(Construct):
             "the RDS Proxy.",
         )
 
+    def _proxy(self, vpc: ec2.IVpc) -> None:
+        """RDS Proxy in front of the cluster (TLS required), reachable from the functions' security group."""
         self.proxy = self.cluster.add_proxy(
             "Proxy",
             secrets=[self.secret],

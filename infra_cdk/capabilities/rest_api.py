@@ -47,14 +47,29 @@ class RestApi(Construct):
         self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
     ) -> None:
         super().__init__(scope, construct_id)
-        cfg = config.api
-        access_logs = logs.LogGroup(
+        self._config = config
+        self.api = self._api(self._access_logs())
+        self._authorizer(functions)
+        self._request_validator()
+        self._routes(functions)
+        self._gateway_responses()
+        self._custom_domain()
+        self._acknowledge_findings()
+
+    def _access_logs(self) -> logs.LogGroup:
+        """The log group the stage writes its JSON access logs to."""
+        return logs.LogGroup(
             self,
             "AccessLogs",
-            retention=log_retention(cfg.access_log_retention_days),
+            retention=log_retention(self._config.api.access_log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.api = apigw.RestApi(
+
+    def _api(self, access_logs: logs.LogGroup) -> apigw.RestApi:
+        """The regional REST API and its stage: throttle, execution logs without bodies, metrics, tracing."""
+        config = self._config
+        cfg = config.api
+        return apigw.RestApi(
             self,
             "Api",
             rest_api_name=f"{names.resource_prefix(config.stage)}-api",
@@ -85,6 +100,10 @@ class RestApi(Construct):
                 ),
             ),
         )
+
+    def _authorizer(self, functions: dict[str, lambda_.Function]) -> None:
+        """The Lambda REQUEST authorizer (API key -> tenant, scopes, limits) the authorized routes use."""
+        cfg = self._config.api
         self.authorizer = apigw.RequestAuthorizer(
             self,
             "Authorizer",
@@ -92,6 +111,9 @@ class RestApi(Construct):
             identity_sources=list(cfg.rest_identity_sources),
             results_cache_ttl=Duration.seconds(cfg.authorizer_cache_ttl_s),
         )
+
+    def _request_validator(self) -> None:
+        """The request validator every method uses."""
         self.validator = self.api.add_request_validator(
             # Validates path/query parameters declared on methods; bodies are validated by the handlers'
             # pydantic models (ULCA shapes are richer than API Gateway JSON-schema models express well).
@@ -99,36 +121,9 @@ class RestApi(Construct):
             validate_request_parameters=True,
             validate_request_body=True,
         )
-        self._add_routes(functions)
-        self._add_gateway_responses()
-        if cfg.domain_name and cfg.certificate_arn:
-            self.api.add_domain_name(
-                "Domain",
-                domain_name=cfg.domain_name,
-                certificate=acm.Certificate.from_certificate_arn(self, "Certificate", cfg.certificate_arn),
-                security_policy=apigw.SecurityPolicy.TLS_1_2,
-            )
-        acknowledge(
-            self.api,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL: callers are API-key tenants behind the Lambda authorizer and a stage throttle; "
-            "a WAF ACL is an account-level add-on documented in docs/deploy.md.",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-COG4",
-            "Tenants authenticate with API keys (ULCA/Dhruva clients send them), verified by the Lambda REQUEST "
-            "authorizer, not Cognito user pools.",
-        )
-        acknowledge(
-            self.api,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-managed policy API Gateway's account-level logging "
-            "role is documented to use.",
-        )
 
-    def _add_routes(self, functions: dict[str, lambda_.Function]) -> None:
+    def _routes(self, functions: dict[str, lambda_.Function]) -> None:
+        """One method per catalog route, integrated with its function; all but the health check authorized."""
         for spec in FUNCTIONS:
             if not spec.rest_routes:
                 continue
@@ -156,7 +151,8 @@ class RestApi(Construct):
                     acknowledge(method, "AwsSolutions-APIG4", reason)
                     acknowledge(method, "AwsSolutions-COG4", reason)
 
-    def _add_gateway_responses(self) -> None:
+    def _gateway_responses(self) -> None:
+        """Gateway-made errors (401, 403, 429, 413, 504, other 4xx/5xx) in the platform's error body."""
         for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
             body = {"error": {"code": str(code), "message": message, "requestId": "$context.requestId"}}
             self.api.add_gateway_response(
@@ -165,3 +161,36 @@ class RestApi(Construct):
                 status_code=status,
                 templates={"application/json": json.dumps(body)},
             )
+
+    def _custom_domain(self) -> None:
+        """The stage's custom domain name (TLS 1.2), where it has one."""
+        cfg = self._config.api
+        if cfg.domain_name and cfg.certificate_arn:
+            self.api.add_domain_name(
+                "Domain",
+                domain_name=cfg.domain_name,
+                certificate=acm.Certificate.from_certificate_arn(self, "Certificate", cfg.certificate_arn),
+                security_policy=apigw.SecurityPolicy.TLS_1_2,
+            )
+
+    def _acknowledge_findings(self) -> None:
+        """cdk-nag findings of the API, each with its reason."""
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL: callers are API-key tenants behind the Lambda authorizer and a stage throttle; "
+            "a WAF ACL is an account-level add-on documented in docs/deploy.md.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "Tenants authenticate with API keys (ULCA/Dhruva clients send them), verified by the Lambda REQUEST "
+            "authorizer, not Cognito user pools.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "AmazonAPIGatewayPushToCloudWatchLogs is the AWS-managed policy API Gateway's account-level logging "
+            "role is documented to use.",
+        )

@@ -18,7 +18,7 @@ from constructs import Construct
 from infra_cdk import names
 from infra_cdk.capabilities.retention import log_retention
 from infra_cdk.config import StageConfig
-from infra_cdk.function_catalog import FUNCTIONS, WEBSOCKET_AUTHORIZER_ID
+from infra_cdk.function_catalog import FUNCTIONS, WEBSOCKET_AUTHORIZER_ID, FunctionSpec
 from infra_cdk.nag_acknowledgments import acknowledge
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
@@ -31,20 +31,40 @@ class WebSocketApi(Construct):
         self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
     ) -> None:
         super().__init__(scope, construct_id)
-        cfg = config.api
-        authorizer = authorizers.WebSocketLambdaAuthorizer(
+        self._config = config
+        handlers = [spec for spec in FUNCTIONS if spec.websocket_routes]
+        authorizer = self._connect_authorizer(functions)
+        self.api = self._api()
+        self._routes(handlers, functions, authorizer)
+        self.stage = self._stage(self._access_logs())
+        self.callback_url = self.stage.callback_url
+        self._connection_management(handlers, functions)
+
+    def _connect_authorizer(self, functions: dict[str, lambda_.Function]) -> authorizers.WebSocketLambdaAuthorizer:
+        """The Lambda authorizer of $connect (API key -> tenant, scopes, limits)."""
+        return authorizers.WebSocketLambdaAuthorizer(
             "ConnectAuthorizer",
             functions[WEBSOCKET_AUTHORIZER_ID],
-            identity_source=list(cfg.websocket_identity_sources),
+            identity_source=list(self._config.api.websocket_identity_sources),
         )
-        self.api = apigwv2.WebSocketApi(
+
+    def _api(self) -> apigwv2.WebSocketApi:
+        """The WebSocket API, routing on the message's `action`."""
+        return apigwv2.WebSocketApi(
             self,
             "Api",
-            api_name=f"{names.resource_prefix(config.stage)}-stream",
+            api_name=f"{names.resource_prefix(self._config.stage)}-stream",
             description="Speech platform: live ASR streaming",
             route_selection_expression=ROUTE_SELECTION_EXPRESSION,
         )
-        handlers = [spec for spec in FUNCTIONS if spec.websocket_routes]
+
+    def _routes(
+        self,
+        handlers: list[FunctionSpec],
+        functions: dict[str, lambda_.Function],
+        authorizer: authorizers.WebSocketLambdaAuthorizer,
+    ) -> None:
+        """One route per catalog route key, integrated with its function; $connect authorized."""
         for spec in handlers:
             fn = functions[spec.id]
             for route_key in spec.websocket_routes:
@@ -62,21 +82,28 @@ class WebSocketApi(Construct):
                         "WebSocket APIs authorize at $connect only; this route runs on an already authorized "
                         "connection (API Gateway offers no per-route authorizers after $connect).",
                     )
-        access_logs = logs.LogGroup(
+
+    def _access_logs(self) -> logs.LogGroup:
+        """The log group the stage writes its JSON access logs to."""
+        return logs.LogGroup(
             self,
             "AccessLogs",
-            retention=log_retention(cfg.access_log_retention_days),
+            retention=log_retention(self._config.api.access_log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.stage = apigwv2.WebSocketStage(
+
+    def _stage(self, access_logs: logs.LogGroup) -> apigwv2.WebSocketStage:
+        """The auto-deployed, throttled stage, with connection-level access logs."""
+        cfg = self._config.api
+        stage = apigwv2.WebSocketStage(
             self,
             "Stage",
             web_socket_api=self.api,
-            stage_name=config.stage,
+            stage_name=self._config.stage,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=cfg.throttle_rate, burst_limit=cfg.throttle_burst),
         )
-        cfn_stage = self.stage.node.default_child
+        cfn_stage = stage.node.default_child
         assert isinstance(cfn_stage, apigwv2.CfnStage)
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=access_logs.log_group_arn,
@@ -86,7 +113,10 @@ class WebSocketApi(Construct):
                 '"connectionId":"$context.connectionId","eventType":"$context.eventType"}'
             ),
         )
-        self.callback_url = self.stage.callback_url
+        return stage
+
+    def _connection_management(self, handlers: list[FunctionSpec], functions: dict[str, lambda_.Function]) -> None:
+        """The handlers may post to their connections (@connections) and get the callback URL."""
         for spec in handlers:
             fn = functions[spec.id]
             self.api.grant_manage_connections(fn)

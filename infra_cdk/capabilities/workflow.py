@@ -28,27 +28,58 @@ class Workflow(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, queues: Queues) -> None:
         super().__init__(scope, construct_id)
-        cfg = config.workflow
+        self._config = config
+        self._queues = queues
+        definition = self._definition()
+        self.log_group = self._log_group()
+        self.state_machine = self._state_machine(definition)
+        self._acknowledge_findings()
 
-        def step(
-            task_id: str, queue: str, step_name: str, result_path: str | None, timeout_s: int
-        ) -> tasks.SqsSendMessage:
-            return tasks.SqsSendMessage(
-                self,
-                task_id,
-                queue=queues.queue(queue),
-                integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-                message_body=sfn.TaskInput.from_object(
-                    {"step": step_name, "taskToken": sfn.JsonPath.task_token, "input": sfn.JsonPath.entire_payload}
-                ),
-                # Keep the state input and put the worker's answer beside it, so each step sees the job.
-                result_path=result_path,
-                task_timeout=sfn.Timeout.duration(Duration.seconds(timeout_s)),
-            )
+    def _step(
+        self, task_id: str, queue: str, step_name: str, result_path: str | None, timeout_s: int
+    ) -> tasks.SqsSendMessage:
+        """A Task that sends the step's message with a task token to `queue` and waits for the answer."""
+        return tasks.SqsSendMessage(
+            self,
+            task_id,
+            queue=self._queues.queue(queue),
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            message_body=sfn.TaskInput.from_object(
+                {"step": step_name, "taskToken": sfn.JsonPath.task_token, "input": sfn.JsonPath.entire_payload}
+            ),
+            # Keep the state input and put the worker's answer beside it, so each step sees the job.
+            result_path=result_path,
+            task_timeout=sfn.Timeout.duration(Duration.seconds(timeout_s)),
+        )
 
-        prepare = step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s)
+    def _definition(self) -> sfn.Chain:
+        """Prepare -> Map(TranscribeChunk) -> Assemble -> RecordSucceeded, every failure to RecordFailed."""
+        cfg = self._config.workflow
+        prepare = self._step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s)
         prepare.add_retry(errors=["States.Timeout"], max_attempts=1)
-        transcribe = step("TranscribeChunk", names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
+        chunks = self._transcribe_chunks()
+        assemble = self._step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s)
+        record_succeeded = self._step(
+            "RecordSucceeded", names.QUEUE_JOB_STATUS, "record-succeeded", "$.recorded", cfg.step_timeout_s
+        )
+        record_failed = self._step(
+            "RecordFailed", names.QUEUE_JOB_STATUS, "record-failed", "$.recorded", cfg.step_timeout_s
+        )
+        record_failed.next(sfn.Fail(self, "Failed", cause="job failed", error="JobFailed"))
+        for task in (prepare, chunks, assemble):
+            task.add_catch(record_failed, errors=["States.ALL"], result_path="$.error")
+        return (
+            sfn.Chain.start(prepare)
+            .next(chunks)
+            .next(assemble)
+            .next(record_succeeded)
+            .next(sfn.Succeed(self, "Succeeded"))
+        )
+
+    def _transcribe_chunks(self) -> sfn.Map:
+        """The Map over the prepared chunks, one retried TranscribeChunk task (GPU work queue) per chunk."""
+        cfg = self._config.workflow
+        transcribe = self._step("TranscribeChunk", names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
         transcribe.add_retry(
             errors=["States.Timeout", "States.TaskFailed"],
             max_attempts=3,
@@ -64,34 +95,24 @@ class Workflow(Construct):
             result_path="$.transcripts",
         )
         chunks.item_processor(transcribe)
-        assemble = step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s)
-        record_succeeded = step(
-            "RecordSucceeded", names.QUEUE_JOB_STATUS, "record-succeeded", "$.recorded", cfg.step_timeout_s
-        )
-        record_failed = step("RecordFailed", names.QUEUE_JOB_STATUS, "record-failed", "$.recorded", cfg.step_timeout_s)
-        record_failed.next(sfn.Fail(self, "Failed", cause="job failed", error="JobFailed"))
-        for task in (prepare, chunks, assemble):
-            task.add_catch(record_failed, errors=["States.ALL"], result_path="$.error")
+        return chunks
 
-        definition = (
-            sfn.Chain.start(prepare)
-            .next(chunks)
-            .next(assemble)
-            .next(record_succeeded)
-            .next(sfn.Succeed(self, "Succeeded"))
-        )
-
-        self.log_group = logs.LogGroup(
+    def _log_group(self) -> logs.LogGroup:
+        """The state machine's execution log group (vended-logs path)."""
+        return logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{names.resource_prefix(config.stage)}-jobs",
-            retention=log_retention(config.functions.log_retention_days),
+            log_group_name=f"/aws/vendedlogs/states/{names.resource_prefix(self._config.stage)}-jobs",
+            retention=log_retention(self._config.functions.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
-        self.state_machine = sfn.StateMachine(
+
+    def _state_machine(self, definition: sfn.IChainable) -> sfn.StateMachine:
+        """The standard, traced job state machine, logging every event without execution data."""
+        return sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=f"{names.resource_prefix(config.stage)}-jobs",
+            state_machine_name=f"{names.resource_prefix(self._config.stage)}-jobs",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
@@ -102,6 +123,9 @@ class Workflow(Construct):
             ),
             timeout=Duration.hours(24),
         )
+
+    def _acknowledge_findings(self) -> None:
+        """cdk-nag findings of the state machine, each with its reason."""
         acknowledge(
             self.state_machine.role,
             "AwsSolutions-IAM5[Resource::*]",
