@@ -21,7 +21,7 @@ class Access(StrEnum):
     DATABASE = "database"  # secret read + network path to the RDS Proxy (or DATABASE_URL locally)
     TRITON = "triton"  # network path to the internal Triton load balancer
     INGEST_READ = "ingest-read"
-    INGEST_WRITE = "ingest-write"  # presigned PUT URLs for uploads
+    INGEST_WRITE = "ingest-write"  # presigned PUT URLs for sync-API uploads (uploads/<tenant>/, not incoming/)
     AUDIO_READ = "audio-read"
     AUDIO_WRITE = "audio-write"
     RESULTS_READ = "results-read"
@@ -189,7 +189,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         id="CreateUpload",
         handler="functions/jobs/handle_create_upload.handler",
-        description="POST /v1/uploads: presigned PUT URL under incoming/<tenant>/",
+        description="POST /v1/uploads: presigned PUT URL under uploads/<tenant>/",
         timeout_s=10,
         access=frozenset({_D, Access.INGEST_WRITE}),
         rest_routes=_post("/v1/uploads"),

@@ -40,6 +40,9 @@ BUCKET_ACCESS_LOGS = "AccessLogsBucket"
 
 # S3-drop prefixes in the ingest bucket: files under incoming/<tenant>/ start a batch job.
 INCOMING_PREFIX = "incoming/"
+# Sync-API uploads (POST /v1/uploads, then audioUri) live under uploads/<tenant>/: outside incoming/, so an
+# upload never starts a batch job; speech_core.services.audio_input.UPLOADS_PREFIX is the same string.
+UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
 
 # Queues (each has a DLQ named <name>-dlq).

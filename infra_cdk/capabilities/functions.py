@@ -221,7 +221,7 @@ class Functions(Construct):
         if Access.INGEST_READ in access:
             res.ingest.grant_read(fn)
         if Access.INGEST_WRITE in access:
-            res.ingest.grant_put(fn, f"{names.INCOMING_PREFIX}*")
+            res.ingest.grant_put(fn, f"{names.UPLOADS_PREFIX}*")
         if Access.AUDIO_READ in access:
             res.audio.grant_read(fn)
         if Access.AUDIO_WRITE in access:
@@ -258,7 +258,7 @@ class Functions(Construct):
         if Access.INGEST_READ in access:
             buckets.append((res.ingest, "*"))
         if Access.INGEST_WRITE in access:
-            buckets.append((res.ingest, f"{names.INCOMING_PREFIX}*"))
+            buckets.append((res.ingest, f"{names.UPLOADS_PREFIX}*"))
         if access & {Access.AUDIO_READ, Access.AUDIO_WRITE}:
             buckets.append((res.audio, "*"))
         if access & {Access.RESULTS_READ, Access.RESULTS_WRITE}:
