@@ -13,7 +13,6 @@ every AWS SDK call of the function against that role. A function that never impo
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import json
 import os
 import sys
@@ -66,10 +65,15 @@ class _BotocoreHandlersHook:
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != "botocore.handlers":
             return None
-        sys.meta_path.remove(self)  # once is enough; the finders after this one locate the real module
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        sys.meta_path.remove(self)  # once is enough; the other finders locate the real module
+        spec = None
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            spec = find_spec(fullname, path, target) if find_spec is not None else None
+            if spec is not None:
+                break
         if spec is not None and spec.loader is not None:
-            spec.loader = _ThenEnforceIam(spec.loader, self.policy_file)  # type: ignore[assignment]
+            spec.loader = _ThenEnforceIam(spec.loader, self.policy_file)
         return spec
 
 
