@@ -127,18 +127,24 @@ test-infra: setup ## CDK template tests: every stage synthesized, cdk-nag, cfn-l
 PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests in $(1): failing"; exit 1; fi; exit $$status
 
-test: setup ## lint, then every suite: unit, infra, integration, e2e (what .ci/run calls)
-	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
-	.venv/bin/lint-imports --no-cache
+SOURCES := layers functions infra_cdk local_cloud triton_cluster tests
+
+test: lint ## lint, format, import contracts and types, then every suite: unit, infra, integration, e2e (what .ci/run calls)
 	@$(call PYTEST_STRICT,tests)
 
 test-unit: setup ## unit tests only (no network)
 	@$(call PYTEST_STRICT,tests/unit)
 
-lint: setup ## ruff, import contracts (pyproject.toml [tool.importlinter])
-	$(PY) -m ruff check layers functions infra_cdk local_cloud triton_cluster tests
+lint: setup ## ruff (lint and format), import contracts (pyproject [tool.importlinter]), mypy (pyproject [tool.mypy])
+	$(PY) -m ruff check $(SOURCES)
+	$(PY) -m ruff format --check $(SOURCES)
 	.venv/bin/lint-imports --no-cache
-.PHONY: test test-unit lint
+	.venv/bin/mypy
+
+format: setup ## ruff: fix imports and format the tree
+	$(PY) -m ruff check --fix-only -q $(SOURCES)
+	$(PY) -m ruff format $(SOURCES)
+.PHONY: test test-unit lint format
 
 # --- benchmarks (tests/benchmarks/: not collected by `make test`; each prints ratios measured in one run) ----
 bench-api: setup ## HTTPS API benchmark: full path vs direct Triton (p50/p95, throughput at 8 clients), where the time goes

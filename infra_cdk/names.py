@@ -108,3 +108,7 @@ def out_function_name(function_id: str) -> str:
 
 def _pascal(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
+
+
+#: the CloudWatch namespace of every platform metric; functions read it from POWERTOOLS_METRICS_NAMESPACE
+METRICS_NAMESPACE = "SpeechPlatform"

@@ -75,7 +75,7 @@ def find_stack(assembly_dir: Path, stack_name: str | None = None) -> CloudAssemb
 
 def aws_client(service: str, endpoint: str) -> Any:
     """A boto3 client for LocalStack (fixed test credentials; LocalStack accepts any)."""
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]  # `service` is any name the caller passes
         service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test"
     )
 

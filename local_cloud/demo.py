@@ -98,7 +98,10 @@ def exercise_api(client: Client, upload: bytes) -> None:
     status, body, ms = client.call("GET", "/v1/health", key=False)
     _show("GET /v1/health (no key)", status, ms, json.dumps(body.get("checks", body)))
     audio = base64.b64encode(upload).decode()
-    asr = {"audio": [{"audioContent": audio}], "config": {"language": {"sourceLanguage": "en"}, "audioFormat": "mp3"}}
+    asr: dict[str, Any] = {
+        "audio": [{"audioContent": audio}],
+        "config": {"language": {"sourceLanguage": "en"}, "audioFormat": "mp3"},
+    }
     status, body, ms = client.call("POST", "/v1/asr", asr)
     _show("POST /v1/asr", status, ms, repr(body["output"][0]["source"]) if status == 200 else json.dumps(body))
     asr["config"]["transcriptionFormat"] = {"value": "srt"}
@@ -120,11 +123,11 @@ def exercise_api(client: Client, upload: bytes) -> None:
     else:
         detail = json.dumps(body)
     _show("POST /v1/tts", status, ms, detail)
-    nmt = {
+    translation = {
         "input": [{"source": "The house is big."}, {"source": "Where is the station?"}],
         "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
     }
-    status, body, ms = client.call("POST", "/v1/nmt", nmt)
+    status, body, ms = client.call("POST", "/v1/nmt", translation)
     _show(
         "POST /v1/nmt (en→es)",
         status,
@@ -148,7 +151,7 @@ def exercise_api(client: Client, upload: bytes) -> None:
         )
     else:
         detail = json.dumps(body)
-    _show("POST /v1/pipeline (asr→nmt→tts)", status, ms, detail)
+    _show("POST /v1/pipeline (asr→translation→tts)", status, ms, detail)
     status, body, ms = client.call(
         "POST", "/v1/asr", {"audio": [{"audioContent": audio}], "config": {"language": {"sourceLanguage": "ta"}}}
     )

@@ -102,7 +102,8 @@ class WebSocketGateway:
         connected_at = time.time()
         headers = {k: v for k, v in request.headers.items()}
         query = dict(request.query)
-        identity = {"sourceIp": request.remote or "127.0.0.1", "userAgent": request.headers.get("User-Agent")}
+        source_ip, user_agent = request.remote or "127.0.0.1", request.headers.get("User-Agent")
+        identity = {"sourceIp": source_ip, "userAgent": user_agent}
         context = self._context("$connect", "CONNECT", connection_id, request_id, connected_at, {"identity": identity})
         connect_event = {
             "headers": headers,
@@ -138,9 +139,7 @@ class WebSocketGateway:
                 )
         socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
         await socket.prepare(request)
-        connection = Connection(
-            connection_id, socket, connected_at, identity["sourceIp"], identity["userAgent"], authorizer_context
-        )
+        connection = Connection(connection_id, socket, connected_at, source_ip, user_agent, authorizer_context)
         self.connections[connection_id] = connection
         close_code, reason = 1000, "Client closed"
         try:

@@ -2,15 +2,8 @@
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.pipeline import router
-from speech_core.settings import (
-    DatabaseSettings,
-    InferenceSettings,
-    RegistrySettings,
-    StorageSettings,
-    SyncLimits,
-    declare_environment,
-)
+from speech_core.settings import INFERENCE_ROUTE_SETTINGS, declare_environment
 
 #: what this function reads from its environment (held to the template by tests/infra)
-ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, InferenceSettings, StorageSettings, SyncLimits)
+ENVIRONMENT = declare_environment(*INFERENCE_ROUTE_SETTINGS)
 handler = http_entry(router)

@@ -30,7 +30,6 @@ from infra_cdk.nag_acknowledgments import acknowledge, arn_of
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_LAYER_DIR = Path(__file__).resolve().parents[1] / "layer_placeholder"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
-METRICS_NAMESPACE = "SpeechPlatform"
 
 # Only functions/ goes into the code asset; everything else in the repository is excluded.
 _CODE_EXCLUDES = ["*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc", "**/tests"]
@@ -191,7 +190,7 @@ class Functions(Construct):
         # tests/infra/test_function_environment.py holds both sides to that.
         env = {
             "POWERTOOLS_SERVICE_NAME": spec.service_name,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": cfg.functions.log_level,
             "POWERTOOLS_TRACE_DISABLED": "false" if cfg.functions.tracing else "true",
         }

@@ -118,6 +118,7 @@ AURORA_ENVIRONMENT_BEFORE = {
     "STAGE": "dev",
     "LOG_LEVEL": "INFO",
     "POWERTOOLS_SERVICE_NAME": "usage",
+    "POWERTOOLS_METRICS_NAMESPACE": "SpeechPlatform",
     "DATABASE_SECRET_ARN": {"Ref": "DatabaseClusterSecretAttachment"},
     "DATABASE_HOST": {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]},
     "DATABASE_NAME": "speech",

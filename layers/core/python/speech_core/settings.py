@@ -19,8 +19,8 @@ class PowertoolsSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    powertools_service_name: str = "speech"
-    powertools_metrics_namespace: str = "SpeechPlatform"
+    powertools_service_name: str
+    powertools_metrics_namespace: str
     powertools_log_level: str = "INFO"
     powertools_trace_disabled: bool = False
 
@@ -100,6 +100,17 @@ class SyncLimits(BaseSettings):
 #: the settings models one function reads; its handler module declares them (see `declare_environment`)
 FunctionEnvironment = tuple[type[BaseSettings], ...]
 _declared: FunctionEnvironment | None = None
+
+
+#: what every synchronous inference route reads: the database (metering), the model registry, Triton, the
+#: buckets (input/output copies, uploads, presigned links) and the sync limits
+INFERENCE_ROUTE_SETTINGS: FunctionEnvironment = (
+    DatabaseSettings,
+    RegistrySettings,
+    InferenceSettings,
+    StorageSettings,
+    SyncLimits,
+)
 
 
 def declare_environment(*models: type[BaseSettings]) -> FunctionEnvironment:

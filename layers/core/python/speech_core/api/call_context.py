@@ -28,7 +28,7 @@ def call_context(router: Router, scope: Scope) -> Iterator[CallContext]:
     caller = caller_from_event(event.raw_event)
     logger.append_keys(tenant_id=str(caller.tenant_id), key_prefix=caller.key_prefix)
     deps = deps_provider()
-    request_id = event.request_context.request_id
+    request_id = str(event.raw_event["requestContext"]["requestId"])
     with metered_call(
         caller, scope, request_id, rate_limiter=deps.rate_limiter, request_log=deps.request_log
     ) as record:

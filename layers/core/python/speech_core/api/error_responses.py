@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:  # types only: the routes import the event handler themselves
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 
 class ErrorDetail(BaseModel):
@@ -18,12 +21,12 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def _error(description: str) -> dict[str, Any]:
+def _error(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
 
 
 #: what any authorized route can answer besides its success
-COMMON_ERRORS: dict[int, dict[str, Any]] = {
+COMMON_ERRORS: dict[int, OpenAPIResponse] = {
     400: _error("Invalid request (request.invalid, audio.*, text.empty, language.*, pipeline.invalid_chain)"),
     401: _error("Missing or invalid API key"),
     403: _error("Key revoked, expired or without the task's scope; audioUri outside your uploads"),
@@ -39,8 +42,8 @@ COMMON_ERRORS: dict[int, dict[str, Any]] = {
 
 
 def responses_for(
-    model: type[BaseModel], description: str, *, errors: dict[int, dict[str, Any]] | None = None
-) -> dict[int, dict[str, Any]]:
+    model: type[BaseModel], description: str, *, errors: dict[int, OpenAPIResponse] | None = None
+) -> dict[int, OpenAPIResponse]:
     """OpenAPI responses of a route: its success model, then the errors it may answer."""
     return {
         200: {"description": description, "content": {"application/json": {"model": model}}},

@@ -105,5 +105,5 @@ def http_entry(*routers: Router) -> Callable[[dict[str, Any], Any], dict[str, An
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    handler.app = app  # type: ignore[attr-defined] - tests and the OpenAPI builder reach the resolver
+    handler.app = app  # tests and the OpenAPI builder reach the resolver
     return handler

@@ -107,7 +107,7 @@ def find_chain_problem(tasks: Sequence[WireModel | TaskType | str]) -> str | Non
     if not tasks:
         return "pipelineTasks is empty."
     try:
-        types = [TaskType(getattr(task, "task_type", task)) for task in tasks]
+        types = [TaskType(task if isinstance(task, str) else str(getattr(task, "task_type", ""))) for task in tasks]
     except ValueError as exc:
         return f"{exc}; known task types: {', '.join(TaskType)}."
     for index, (before, after) in enumerate(zip(types, types[1:], strict=False), start=2):
@@ -118,8 +118,9 @@ def find_chain_problem(tasks: Sequence[WireModel | TaskType | str]) -> str | Non
                 f"Task {index} ({after}) reads {_READS[after]}, but task {index - 1} ({before}) "
                 f"produces {_PRODUCES[before]}."
             )
-        if isinstance(tasks[index - 1], WireModel) and isinstance(tasks[index - 2], WireModel):
-            produced, read = _language_produced(tasks[index - 2]), _language_read(tasks[index - 1])
+        earlier, task = tasks[index - 2], tasks[index - 1]
+        if isinstance(earlier, WireModel) and isinstance(task, WireModel):
+            produced, read = _language_produced(earlier), _language_read(task)
             if produced and read and produced != read:
                 return (
                     f"Task {index} ({after}) reads language {read!r}, but task {index - 1} ({before}) "

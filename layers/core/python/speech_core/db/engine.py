@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from typing import Any, cast
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import CursorResult, Engine, Result, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from speech_core.settings import DatabaseSettings, get_database_settings
@@ -20,7 +21,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def resolve_database_url(settings: DatabaseSettings, secrets_client: object | None = None) -> str:
+def resolve_database_url(settings: DatabaseSettings, secrets_client: Any = None) -> str:
     """The URL to connect to: DATABASE_URL as given, or built from the RDS secret in Secrets Manager."""
     if settings.database_url is not None:
         return normalise_url(settings.database_url.get_secret_value())
@@ -49,3 +50,8 @@ def get_sessions(url: str) -> sessionmaker[Session]:
 def default_database_url() -> str:
     """The URL from this process's settings (validated at first use)."""
     return resolve_database_url(get_database_settings())
+
+
+def affected_rows(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (Session.execute is typed as Result, which hides the cursor's count)."""
+    return cast(CursorResult[Any], result).rowcount

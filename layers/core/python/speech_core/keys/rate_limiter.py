@@ -54,10 +54,10 @@ class RateLimiter:
         allowed = {"minute": limits.per_minute, "hour": limits.per_hour, "day": limits.per_day}
         starts = {name: window_start(now, name) for name, _ in _WINDOWS}
         with self._sessions() as session, session.begin():
-            statement = insert(RateWindow).values(
+            rows = insert(RateWindow).values(
                 [{"api_key_id": key_id, "span": name, "window_start": starts[name], "count": 1} for name, _ in _WINDOWS]
             )
-            statement = statement.on_conflict_do_update(
+            statement = rows.on_conflict_do_update(
                 index_elements=[RateWindow.api_key_id, RateWindow.span, RateWindow.window_start],
                 set_={"count": RateWindow.count + 1},
             ).returning(RateWindow.span, RateWindow.count)

@@ -123,9 +123,19 @@ class CallContext:
     request_id: str
     deps: ServiceDeps
 
-    def select(self, task: Task, **criteria: str) -> ModelSelection:
+    def select(
+        self,
+        task: Task,
+        *,
+        language: str | None = None,
+        source: str | None = None,
+        target: str | None = None,
+        voice: str | None = None,
+    ) -> ModelSelection:
         """The registry's model for this task; the A/B arm is sticky per tenant."""
-        return self.deps.registry.select(task, key=str(self.caller.tenant_id), **criteria)
+        return self.deps.registry.select(
+            task, key=str(self.caller.tenant_id), language=language, source=source, target=target, voice=voice
+        )
 
     def tracking_key(self, name: str) -> str:
         """Where copies of this call's inputs and outputs go (controlConfig.dataTracking)."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from speech_core.db.engine import affected_rows
 from speech_core.db.records import ApiKeyRecord, NewApiKey
 from speech_core.db.tables import ApiKey
 
@@ -49,14 +50,14 @@ class SqlApiKeyRepository:
                 .where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id, ApiKey.revoked.is_(False))
                 .values(revoked=True, revoked_at=at)
             )
-            return result.rowcount == 1
+            return affected_rows(result) == 1
 
     def set_expiry(self, tenant_id: uuid.UUID, key_id: uuid.UUID, expires_at: datetime) -> bool:
         with self._sessions.begin() as session:
             result = session.execute(
                 update(ApiKey).where(ApiKey.id == key_id, ApiKey.tenant_id == tenant_id).values(expires_at=expires_at)
             )
-            return result.rowcount == 1
+            return affected_rows(result) == 1
 
     def touch_last_used(self, key_id: uuid.UUID, at: datetime) -> None:
         with self._sessions.begin() as session:

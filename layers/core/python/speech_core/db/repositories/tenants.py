@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from speech_core.db.engine import affected_rows
 from speech_core.db.records import TenantRecord
 from speech_core.db.tables import Tenant
 from speech_core.errors import ErrorCode, RequestError
@@ -39,4 +40,4 @@ class SqlTenantRepository:
     def set_active(self, tenant_id: uuid.UUID, active: bool) -> bool:
         with self._sessions.begin() as session:
             result = session.execute(update(Tenant).where(Tenant.id == tenant_id).values(active=active))
-            return result.rowcount == 1
+            return affected_rows(result) == 1
