@@ -95,6 +95,10 @@ class FunctionsConfig(_Section):
     log_retention_days: LogRetentionDays = 14
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     tracing: bool = True
+    #: Lambda SnapStart on published versions for the functions API Gateway invokes (routes and authorizers),
+    #: which it then invokes through the `live` alias (SnapStart applies only to published versions). Off where
+    #: no Lambda service snapshots anything (the local stage, played by the local runtime).
+    snap_start: bool = False
     reserved_concurrency: int | None = None
     deps_layer_dir: str = ".build/layers/deps"
 

@@ -19,6 +19,9 @@ def resource_prefix(stage: str) -> str:
     return f"{PROJECT}-{stage}"
 
 
+#: the alias API Gateway invokes where SnapStart is on (it points at the function's latest published version)
+LIVE_ALIAS = "live"
+
 # Construct ids of the capabilities (top level of the stack).
 NETWORK = "Network"
 STORAGE = "Storage"

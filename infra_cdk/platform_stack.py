@@ -53,7 +53,7 @@ class SpeechPlatformStack(Stack):
         inference, triton_url = self._inference(vpc, functions_sg, storage, queues)
         resources = _platform_resources(storage, queues, workflow, database, database_env, triton_url)
         self.functions = self._functions(resources, vpc, functions_sg, require_built_layers)
-        rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.by_id)
+        rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.invoke_targets)
         websocket_api = self._websocket_api()
         observability = self._observability(rest_api, queues, workflow, inference)
         if database is not None:

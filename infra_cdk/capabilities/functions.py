@@ -110,6 +110,23 @@ class Functions(Construct):
         )
         self._code = lambda_.Code.from_asset(str(REPO_ROOT), exclude=_CODE_EXCLUDES)
         self.by_id: dict[str, lambda_.Function] = {spec.id: self._function(spec) for spec in FUNCTIONS}
+        #: what API Gateway invokes: the `live` alias of the published version where SnapStart is on (it applies
+        #: only to published versions), else the function itself
+        self.invoke_targets: dict[str, lambda_.IFunction] = {
+            spec.id: self._live_alias(spec, self.by_id[spec.id]) if self.snap_starts(spec) else self.by_id[spec.id]
+            for spec in FUNCTIONS
+        }
+
+    def snap_starts(self, spec: FunctionSpec) -> bool:
+        """SnapStart where the stage turns it on, for the functions API Gateway invokes (routes and authorizers).
+
+        The migration function is left out: its deploy-time trigger invokes the unpublished function ($LATEST),
+        where SnapStart never applies, once per deployment."""
+        return self._config.functions.snap_start and (bool(spec.rest_routes) or spec.role == "authorizer")
+
+    def _live_alias(self, spec: FunctionSpec, fn: lambda_.Function) -> lambda_.Alias:
+        # current_version publishes a new version whenever the function's code or configuration changes
+        return lambda_.Alias(self, f"{spec.id}Live", alias_name=names.LIVE_ALIAS, version=fn.current_version)
 
     def _deps_layer_dir(self, require_built_layers: bool) -> Path:
         built = REPO_ROOT / self._config.functions.deps_layer_dir
@@ -166,6 +183,7 @@ class Functions(Construct):
             security_groups=[self._security_group] if self._security_group else None,
             reserved_concurrent_executions=cfg.functions.reserved_concurrency,
             environment=self._environment(spec),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self.snap_starts(spec) else None,
         )
         self._grant(spec, fn)
         if spec.queue_source is not None:

@@ -44,7 +44,7 @@ class RestApi(Construct):
     """The REST API, its REQUEST authorizer, stage settings, access logs and gateway error bodies."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
+        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.IFunction]
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
@@ -101,7 +101,7 @@ class RestApi(Construct):
             ),
         )
 
-    def _authorizer(self, functions: dict[str, lambda_.Function]) -> None:
+    def _authorizer(self, functions: dict[str, lambda_.IFunction]) -> None:
         """The Lambda REQUEST authorizer (API key -> tenant, scopes, limits) the authorized routes use."""
         cfg = self._config.api
         self.authorizer = apigw.RequestAuthorizer(
@@ -122,7 +122,7 @@ class RestApi(Construct):
             validate_request_body=True,
         )
 
-    def _routes(self, functions: dict[str, lambda_.Function]) -> None:
+    def _routes(self, functions: dict[str, lambda_.IFunction]) -> None:
         """One method per catalog route, integrated with its function; all but the health check authorized."""
         for spec in FUNCTIONS:
             if not spec.rest_routes:
