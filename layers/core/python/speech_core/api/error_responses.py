@@ -27,11 +27,14 @@ def _error(description: str) -> OpenAPIResponse:
 
 #: what any authorized route can answer besides its success
 COMMON_ERRORS: dict[int, OpenAPIResponse] = {
-    400: _error("Invalid request (request.invalid, audio.*, text.empty, language.*, pipeline.invalid_chain)"),
+    400: _error(
+        "Invalid request: a body that is not a JSON object within the body limits, or that fails the schema "
+        "(request.invalid), audio.*, text.empty, language.*, pipeline.invalid_chain"
+    ),
     401: _error("Missing or invalid API key"),
     403: _error("Key revoked, expired or without the task's scope; audioUri outside your uploads"),
     404: _error("Unknown resource"),
-    413: _error("Input over the sync limits (audio.too_long, audio.too_large, text.too_long)"),
+    413: _error("Body or input over the limits (request.too_large, audio.too_long, audio.too_large, text.too_long)"),
     415: _error("Audio in a format other than WAV, FLAC, OGG or MP3"),
     429: _error("Per-key rate limit or daily quota exceeded; see Retry-After"),
     500: _error("Unexpected error (internal.error)"),

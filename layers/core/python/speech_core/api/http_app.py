@@ -1,6 +1,8 @@
 """The REST resolver every HTTP function uses, and the one place errors become HTTP responses.
 
 - `SpeechError` → its status and `{"error": {code, message, details, requestId}}` (+ `Retry-After` for 429);
+- a body is read once, by the body gate (`request_body`), before any route work: what is not a JSON object
+  within the body limits → 400 `request.invalid` (413 `request.too_large` over the size limit);
 - a body that fails validation → 400 with the most precise code (see `contracts.parsing`);
 - an unknown route → 404 `resource.not_found`;
 - anything else → 500 `internal.error`, logged with its stack, no internals leaked.
@@ -17,6 +19,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
 
+from speech_core.api.request_body import GatedRequestValidation
 from speech_core.contracts.parsing import speech_error_from_errors
 from speech_core.errors import ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.observability import logger, metrics, tracer
@@ -56,6 +59,8 @@ def _record_refusal(app: APIGatewayRestResolver, error: SpeechError) -> None:
 def build_app(*routers: Router) -> APIGatewayRestResolver:
     """A resolver with these routers and the platform's error mapping."""
     app = APIGatewayRestResolver(enable_validation=True)
+    # every route's body goes through the body gate, inside Powertools' request validation (request_body)
+    app._request_validation_middleware = GatedRequestValidation(on_refused=lambda error: _record_refusal(app, error))
     for router in routers:
         app.include_router(router)
 

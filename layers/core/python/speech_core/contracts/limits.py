@@ -36,3 +36,13 @@ MAX_SERVICE_ID_CHARS = 256
 #: accepted `samplingRate` values, in Hz, inclusive (telephone 8 kHz up to studio 192 kHz)
 MIN_SAMPLE_RATE = 8_000
 MAX_SAMPLE_RATE = 192_000
+
+# --- the request body, before any model sees it (checked by `parsing.read_json_object`) --------------------------
+#: bytes of one request body: API Gateway's REST payload limit (10 MB); over it, 413 `request.too_large`
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: nesting of objects and arrays in a body (the deepest valid request, a pipeline, nests 6)
+MAX_JSON_DEPTH = 32
+#: objects and arrays in a body (the largest valid request, 64 translation items, has about 70)
+MAX_JSON_CONTAINERS = 10_000
+#: characters of one number literal (no field needs more than 20; int() of 4 301 digits raises)
+MAX_JSON_NUMBER_CHARS = 100
