@@ -115,7 +115,8 @@ def main() -> None:
         handler = getattr(importlib.import_module(module_name.replace("/", ".")), function_name)
     except Exception as error:  # reported as the invocation's result, like Lambda's init errors
         init_error = _error(error, "Runtime.ImportModuleError")
-    # the init phase is over: the runtime starts the invocation's timer only now, as Lambda does
+    # the init phase is over: the runtime starts the invocation's timer only now, as Lambda does (unless the
+    # init passed the init limit: then, as Lambda's suppressed init, the timer began with the invocation)
     protocol.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         request = json.loads(line)

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from local_cloud.cloudformation_deployer import DeployedStack
 from local_cloud.iam_role_policies import write_policy_file
-from local_cloud.lambda_workers import DEFAULT_MAX_CONCURRENCY, FunctionPool, worker_base_env
+from local_cloud.lambda_workers import AccountConcurrency, FunctionPool, worker_base_env
 from local_cloud.rest_gateway import RestGateway
 from local_cloud.runtime_plan import LocalEndpoints, api_logical_ids, build_plan
 from local_cloud.s3_presign_proxy import S3PresignProxy
@@ -58,11 +58,18 @@ async def serve(
     s3_socket = _bind()
     s3_endpoint = f"http://127.0.0.1:{s3_socket.getsockname()[1]}"
     base_env = worker_base_env(plan.localstack_endpoint, s3_endpoint)
+    # one account: its concurrency pool (reserved concurrency carved out of it) and the init gate
+    account = AccountConcurrency()
+    print(
+        f"[runtime] account concurrency {account.limit}, {account.concurrent_inits} inits at once, "
+        f"init limit {account.init_timeout_s:g} s",
+        flush=True,
+    )
     pools = {
         name: FunctionPool(
             spec,
             base_env,
-            spec.reserved_concurrency or DEFAULT_MAX_CONCURRENCY,
+            account,
             iam_policy_file=write_policy_file(state_dir / "iam" / f"{name}.json", name, spec.role, plan.account),
         )
         for name, spec in plan.functions.items()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from local_cloud.cloudformation_deployer import aws_client, deploy_stack, find_stack
+from local_cloud.lambda_workers import INIT_TIMEOUT_ENV
 from local_cloud.localstack_process import LOCALSTACK_PYTHON, LocalStack
 from local_cloud.runtime_launcher import RuntimeProcess, start_runtime
 from tests.integration.local_cloud import fixture_app
@@ -29,7 +30,9 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
 def local_cloud(localstack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuntimeProcess]:
     assembly = fixture_app.build(tmp_path_factory.mktemp("cdk.out"))
     deployed = deploy_stack(find_stack(assembly, fixture_app.STACK_NAME), localstack.endpoint)
-    runtime = start_runtime(deployed, tmp_path_factory.mktemp("runtime"), ws_idle_timeout_s=WS_IDLE_TIMEOUT_S)
+    with pytest.MonkeyPatch.context() as patch:  # the runtime process inherits it: a short init limit
+        patch.setenv(INIT_TIMEOUT_ENV, str(fixture_app.INIT_LIMIT_S))
+        runtime = start_runtime(deployed, tmp_path_factory.mktemp("runtime"), ws_idle_timeout_s=WS_IDLE_TIMEOUT_S)
     yield runtime
     runtime.stop()
     print(Path(runtime.log_path).read_text()[-3000:])

@@ -26,6 +26,12 @@ THROTTLE_BURST = 3
 #: the IAM probe's role: s3:PutObject and s3:GetObject on <bucket>/a/*, an explicit Deny of s3:* on a/denied/*
 GRANTED_PREFIX = "a/"
 DENIED_PREFIX = "a/denied/"
+#: the runtime's init limit in these tests (AWS: 10 s; LOCAL_CLOUD_LAMBDA_INIT_TIMEOUT_S), so tests need not wait 10 s
+INIT_LIMIT_S = 2.0
+SLOW_INIT_S = 3.0  # sleeps past the init limit, well inside its 10 s timeout
+BURST_INIT_CPU_S = 2.5  # CPU seconds per init: 10 at once on 2 cores take > 10 s each without an init gate
+OVER_TIMEOUT_INIT_S = 8.0  # sleeps past its whole 3 s timeout
+OVER_TIMEOUT_TIMEOUT_S = 3
 
 
 def build(outdir: Path) -> Path:
@@ -34,7 +40,9 @@ def build(outdir: Path) -> Path:
     stack = cdk.Stack(app, STACK_NAME)
     code = lambda_.Code.from_asset(str(FUNCTIONS))
 
-    def function(name: str, handler: str, timeout_s: int = 10, **env: str) -> lambda_.Function:
+    def function(
+        name: str, handler: str, timeout_s: int = 10, reserved: int | None = None, **env: str
+    ) -> lambda_.Function:
         return lambda_.Function(
             stack,
             name,
@@ -43,6 +51,7 @@ def build(outdir: Path) -> Path:
             code=code,
             timeout=cdk.Duration.seconds(timeout_s),
             environment=env or None,
+            reserved_concurrent_executions=reserved,
         )
 
     dead_letters = sqs.Queue(stack, "WorkDlq")
@@ -90,6 +99,20 @@ def build(outdir: Path) -> Path:
     api.root.add_resource("audio").add_method("POST", apigw.LambdaIntegration(echo))
     fast = api.root.add_resource("fast")
     fast.add_method("GET", apigw.LambdaIntegration(echo, timeout=cdk.Duration.seconds(1)))
+
+    # Lambda init semantics: slow inits (suppressed init past the init limit), a cold burst, an init longer
+    # than the whole timeout, and a function reserved to one concurrent execution (throttling)
+    init = api.root.add_resource("init")
+    slow_init = function("SlowInit", "slow_init.handler", INIT_SECONDS=str(SLOW_INIT_S))
+    init.add_resource("slow").add_method("GET", apigw.LambdaIntegration(slow_init))
+    burst_init = function("BurstInit", "slow_init.handler", INIT_SECONDS=str(BURST_INIT_CPU_S), INIT_MODE="burn")
+    init.add_resource("burst").add_method("GET", apigw.LambdaIntegration(burst_init))
+    over_timeout = function(
+        "InitOverTimeout", "slow_init.handler", timeout_s=OVER_TIMEOUT_TIMEOUT_S, INIT_SECONDS=str(OVER_TIMEOUT_INIT_S)
+    )
+    init.add_resource("over-timeout").add_method("GET", apigw.LambdaIntegration(over_timeout))
+    reserved_one = function("ReservedOne", "slow_init.handler", reserved=1)
+    api.root.add_resource("reserved").add_method("GET", apigw.LambdaIntegration(reserved_one))
 
     # a second API whose stage throttle is tiny, so the throttle can be observed without slowing the others
     throttled = apigw.RestApi(
