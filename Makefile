@@ -150,8 +150,11 @@ format: setup ## ruff: fix imports and format the tree
 bench-api: setup ## HTTPS API benchmark: full path vs direct Triton (p50/p95, throughput at 8 clients), where the time goes
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_http_api.py
 
-bench: bench-triton bench-local-cloud bench-api ## every benchmark (Triton, local cloud, HTTPS API); see docs/benchmarks.md
-.PHONY: bench-api bench
+bench-cold-start: setup ## cold start: each function's handler import (-X importtime, AWS-stage env) vs its budget
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_cold_start.py
+
+bench: bench-triton bench-local-cloud bench-api bench-cold-start ## every benchmark (Triton, local cloud, HTTPS API, cold start); see docs/benchmarks.md
+.PHONY: bench-api bench-cold-start bench
 
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample

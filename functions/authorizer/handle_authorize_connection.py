@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from functions.authorizer.api_key_policy import api_key_of, authorize
+from speech_core.api.snapshot import register_snapshot_hooks
 from speech_core.settings import ApiKeySettings, DatabaseSettings, declare_environment
 
 #: what this function reads from its environment (held to the template by tests/infra)
 ENVIRONMENT = declare_environment(DatabaseSettings, ApiKeySettings)
+register_snapshot_hooks(ENVIRONMENT)  # SnapStart: warm before the snapshot, renew after a restore
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """GET /v1/openapi.json: the OpenAPI document, generated from every router and their pydantic models.
 
-This module sits above the route modules (it imports them all; none imports it), so its own route lives here
-rather than in `routes/`. Powertools writes the paths and schemas; this adds the API-key security schemes and
-drops the 422 it declares for validation errors, which this API answers as 400 (see `http_app`).
+This module sits above the route modules (it imports them all, when it first builds the document; none imports
+it), so its own route lives here rather than in `routes/`. Powertools writes the paths and schemas; this adds the
+API-key security schemes and drops the 422 it declares for validation errors, which this API answers as 400
+(see `http_app`).
 """
 
 from __future__ import annotations
@@ -15,17 +16,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from speech_core.api.error_responses import COMMON_ERRORS
 from speech_core.api.http_app import build_app
-from speech_core.api.routes import (
-    asr,
-    catalog,
-    health,
-    language_id,
-    pipeline,
-    translation,
-    transliteration,
-    tts,
-    uploads,
-)
 
 API_TITLE = "Speech platform API (ASR, TTS, NMT) — ULCA compatible"
 API_VERSION = "1.0.0"
@@ -46,6 +36,19 @@ def get_openapi() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _document() -> str:
+    # cold start: every route (numpy, SQLAlchemy, all contracts) loads with the first document, not at import
+    from speech_core.api.routes import (
+        asr,
+        catalog,
+        health,
+        language_id,
+        pipeline,
+        translation,
+        transliteration,
+        tts,
+        uploads,
+    )
+
     app = build_app(
         asr.router,
         tts.router,

@@ -9,9 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: every record builds its validator when first used, not at import: a function builds only the records it
+#: touches (the authorizer: keys and tenants), once
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class _Record(BaseModel):
-    model_config = ConfigDict(from_attributes=True, frozen=True)
+    model_config = ConfigDict(from_attributes=True, frozen=True, defer_build=True)
 
 
 class TenantRecord(_Record):
@@ -23,6 +27,8 @@ class TenantRecord(_Record):
 
 
 class NewApiKey(BaseModel):
+    model_config = _DEFERRED
+
     tenant_id: uuid.UUID
     name: str
     prefix: str
@@ -47,6 +53,8 @@ class ApiKeyRecord(NewApiKey, _Record):
 
 class CallMeasures(BaseModel):
     """What a call did: task, model, languages and sizes (filled in while the call runs)."""
+
+    model_config = _DEFERRED
 
     task: str
     model_name: str | None = None
@@ -99,6 +107,8 @@ class JobState(StrEnum):
 
 
 class NewJob(BaseModel):
+    model_config = _DEFERRED
+
     tenant_id: uuid.UUID
     api_key_id: uuid.UUID | None = None
     idempotency_key: str = Field(max_length=300)
@@ -123,6 +133,8 @@ class JobRecord(NewJob, _Record):
 
 
 class Segment(BaseModel):
+    model_config = _DEFERRED
+
     start_s: float
     end_s: float
     text: str
@@ -131,6 +143,8 @@ class Segment(BaseModel):
 
 class NewResult(BaseModel):
     """Exactly one of request_id / job_id owns a result."""
+
+    model_config = _DEFERRED
 
     tenant_id: uuid.UUID
     request_id: str | None = None

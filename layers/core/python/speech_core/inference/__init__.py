@@ -10,31 +10,86 @@ May import: speech_core.errors, speech_core.observability (its tracer), numpy, p
 Imported by the services and workers.
 """
 
-from .client import InferenceClient, RetryPolicy, StreamingSession, get_inference_client, next_sequence_id
-from .registry import (
-    LanguagePair,
-    ModelRegistry,
-    ModelSelection,
-    ModelService,
-    ServiceLimits,
-    Task,
-    WeightedVersion,
-    load_packaged_registry,
-    load_registry,
-    packaged_registry_names,
-    parse_registry,
-)
-from .results import (
-    LanguageGuess,
-    SpeechSegment,
-    StreamingUpdate,
-    SynthesizedSpeech,
-    Transcript,
-    Translation,
-    WordSegment,
-)
-from .transport import GrpcTransport, HttpTransport, InferReply, SequenceFlags, TritonTransport, get_transport
-from .triton_errors import is_retryable, map_triton_error
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .client import InferenceClient, RetryPolicy, StreamingSession, get_inference_client, next_sequence_id
+    from .registry import (
+        LanguagePair,
+        ModelRegistry,
+        ModelSelection,
+        ModelService,
+        ServiceLimits,
+        Task,
+        WeightedVersion,
+        load_packaged_registry,
+        load_registry,
+        packaged_registry_names,
+        parse_registry,
+    )
+    from .results import (
+        LanguageGuess,
+        SpeechSegment,
+        StreamingUpdate,
+        SynthesizedSpeech,
+        Transcript,
+        Translation,
+        WordSegment,
+    )
+    from .transport import GrpcTransport, HttpTransport, InferReply, SequenceFlags, TritonTransport, get_transport
+    from .triton_errors import is_retryable, map_triton_error
+
+#: where each public name lives; a name is imported on first access (PEP 562), so a route that only needs the
+#: registry's `Task` does not load numpy and tritonclient (the client and transport) at cold start
+_MODULE_OF = {
+    **dict.fromkeys(
+        ("InferenceClient", "RetryPolicy", "StreamingSession", "get_inference_client", "next_sequence_id"), "client"
+    ),
+    **dict.fromkeys(
+        (
+            "LanguagePair",
+            "ModelRegistry",
+            "ModelSelection",
+            "ModelService",
+            "ServiceLimits",
+            "Task",
+            "WeightedVersion",
+            "load_packaged_registry",
+            "load_registry",
+            "packaged_registry_names",
+            "parse_registry",
+        ),
+        "registry",
+    ),
+    **dict.fromkeys(
+        (
+            "LanguageGuess",
+            "SpeechSegment",
+            "StreamingUpdate",
+            "SynthesizedSpeech",
+            "Transcript",
+            "Translation",
+            "WordSegment",
+        ),
+        "results",
+    ),
+    **dict.fromkeys(
+        ("GrpcTransport", "HttpTransport", "InferReply", "SequenceFlags", "TritonTransport", "get_transport"),
+        "transport",
+    ),
+    **dict.fromkeys(("is_retryable", "map_triton_error"), "triton_errors"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "GrpcTransport",

@@ -254,6 +254,13 @@ _SEQUENCE_IDS = itertools.count(int.from_bytes(os.urandom(5)) << 16)
 _SEQUENCE_LOCK = threading.Lock()
 
 
+def reseed_sequence_ids() -> None:
+    """Draw new random high bits: after a SnapStart restore, every copy of the snapshot shares the old ones."""
+    global _SEQUENCE_IDS
+    with _SEQUENCE_LOCK:
+        _SEQUENCE_IDS = itertools.count(int.from_bytes(os.urandom(5)) << 16)
+
+
 def next_sequence_id() -> int:
     """A process-unique, random-based 64-bit sequence id (never 0: Triton reads 0 as "no sequence")."""
     with _SEQUENCE_LOCK:

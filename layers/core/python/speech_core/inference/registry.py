@@ -19,7 +19,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from speech_core.errors import ErrorCode, InferenceError, LanguageError
@@ -227,6 +226,8 @@ def parse_registry(data: object) -> ModelRegistry:
 
 def load_registry(path: Path | str) -> ModelRegistry:
     """Read and validate a registry YAML (or JSON, a subset of YAML) file."""
+    import yaml  # cold start: the registry is read at the first call (or before a SnapStart snapshot)
+
     with open(path, encoding="utf-8") as handle:
         return parse_registry(yaml.safe_load(handle))
 

@@ -7,9 +7,9 @@ word timings grouped into segments → plain text, SRT or WebVTT.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
-from speech_core.audio import AudioLimits, DecodedAudio, decode_to_mono
+from speech_core.audio import AudioLimits
 from speech_core.contracts import (
     AsrConfig,
     AsrOutput,
@@ -23,11 +23,15 @@ from speech_core.contracts import (
 from speech_core.db.records import NewResult
 from speech_core.db.records import Segment as StoredSegment
 from speech_core.errors import AudioError, ErrorCode
-from speech_core.inference import ModelSelection, Task, WordSegment
+from speech_core.inference import Task
 from speech_core.observability import tracer
 from speech_core.services.audio_input import read_audio_bytes
 from speech_core.services.dependencies import CallContext
 from speech_core.services.subtitles import group_words, to_srt, to_webvtt
+
+if TYPE_CHECKING:  # types only: numpy and the audio stack load with the first audio a call decodes
+    from speech_core.audio import DecodedAudio
+    from speech_core.inference import ModelSelection, WordSegment
 
 ASR_SAMPLE_RATE = 16_000
 BATCH_API = "POST /v1/jobs"
@@ -36,6 +40,8 @@ BATCH_API = "POST /v1/jobs"
 @tracer.capture_method(capture_response=False)
 def decode_for_asr(data: bytes, ctx: CallContext) -> DecodedAudio:
     """16 kHz mono within the sync limits; over-long audio is refused with a pointer to batch jobs."""
+    from speech_core.audio import decode_to_mono  # cold start: numpy, soundfile and soxr load with the first audio
+
     limits = ctx.deps.limits
     try:
         return decode_to_mono(
@@ -56,6 +62,8 @@ def _recognise(
     audio: DecodedAudio, config: AsrConfig, selection: ModelSelection, ctx: CallContext
 ) -> tuple[list[WordSegment], float, str]:
     """Words with times over the whole item, mean confidence, and the model version that answered."""
+    import numpy as np  # cold start: loaded with the decoded audio already; never at import
+
     language = config.language.source_language
     signal = audio.signal
     if PreProcessor.VAD in config.pre_processors:

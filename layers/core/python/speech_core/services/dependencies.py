@@ -9,21 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from speech_core.db.engine import default_database_url, get_sessions
-from speech_core.db.ports import RequestLogRepository, UsageRepository
-from speech_core.db.repositories import Repositories, get_repositories
-from speech_core.inference import (
-    InferenceClient,
-    ModelRegistry,
-    ModelSelection,
-    Task,
-    get_inference_client,
-    load_packaged_registry,
-)
 from speech_core.keys.caller import Caller
-from speech_core.keys.rate_limiter import RateLimiter
 from speech_core.services.metering import CallRecord
 from speech_core.settings import (
     StorageSettings,
@@ -33,7 +21,13 @@ from speech_core.settings import (
     get_storage_settings,
     get_sync_limits,
 )
-from speech_core.storage.object_store import ObjectStore, get_object_store
+
+if TYPE_CHECKING:  # types only: each adapter is imported by the builder below, when a call first needs it
+    from speech_core.db.ports import RequestLogRepository, UsageRepository
+    from speech_core.db.repositories import Repositories
+    from speech_core.inference import InferenceClient, ModelRegistry, ModelSelection, Task
+    from speech_core.keys.rate_limiter import RateLimiter
+    from speech_core.storage.object_store import ObjectStore
 
 
 class ServiceDeps(Protocol):
@@ -74,19 +68,27 @@ class SettingsServiceDeps:
 
     @cached_property
     def _database_url(self) -> str:
+        from speech_core.db.engine import default_database_url  # cold start: SQLAlchemy at the first call
+
         return default_database_url()
 
     @cached_property
     def registry(self) -> ModelRegistry:
+        from speech_core.inference import load_packaged_registry  # cold start: numpy, yaml at the first call
+
         return load_packaged_registry(get_registry_settings().model_registry)
 
     @cached_property
     def inference(self) -> InferenceClient:
+        from speech_core.inference import get_inference_client  # cold start: tritonclient at the first call
+
         settings = get_inference_settings()
         return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=settings.triton_timeout_s)
 
     @cached_property
     def _repositories(self) -> Repositories:
+        from speech_core.db.repositories import get_repositories  # cold start: SQLAlchemy at the first call
+
         return get_repositories(self._database_url)
 
     @property
@@ -99,10 +101,15 @@ class SettingsServiceDeps:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
+        from speech_core.db.engine import get_sessions  # cold start: SQLAlchemy at the first call
+        from speech_core.keys.rate_limiter import RateLimiter  # cold start: SQLAlchemy at the first call
+
         return RateLimiter(get_sessions(self._database_url))
 
     @cached_property
     def objects(self) -> ObjectStore:
+        from speech_core.storage.object_store import get_object_store  # cold start: boto3 at the first S3 call
+
         return get_object_store()
 
     @cached_property

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import Field
@@ -21,9 +22,11 @@ from speech_core.db.ports import RequestLogRepository
 from speech_core.db.records import CallMeasures, NewResult, RequestLogEntry
 from speech_core.errors import ErrorCode, SpeechError
 from speech_core.keys.caller import Caller
-from speech_core.keys.rate_limiter import RateLimiter
 from speech_core.keys.scopes import Scope
 from speech_core.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # types only: the rate limiter is SQLAlchemy, built by the dependencies on first use
+    from speech_core.keys.rate_limiter import RateLimiter
 
 
 class CallRecord(CallMeasures):

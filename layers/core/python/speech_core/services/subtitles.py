@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-
-import srt
-import webvtt
+from typing import TYPE_CHECKING
 
 from speech_core.contracts import Segment
-from speech_core.inference import WordSegment
+
+if TYPE_CHECKING:  # types only: the inference results module loads numpy
+    from speech_core.inference import WordSegment
 
 #: subtitle conventions: at most ~7 s and two 42-character lines per cue; a pause this long starts a new cue
 MAX_CUE_SECONDS = 7.0
@@ -49,6 +49,8 @@ def group_words(words: Sequence[WordSegment], offset_s: float = 0.0) -> list[Seg
 
 
 def to_srt(segments: Sequence[Segment]) -> str:
+    import srt  # cold start: only an SRT answer loads it
+
     return srt.compose(
         [
             srt.Subtitle(index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=s.text)
@@ -66,6 +68,8 @@ def _vtt_time(seconds: float) -> str:
 
 
 def to_webvtt(segments: Sequence[Segment]) -> str:
+    import webvtt  # cold start: only a WebVTT answer loads it
+
     document = webvtt.WebVTT(
         captions=[webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=s.text) for s in segments]
     )

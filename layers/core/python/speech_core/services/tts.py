@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import base64
 import re
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from speech_core.audio import DecodedAudio, encode_audio, resample
 from speech_core.audio.formats import AudioContainer
 from speech_core.contracts import AudioDelivery, AudioOutput, TtsConfig, TtsRequest, TtsResponse
 from speech_core.contracts.task_configs import TtsResponseConfig
 from speech_core.db.records import NewResult
 from speech_core.errors import ErrorCode, RequestError
-from speech_core.inference import ModelSelection, Task
+from speech_core.inference import Task
 from speech_core.observability import tracer
 from speech_core.services.dependencies import CallContext
+
+if TYPE_CHECKING:  # types only: numpy and the audio stack load with the first synthesis
+    import numpy as np
+
+    from speech_core.audio import DecodedAudio
+    from speech_core.inference import ModelSelection
 
 #: after ., !, ? and the Devanagari/Bengali danda (।) and double danda (॥), or at line breaks
 _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|\n+")
@@ -50,6 +54,10 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
 @tracer.capture_method(capture_response=False)
 def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx: CallContext) -> DecodedAudio:
     """Speech for one text at the requested (or the model's) sample rate."""
+    import numpy as np  # cold start: numpy loads with the first synthesis (the model's answer is an array anyway)
+
+    from speech_core.audio import DecodedAudio, resample  # cold start: soxr loads with the first synthesis
+
     language = config.language.source_language
     if len(text) > ctx.deps.limits.max_tts_chars:
         raise RequestError(
@@ -78,6 +86,8 @@ def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx
 
 @tracer.capture_method(capture_response=False)
 def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext) -> AudioOutput:
+    from speech_core.audio import encode_audio  # cold start: soundfile loads with the first synthesis
+
     container = AudioContainer(config.audio_format.value)
     encoded = encode_audio(audio, container)
     bucket = ctx.deps.storage.audio_bucket

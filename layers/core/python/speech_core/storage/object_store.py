@@ -9,8 +9,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from speech_core.observability import tracer
 
 
@@ -38,6 +36,8 @@ class S3ObjectStore:
     @tracer.capture_method(capture_response=False)
     def get(self, bucket: str, key: str, max_bytes: int) -> bytes | None:
         """The object's bytes; None when it does not exist; ObjectTooLarge past `max_bytes` (checked first)."""
+        from botocore.exceptions import ClientError  # cold start: botocore is loaded with the client, not at import
+
         try:
             size = self._s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
         except ClientError as error:

@@ -9,7 +9,6 @@ from typing import Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from speech_core.api.http_app import JSON
 from speech_core.settings import get_inference_settings
@@ -40,6 +39,8 @@ def _timed(probe: Callable[[], bool]) -> Check:
 
 
 def _database_ready() -> bool:
+    from sqlalchemy import text  # cold start: SQLAlchemy loads at the first check
+
     from speech_core.db.engine import default_database_url, get_engine  # cold start: sqlalchemy.orm at first check
 
     with get_engine(default_database_url()).connect() as connection:
