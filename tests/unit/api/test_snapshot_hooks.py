@@ -29,6 +29,8 @@ def test_the_snapshot_warm_up_loads_what_the_first_call_would() -> None:
     ]
     translate = _modules_after_import(function_by_id("TranslateText"), warm)
     assert "tritonclient.grpc" in translate and "soundfile" not in translate  # no audio on a text route
+    openapi = _modules_after_import(function_by_id("GetOpenapi"), warm)
+    assert "speech_core.api.routes.asr" in openapi  # the document is built, every route imported, before the snapshot
     authorizer = _modules_after_import(function_by_id("AuthorizeRequest"), warm)
     assert "sqlalchemy" in authorizer and "tritonclient" not in authorizer
 

@@ -16,7 +16,8 @@ Before the snapshot, per the settings the function declared, and nothing that to
   channel's sockets do not survive a restore and one opened in init would be shared by every copy;
 - the model registry (a pure YAML parse, identical for every copy) and boto3's modules (no client: a client
   resolves credentials, which Lambda renews for the restored environment);
-- the audio stack (numpy, soundfile, soxr) where the function decodes or encodes audio.
+- the audio stack (numpy, soundfile, soxr) where the function decodes or encodes audio;
+- the OpenAPI document, in the function that serves it.
 
 After a restore, whatever must be unique per execution environment is renewed (AWS's SnapStart guidance on
 uniqueness): the `random` module is reseeded and the Triton sequence-id counter (random high bits, drawn at
@@ -80,6 +81,9 @@ def warm_for_snapshot(environment: tuple[type[BaseSettings], ...]) -> list[str]:
         from speech_core.services.dependencies import get_service_deps  # cold start: built for the snapshot
 
         get_service_deps().registry  # noqa: B018 - builds and caches the parsed registry
+    openapi = sys.modules.get("speech_core.api.openapi")
+    if openapi is not None:  # the OpenAPI function: its document (every route imported) is its whole first call
+        openapi.build_openapi()
     return modules
 
 
