@@ -6,8 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import create_engine, event, pool, text
 
+from speech_core.db.engine import get_engine
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import AuthError, ErrorCode, RequestError
 from speech_core.keys import ApiKeyService, KeyLimits, Scope
@@ -174,3 +175,33 @@ def test_last_used_is_recorded_at_most_once_per_resolution(service, repos, tenan
     clock.now += timedelta(seconds=31)
     service.verify(created.plaintext)
     assert repos.api_keys.get(tenant.id, created.key.id).last_used_at == clock.now
+
+
+def test_verify_reads_key_and_tenant_in_one_statement_and_caches_nothing(service, repos, tenant, database_url):
+    # Given a key verified once (its last-used time written: at most one write a minute, not per request)
+    created = service.create_key(tenant.id, "ci", [Scope.ASR])
+    service.verify(created.plaintext)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = get_engine(database_url)
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        # When it is verified again, Then the key and its tenant come from one SELECT (one round trip)
+        service.verify(created.plaintext)
+        assert len(statements) == 1 and "api_keys" in statements[0] and "tenants" in statements[0], statements
+        # and nothing is cached: a revocation or a suspension is seen on the very next verification
+        repos.tenants.set_active(tenant.id, False)
+        with pytest.raises(AuthError) as caught:
+            service.verify(created.plaintext)
+        assert caught.value.code is ErrorCode.AUTH_REVOKED_KEY
+        repos.tenants.set_active(tenant.id, True)
+        service.verify(created.plaintext)
+        service.revoke_key(tenant.id, created.key.id)
+        with pytest.raises(AuthError) as caught:
+            service.verify(created.plaintext)
+        assert caught.value.code is ErrorCode.AUTH_REVOKED_KEY
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

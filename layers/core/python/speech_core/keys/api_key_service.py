@@ -153,11 +153,13 @@ class ApiKeyService:
         if not plaintext:
             raise AuthError(ErrorCode.AUTH_MISSING_KEY, "no API key was given")
         prefix = display_prefix(plaintext)
-        record = self._keys.find_by_prefix(prefix) if prefix else None
+        # the key and its tenant in one read: revocation and suspension are seen on the very next request
+        found = self._keys.find_by_prefix_with_tenant(prefix) if prefix else None
         candidate = hash_key(plaintext, self._pepper)
-        if record is None:
+        if found is None:
             hashes_match(self._decoy_hash, candidate)
             raise AuthError(ErrorCode.AUTH_INVALID_KEY, "the API key is not valid")
+        record, tenant = found
         if not hashes_match(record.key_hash, candidate):
             raise AuthError(ErrorCode.AUTH_INVALID_KEY, "the API key is not valid")
         if record.revoked:
@@ -171,8 +173,7 @@ class ApiKeyService:
                 "the API key has expired",
                 details={"keyPrefix": record.prefix, "expiredAt": record.expires_at.isoformat()},
             )
-        tenant = self._tenants.get(record.tenant_id)
-        if tenant is None or not tenant.active:
+        if not tenant.active:
             raise AuthError(
                 ErrorCode.AUTH_REVOKED_KEY, "the API key's tenant is suspended", details={"keyPrefix": record.prefix}
             )
