@@ -9,6 +9,9 @@ empty) rather than trusting the order alone.
 Bounded: at most MAX_REQUESTS calls and no new call after LOAD_SECONDS; each call times out after
 CALL_TIMEOUT_S, so the load phase ends within ~LOAD_SECONDS + CALL_TIMEOUT_S.
 
+A gateway 504 (29 s integration timeout) leaves its invocation running, as on AWS: such a call may be logged
+(and billed) after the client was told 504, so on a failing run the counts below show it too.
+
 Given a fresh key whose limits the load cannot reach, When 8 clients per task call the API for a minute,
 Then no call fails in the platform (no 5xx, no transport error), every answer is a correct 2xx (the stage
 throttle's 429 is the only 4xx allowed), and the key's usage (GET /v1/usage) and its request-log rows count
