@@ -18,6 +18,10 @@ response limit, and:
 - local only, no AWS counterpart: at most LOCAL_CLOUD_CONCURRENT_INITS workers (default: the CPU count)
   initialize at once across the runtime, so a cold burst does not thrash a small machine; an invocation that
   needs a new worker waits for an init slot or for a worker of its function to become idle, whichever first.
+  And one function keeps at most LOCAL_CLOUD_ENVIRONMENTS_PER_FUNCTION workers (default: the CPU count):
+  past that an invocation waits for one of them instead of starting another. AWS would start more
+  environments, each with CPUs of its own; here they would share the same few cores, so more of them only
+  adds cold starts (imports, first-call loads) competing with the calls they were meant to speed up.
 
 Each function's AWS SDK calls carry its own access key id and are checked against its role
 (LOCAL_CLOUD_IAM_POLICY_FILE, see lambda_worker_main.py and iam_enforcement.py).
@@ -53,6 +57,7 @@ DEFAULT_ACCOUNT_CONCURRENCY = 64
 #: the most concurrent executions one function without reserved concurrency gets by default (the whole pool)
 DEFAULT_MAX_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY
 CONCURRENT_INITS_ENV = "LOCAL_CLOUD_CONCURRENT_INITS"
+ENVIRONMENTS_PER_FUNCTION_ENV = "LOCAL_CLOUD_ENVIRONMENTS_PER_FUNCTION"
 
 _INIT_POLL_S = 0.1
 
@@ -115,6 +120,7 @@ class AccountConcurrency:
         self.init_timeout_s = (
             init_timeout_s if init_timeout_s is not None else _env_number(INIT_TIMEOUT_ENV, INIT_TIMEOUT_S, 0.1)
         )
+        self.environments_per_function = int(_env_number(ENVIRONMENTS_PER_FUNCTION_ENV, os.cpu_count() or 2, 1))
         self.reserved = 0
         self.unreserved_in_use = 0
         self.initializing = 0
@@ -176,6 +182,7 @@ class FunctionPool:
     _idle: list[_Worker] = field(default_factory=list)
     _busy: int = 0
     _all: set[_Worker] = field(default_factory=set)
+    _starting: int = 0  # workers being started (an init slot taken, not yet ready or failed)
 
     def __post_init__(self) -> None:
         if self.spec.reserved_concurrency is not None:
@@ -226,15 +233,25 @@ class FunctionPool:
         """An idle worker of this function, or None once an init slot is ours (the caller starts a worker)."""
         changed = self.account.changed
         async with changed:
-            await changed.wait_for(lambda: bool(self._idle) or self.account.init_slot_free)
+            await changed.wait_for(
+                lambda: (
+                    bool(self._idle)
+                    or (
+                        self.account.init_slot_free
+                        and len(self._all) + self._starting < self.account.environments_per_function
+                    )
+                )
+            )
             if self._idle:
                 return self._idle.pop()
             self.account.initializing += 1
+            self._starting += 1
             return None
 
     async def _release_init_slot(self) -> None:
         async with self.account.changed:
             self.account.initializing -= 1
+            self._starting -= 1
             self.account.changed.notify_all()
 
     async def _return_idle(self, worker: _Worker) -> None:
@@ -416,7 +433,10 @@ class FunctionPool:
         if worker.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 worker.process.kill()
-        return await worker.process.wait()
+        code = await worker.process.wait()
+        async with self.account.changed:  # a waiting invocation may start a worker in its place
+            self.account.changed.notify_all()
+        return code
 
     async def close(self) -> None:
         """Stops every worker of this function."""

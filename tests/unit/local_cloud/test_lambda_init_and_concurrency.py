@@ -151,3 +151,15 @@ def test_a_cold_burst_waits_for_the_init_gate_and_idle_workers_instead_of_failin
 def test_run_queue_wait_is_read_from_schedstat_and_zero_when_unknown() -> None:
     assert _run_queue_wait_s(os.getpid()) >= 0
     assert _run_queue_wait_s(2**30) == 0
+
+
+def test_one_function_keeps_at_most_its_environments_and_queues_the_rest(tmp_path: Path) -> None:
+    # Given a cap of one environment per function (local only: environments share this machine's cores)
+    account = AccountConcurrency(limit=64, concurrent_inits=4)
+    account.environments_per_function = 1
+    pool = _pool(tmp_path, account)
+    # When three calls arrive at once, Then all succeed, served one after another by the same worker
+    results = _run(pool, {"sleep": 0.2}, {"sleep": 0.2}, {"sleep": 0.2})
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert len({r.payload["pid"] for r in results}) == 1
+    assert sum(r.cold_start for r in results) == 1

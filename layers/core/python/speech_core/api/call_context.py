@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -22,15 +22,31 @@ from speech_core.services.metering import metered_call, record_refused_call
 deps_provider: Callable[[], ServiceDeps] = get_service_deps
 
 
+#: API Gateway REST's integration timeout: past it the client has its 504 (infra_cdk/capabilities/rest_api.py)
+GATEWAY_TIMEOUT_S = 29.0
+
+
+def _gateway_deadline(request_context: dict[str, Any]) -> float | None:
+    """When the gateway stops waiting for this call (epoch seconds); None when the event does not say."""
+    started_ms = request_context.get("requestTimeEpoch")
+    return started_ms / 1000 + GATEWAY_TIMEOUT_S if isinstance(started_ms, int | float) else None
+
+
 @contextmanager
 def call_context(router: Router, scope: Scope) -> Iterator[CallContext]:
     event = router.current_event
     caller = caller_from_event(event.raw_event)
     logger.append_keys(tenant_id=str(caller.tenant_id), key_prefix=caller.key_prefix)
     deps = deps_provider()
-    request_id = str(event.raw_event["requestContext"]["requestId"])
+    request_context = event.raw_event["requestContext"]
+    request_id = str(request_context["requestId"])
     with metered_call(
-        caller, scope, request_id, rate_limiter=deps.rate_limiter, request_log=deps.request_log
+        caller,
+        scope,
+        request_id,
+        rate_limiter=deps.rate_limiter,
+        request_log=deps.request_log,
+        answer_by=_gateway_deadline(request_context),
     ) as record:
         yield CallContext(caller=caller, call=record, request_id=request_id, deps=deps)
 

@@ -49,7 +49,14 @@ def metered_call(
     *,
     rate_limiter: RateLimiter,
     request_log: RequestLogRepository,
+    answer_by: float | None = None,
 ) -> Iterator[CallRecord]:
+    """Meter one call: scope and limits first, then one request-log row (with usage and results) at the end.
+
+    `answer_by` (epoch seconds) is when API Gateway stops waiting for the answer (request time + its
+    integration timeout). A call that finishes after it was answered 504 by the gateway, not by us: it is
+    recorded as that 504 (model.timeout, not billed, no results kept), so the log counts what clients got.
+    """
     task = scope.value
     record = CallRecord(task=task)
     started = time.perf_counter()
@@ -66,6 +73,9 @@ def metered_call(
         raise
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if status < 500 and answer_by is not None and time.time() > answer_by:
+            status, error_code = 504, ErrorCode.MODEL_TIMEOUT.value
+            record.audio_seconds, record.characters = 0.0, 0  # the client got nothing: nothing is billed
         metrics.add_dimension(name="task", value=task)
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
         metrics.add_metric(
