@@ -4,8 +4,9 @@ Importable without network or database. Bad input raises `speech_core.errors.Aud
 code; limits come from the caller as an `AudioLimits`.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from speech_core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from .audio_info import AudioInfo
@@ -34,13 +35,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _MODULE_OF, globals())
 
 
 __all__ = [

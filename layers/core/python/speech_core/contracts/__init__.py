@@ -4,8 +4,9 @@ camelCase on the wire, snake_case in Python, unknown fields ignored. Validate a 
 `parse_request(Model, body)`: failures become typed SpeechErrors. Importable without network or database.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from speech_core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from .asr import AsrOutput, AsrRequest, AsrResponse, NBestToken
@@ -96,13 +97,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _MODULE_OF, globals())
 
 
 __all__ = [

@@ -10,8 +10,9 @@ May import: speech_core.errors, speech_core.observability (its tracer), numpy, p
 Imported by the services and workers.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from speech_core.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from .client import InferenceClient, RetryPolicy, StreamingSession, get_inference_client, next_sequence_id
@@ -82,13 +83,7 @@ _MODULE_OF = {
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _MODULE_OF, globals())
 
 
 __all__ = [
