@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from speech_core.api.caller import caller_from_event
 from speech_core.contracts import ControlConfig, WireModel
+from speech_core.contracts.limits import GATEWAY_TIMEOUT_S
 from speech_core.errors import SpeechError
 from speech_core.keys.scopes import Scope
 from speech_core.observability import logger
@@ -20,10 +21,6 @@ from speech_core.services.metering import metered_call, record_refused_call
 
 #: where routes get their dependencies; unit tests point it at fakes
 deps_provider: Callable[[], ServiceDeps] = get_service_deps
-
-
-#: API Gateway REST's integration timeout: past it the client has its 504 (infra_cdk/capabilities/rest_api.py)
-GATEWAY_TIMEOUT_S = 29.0
 
 
 def _gateway_deadline(request_context: dict[str, Any]) -> float | None:

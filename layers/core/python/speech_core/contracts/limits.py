@@ -7,6 +7,8 @@ have their own limits in the job settings.
 
 from __future__ import annotations
 
+#: seconds API Gateway REST waits for a function (its integration timeout); past it the client has a 504
+GATEWAY_TIMEOUT_S = 29.0
 #: audio items in one sync ASR request (or a pipeline's inputData.audio)
 MAX_AUDIO_ITEMS = 4
 #: characters of one base64 `audioContent`; API Gateway refuses bodies over 10 MB anyway
