@@ -54,8 +54,6 @@ INIT_TIMEOUT_S = 10.0  # Lambda's init phase limit for on-demand functions (impo
 ACCOUNT_CONCURRENCY_ENV = "LOCAL_CLOUD_ACCOUNT_CONCURRENCY"
 #: AWS's default is 1000 per Region; locally every execution is a process on this machine, so far fewer
 DEFAULT_ACCOUNT_CONCURRENCY = 64
-#: the most concurrent executions one function without reserved concurrency gets by default (the whole pool)
-DEFAULT_MAX_CONCURRENCY = DEFAULT_ACCOUNT_CONCURRENCY
 CONCURRENT_INITS_ENV = "LOCAL_CLOUD_CONCURRENT_INITS"
 ENVIRONMENTS_PER_FUNCTION_ENV = "LOCAL_CLOUD_ENVIRONMENTS_PER_FUNCTION"
 
