@@ -22,6 +22,8 @@ EXPECTED_TABLES = {
     "results",
     "websocket_connections",
     "rate_windows",
+    "job_chunks",
+    "webhook_deliveries",
 }
 
 

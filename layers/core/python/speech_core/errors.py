@@ -39,6 +39,10 @@ class ErrorCode(StrEnum):
     PIPELINE_INVALID_CHAIN = "pipeline.invalid_chain"
     # batch jobs
     JOB_ALREADY_FINISHED = "job.already_finished"
+    JOB_NOT_RETRYABLE = "job.not_retryable"
+    # WebSocket streams
+    STREAM_NOT_STARTED = "stream.not_started"
+    STREAM_GAP = "stream.gap"
     # authentication and authorisation
     AUTH_MISSING_KEY = "auth.missing_key"
     AUTH_INVALID_KEY = "auth.invalid_key"
@@ -76,6 +80,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.VOICE_UNSUPPORTED: 400,
     ErrorCode.PIPELINE_INVALID_CHAIN: 400,
     ErrorCode.JOB_ALREADY_FINISHED: 409,
+    ErrorCode.JOB_NOT_RETRYABLE: 409,
+    ErrorCode.STREAM_NOT_STARTED: 409,
+    ErrorCode.STREAM_GAP: 409,
     ErrorCode.AUTH_MISSING_KEY: 401,
     ErrorCode.AUTH_INVALID_KEY: 401,
     ErrorCode.AUTH_REVOKED_KEY: 401,
@@ -126,7 +133,7 @@ class SpeechError(Exception):
 
 
 class RequestError(SpeechError):
-    allowed_prefixes = ("request.", "resource.", "text.", "pipeline.", "job.")
+    allowed_prefixes = ("request.", "resource.", "text.", "pipeline.", "job.", "stream.")
 
 
 class AudioError(SpeechError):

@@ -10,18 +10,26 @@ from typing import Protocol
 
 from speech_core.db.records import (
     ApiKeyRecord,
+    ChunkState,
+    ChunkWord,
     ConnectionRecord,
     ConnectionState,
+    JobChunkRecord,
+    JobCursor,
+    JobPage,
     JobRecord,
     JobState,
     NewApiKey,
     NewJob,
+    NewJobChunk,
     NewResult,
+    NewWebhookDelivery,
     RequestLogEntry,
     RequestLogRecord,
     ResultRecord,
     TenantRecord,
     UsageRecord,
+    WebhookDeliveryRecord,
 )
 
 
@@ -56,7 +64,40 @@ class JobRepository(Protocol):
     def create(self, job: NewJob) -> tuple[JobRecord, bool]: ...
     def get(self, tenant_id: uuid.UUID, job_id: uuid.UUID) -> JobRecord | None: ...
     def list_for_tenant(self, tenant_id: uuid.UUID, limit: int = 50) -> list[JobRecord]: ...
+    def list_page(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        limit: int = 50,
+        state: JobState | None = None,
+        after: JobCursor | None = None,
+    ) -> JobPage: ...
     def transition(self, job_id: uuid.UUID, state: JobState, **changes: object) -> JobRecord: ...
+    def retry(self, tenant_id: uuid.UUID, job_id: uuid.UUID) -> JobRecord: ...
+    def delete(self, tenant_id: uuid.UUID, job_id: uuid.UUID) -> bool: ...
+
+
+class JobChunkRepository(Protocol):
+    def put_chunks(self, job_id: uuid.UUID, chunks: Sequence[NewJobChunk]) -> list[JobChunkRecord]: ...
+    def list_chunks(self, job_id: uuid.UUID, state: ChunkState | None = None) -> list[JobChunkRecord]: ...
+    def get_chunk(self, job_id: uuid.UUID, index: int) -> JobChunkRecord | None: ...
+    def mark_chunk_done(
+        self,
+        job_id: uuid.UUID,
+        index: int,
+        transcript: str,
+        words: Sequence[ChunkWord] | None,
+        model_version: str | None,
+        *,
+        require_running: bool = True,
+    ) -> bool: ...
+    def mark_chunk_failed(self, job_id: uuid.UUID, index: int, error_code: str, error_message: str) -> bool: ...
+    def reset_failed_chunks(self, job_id: uuid.UUID) -> int: ...
+
+
+class WebhookDeliveryRepository(Protocol):
+    def record_delivery(self, delivery: NewWebhookDelivery) -> WebhookDeliveryRecord: ...
+    def list_deliveries(self, job_id: uuid.UUID) -> list[WebhookDeliveryRecord]: ...
 
 
 class ResultRepository(Protocol):

@@ -106,6 +106,13 @@ class JobState(StrEnum):
         return self in {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
 
 
+class JobSource(StrEnum):
+    """How a job was made: through `POST /v1/jobs` or by an object dropped under `incoming/<tenant>/`."""
+
+    API = "api"
+    S3 = "s3"
+
+
 class NewJob(BaseModel):
     model_config = _DEFERRED
 
@@ -115,7 +122,10 @@ class NewJob(BaseModel):
     input_bucket: str
     input_key: str
     source_language: str | None = None
+    #: the create request's validated `JobOptions` (contracts.jobs), as JSON
     options: dict[str, Any] = Field(default_factory=dict)
+    source: JobSource = JobSource.API
+    webhook_url: str | None = Field(default=None, max_length=2048)
 
 
 class JobRecord(NewJob, _Record):
@@ -126,10 +136,96 @@ class JobRecord(NewJob, _Record):
     error_code: str | None
     error_message: str | None
     execution_arn: str | None
+    audio_seconds_total: float | None
+    audio_seconds_done: float
+    chunks_total: int | None
+    chunks_done: int
+    billed_audio_seconds: float | None
+    attempt: int
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class JobCursor(BaseModel):
+    """Where a page of jobs (newest first) stopped: the last job's creation time and id."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    created_at: datetime
+    job_id: uuid.UUID
+
+
+class JobPage(BaseModel):
+    model_config = _DEFERRED
+
+    jobs: list[JobRecord]
+    #: where the next page starts; None on the last page
+    next_after: JobCursor | None = None
+
+
+#: the sample rate of every job's timeline (chunk offsets and lengths count samples at this rate)
+JOB_SAMPLE_RATE = 16_000
+
+
+class ChunkState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ChunkWord(BaseModel):
+    """A word of a chunk's transcript, its times in seconds relative to the chunk's start."""
+
+    model_config = _DEFERRED
+
+    word: str
+    start: float
+    end: float
+    confidence: float | None = None
+
+
+class NewJobChunk(BaseModel):
+    """A chunk as `prepare` cuts it: sample-accurate on the job's 16 kHz timeline."""
+
+    model_config = _DEFERRED
+
+    index: int = Field(ge=0)
+    start_sample: int = Field(ge=0)
+    num_samples: int = Field(gt=0)
+    object_key: str = Field(max_length=1024)
+
+
+class JobChunkRecord(NewJobChunk, _Record):
+    job_id: uuid.UUID
+    state: ChunkState
+    transcript: str | None
+    words: list[ChunkWord] | None
+    model_version: str | None
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    updated_at: datetime
+
+
+class NewWebhookDelivery(BaseModel):
+    """One try at delivering a webhook; `id` is the delivery's idempotency id, the same on every try."""
+
+    model_config = _DEFERRED
+
+    id: uuid.UUID
+    job_id: uuid.UUID
+    event: str = Field(max_length=16)
+    url: str = Field(max_length=2048)
+    attempt: int = Field(ge=1)
+    status_code: int | None = None
+    error: str | None = None
+    delivered: bool
+
+
+class WebhookDeliveryRecord(NewWebhookDelivery, _Record):
+    created_at: datetime
 
 
 class Segment(BaseModel):

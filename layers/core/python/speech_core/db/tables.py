@@ -114,13 +114,16 @@ class RequestLog(Base):
 
 
 class Job(Base):
-    """A long-running batch transcription."""
+    """A long-running batch transcription (docs/jobs-contract.md, "Database")."""
 
     __tablename__ = "jobs"
     __table_args__ = (
         UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
+        CheckConstraint("source IN ('api', 's3')", name="source_known"),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
         Index("ix_jobs_tenant_created", "tenant_id", "created_at"),
+        Index("ix_jobs_tenant_state_created", "tenant_id", "state", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -137,12 +140,62 @@ class Job(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     execution_arn: Mapped[str | None] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(8), nullable=False, server_default="api")
+    audio_seconds_total: Mapped[float | None] = mapped_column(Float)
+    audio_seconds_done: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    chunks_total: Mapped[int | None] = mapped_column(Integer)
+    chunks_done: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    billed_audio_seconds: Mapped[float | None] = mapped_column(Float)
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
     )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobChunk(Base):
+    """One chunk of a job's audio on the job's 16 kHz timeline, and what the model made of it."""
+
+    __tablename__ = "job_chunks"
+    __table_args__ = (
+        CheckConstraint("state IN ('pending', 'done', 'failed')", name="state_known"),
+        CheckConstraint("start_sample >= 0 AND num_samples > 0", name="samples_range"),
+    )
+
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    start_sample: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    num_samples: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    object_key: Mapped[str] = mapped_column(String(1024), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    transcript: Mapped[str | None] = mapped_column(Text)
+    words: Mapped[list | None] = mapped_column(JSONB)
+    model_version: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class WebhookDelivery(Base):
+    """One try at delivering a job's webhook; every try of one delivery shares its id (the `Webhook-Id`)."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False, index=True)
+    event: Mapped[str] = mapped_column(String(16), nullable=False)
+    url: Mapped[str] = mapped_column(String(2048), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    delivered: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
 
 
 class Result(Base):
@@ -190,6 +243,16 @@ class WebSocketConnection(Base):
     connected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the stream on this connection (migration 0005): exactly-once audio in `seq` order (docs/streaming.md)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    resume_token_hash: Mapped[str | None] = mapped_column(String(64))
+    next_seq: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    #: frames received ahead of a gap, {seq: base64 audio}; bounded by the protocol (MAX_PENDING_FRAMES)
+    pending_frames: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    utterance_open: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    utterance_start_s: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    last_partial: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
+    usage_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UsageDaily(Base):

@@ -8,11 +8,13 @@ from functools import lru_cache
 from speech_core.db.engine import get_sessions
 from speech_core.db.repositories.api_keys import SqlApiKeyRepository
 from speech_core.db.repositories.connections import SqlConnectionRepository
+from speech_core.db.repositories.job_chunks import SqlJobChunkRepository
 from speech_core.db.repositories.jobs import SqlJobRepository
 from speech_core.db.repositories.request_log import SqlRequestLogRepository
 from speech_core.db.repositories.results import SqlResultRepository
 from speech_core.db.repositories.tenants import SqlTenantRepository
 from speech_core.db.repositories.usage import SqlUsageRepository
+from speech_core.db.repositories.webhook_deliveries import SqlWebhookDeliveryRepository
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Repositories:
     jobs: SqlJobRepository
     results: SqlResultRepository
     connections: SqlConnectionRepository
+    job_chunks: SqlJobChunkRepository
+    webhook_deliveries: SqlWebhookDeliveryRepository
 
 
 @lru_cache(maxsize=8)
@@ -38,4 +42,6 @@ def get_repositories(database_url: str) -> Repositories:
         jobs=SqlJobRepository(sessions),
         results=SqlResultRepository(sessions),
         connections=SqlConnectionRepository(sessions),
+        job_chunks=SqlJobChunkRepository(sessions),
+        webhook_deliveries=SqlWebhookDeliveryRepository(sessions),
     )
