@@ -96,6 +96,32 @@ class SyncLimits(BaseSettings):
     max_tts_chars: int = Field(default=2_000, gt=0)
 
 
+class JobQueueSettings(BaseSettings):
+    """The job-start queue: a message `{"job": {jobId, tenantId, attempt}}` there starts a job's execution."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    job_start_queue_url: str
+
+
+class WorkflowSettings(BaseSettings):
+    """The batch-job state machine (executions are named `<job id>-a<attempt>`)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    job_state_machine_arn: str
+
+
+class JobLimits(BaseSettings):
+    """What one batch job accepts (documented in docs/jobs.md): checked at create when the size is known,
+    and by the workflow's prepare step once the audio is decoded."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_prefix="JOB_")
+
+    max_audio_seconds: float = Field(default=4 * 3600.0, gt=0)
+    max_input_bytes: int = Field(default=2 * 1024**3, gt=0)
+
+
 # --- the environment contract ------------------------------------------------------------------------------
 #: the settings models one function reads; its handler module declares them (see `declare_environment`)
 FunctionEnvironment = tuple[type[BaseSettings], ...]
@@ -160,3 +186,15 @@ def get_storage_settings() -> StorageSettings:
 
 def get_sync_limits() -> SyncLimits:
     return read_settings(SyncLimits)
+
+
+def get_job_queue_settings() -> JobQueueSettings:
+    return read_settings(JobQueueSettings)
+
+
+def get_workflow_settings() -> WorkflowSettings:
+    return read_settings(WorkflowSettings)
+
+
+def get_job_limits() -> JobLimits:
+    return read_settings(JobLimits)
