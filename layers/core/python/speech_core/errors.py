@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     # batch jobs
     JOB_ALREADY_FINISHED = "job.already_finished"
     JOB_NOT_RETRYABLE = "job.not_retryable"
+    JOB_WEBHOOK_URL_REFUSED = "job.webhook_url_refused"
     # WebSocket streams
     STREAM_NOT_STARTED = "stream.not_started"
     STREAM_GAP = "stream.gap"
@@ -81,6 +82,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PIPELINE_INVALID_CHAIN: 400,
     ErrorCode.JOB_ALREADY_FINISHED: 409,
     ErrorCode.JOB_NOT_RETRYABLE: 409,
+    ErrorCode.JOB_WEBHOOK_URL_REFUSED: 400,
     ErrorCode.STREAM_NOT_STARTED: 409,
     ErrorCode.STREAM_GAP: 409,
     ErrorCode.AUTH_MISSING_KEY: 401,

@@ -122,6 +122,26 @@ class JobLimits(BaseSettings):
     max_input_bytes: int = Field(default=2 * 1024**3, gt=0)
 
 
+class NotifySettings(BaseSettings):
+    """Job notifications: the EventBridge bus for state-change events and the webhooks' signing and retries.
+
+    A tenant's webhook secret is HMAC(webhook_signing_key, tenant id) (speech_core.notify.signing): nothing
+    per tenant is stored, and `speech-admin webhook-secret <tenant>` shows it.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    event_bus_name: str = Field(default="default", description="name or ARN of the stage's event bus")
+    webhook_signing_key: SecretStr = SecretStr("local-development-webhook-key")
+    #: the local stage only: http webhooks and loopback/private receivers (metadata addresses stay refused)
+    webhook_allow_insecure_local: bool = False
+    webhook_max_attempts: int = Field(default=4, ge=1, le=10)
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_first_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    #: every try of one delivery starts within this many seconds (keep it under the function's timeout)
+    webhook_deadline_s: float = Field(default=60.0, gt=0, le=900)
+
+
 # --- the environment contract ------------------------------------------------------------------------------
 #: the settings models one function reads; its handler module declares them (see `declare_environment`)
 FunctionEnvironment = tuple[type[BaseSettings], ...]
@@ -198,3 +218,7 @@ def get_workflow_settings() -> WorkflowSettings:
 
 def get_job_limits() -> JobLimits:
     return read_settings(JobLimits)
+
+
+def get_notify_settings() -> NotifySettings:
+    return read_settings(NotifySettings)

@@ -1,0 +1,52 @@
+"""Job notifications: an EventBridge event per state change, and signed, retried, recorded webhooks.
+
+    notify_job_state(JobStateChange.from_job(job), job.webhook_url, settings=get_notify_settings(),
+                     events=get_events_client(), deliveries=repositories.webhook_deliveries)
+    check_webhook_url(url, allow_insecure_local=settings.webhook_allow_insecure_local)   # at job create
+    verify_signature(secret, request.headers, raw_body)                                   # in a receiver
+
+Modules: job_event (the payload), events (EventBridge), signing (Standard Webhooks HMAC, per-tenant
+secrets), url_check (SSRF guard), transport (POST to the checked address), webhook (retries, records),
+job_notifications (the two together). Only the standard library and pydantic load at import.
+"""
+
+from __future__ import annotations
+
+from .events import EventNotPublished, EventsClient, get_events_client, job_event_entry, publish_job_event
+from .job_event import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStateChange
+from .job_notifications import NotificationOutcome, notify_job, notify_job_state, retry_policy
+from .signing import WebhookSignatureInvalid, sign, signed_headers, tenant_webhook_secret, verify_signature
+from .transport import PinnedHttpTransport, WebhookTransport
+from .url_check import CheckedWebhookUrl, WebhookUrlRefused, address_refusal, check_webhook_url, resolve_host
+from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
+
+__all__ = [
+    "EVENT_DETAIL_TYPE",
+    "EVENT_SOURCE",
+    "CheckedWebhookUrl",
+    "DeliveryLog",
+    "EventNotPublished",
+    "EventsClient",
+    "JobStateChange",
+    "NotificationOutcome",
+    "PinnedHttpTransport",
+    "RetryPolicy",
+    "WebhookOutcome",
+    "WebhookSignatureInvalid",
+    "WebhookTransport",
+    "WebhookUrlRefused",
+    "address_refusal",
+    "check_webhook_url",
+    "deliver_webhook",
+    "get_events_client",
+    "job_event_entry",
+    "notify_job",
+    "notify_job_state",
+    "publish_job_event",
+    "resolve_host",
+    "retry_policy",
+    "sign",
+    "signed_headers",
+    "tenant_webhook_secret",
+    "verify_signature",
+]
