@@ -41,6 +41,7 @@ def _document() -> str:
         asr,
         catalog,
         health,
+        jobs,
         language_id,
         pipeline,
         translation,
@@ -58,6 +59,7 @@ def _document() -> str:
         pipeline.router,
         catalog.router,
         uploads.router,
+        jobs.router,
         health.router,
         router,
     )
@@ -73,6 +75,8 @@ def _document() -> str:
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
             operation.get("responses", {}).pop("422", None)
+            for bodiless in ("204", "303"):  # Powertools gives every response the return type's content
+                operation.get("responses", {}).get(bodiless, {}).pop("content", None)
             if path not in PUBLIC_PATHS:
                 operation["security"] = [{"apiKey": []}, {"bearer": []}]
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
