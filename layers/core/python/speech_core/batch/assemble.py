@@ -1,0 +1,91 @@
+"""The `assemble` step: the done chunks merged in order on the global timeline -> every requested output in
+the results bucket, and the job attempt's usage metered once (task `asr`, audio seconds)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from speech_core.batch.deps import BatchDeps
+from speech_core.batch.jobs_access import result_key, running_job
+from speech_core.batch.messages import Assembled, StateInput, TaskMessage, usage_request_id
+from speech_core.batch.options import job_options
+from speech_core.batch.task_worker import StepFailure
+from speech_core.batch.transcribe import CHUNK_FAILED
+from speech_core.contracts.jobs import JobRef
+from speech_core.db.records import ChunkState, JobRecord, NewResult, RequestLogEntry, Segment
+from speech_core.inference import Task
+from speech_core.observability import logger, tracer
+from speech_core.transcripts import (
+    CONTENT_TYPES,
+    JOB_SAMPLE_RATE,
+    ChunkResult,
+    SubtitleRules,
+    Transcript,
+    merge_chunks,
+    render,
+)
+
+
+def meter_job(deps: BatchDeps, ref: JobRef, job: JobRecord, transcript: Transcript, model_version: str) -> bool:
+    """One request-log row (and the daily usage of the job's key) per job attempt, with the transcript as the
+    job's result; False when this attempt was metered already (a redelivered assemble)."""
+    language = job.source_language or deps.settings.default_language
+    model = deps.registry.select(Task.ASR, language=language, key=str(job.tenant_id)).model
+    return deps.request_log.record(
+        RequestLogEntry(
+            request_id=usage_request_id(ref),
+            tenant_id=job.tenant_id,
+            api_key_id=job.api_key_id,
+            task=Task.ASR.value,
+            model_name=model,
+            model_version=model_version,
+            source_language=language,
+            audio_seconds=transcript.duration,
+            status=200,
+        ),
+        results=[
+            NewResult(
+                tenant_id=job.tenant_id,
+                job_id=job.id,
+                task=Task.ASR.value,
+                transcript=transcript.text,
+                segments=[Segment(start_s=s.start, end_s=s.end, text=s.text) for s in transcript.segments],
+                detected_language=language,
+                audio_duration_s=transcript.duration,
+                sample_rate=JOB_SAMPLE_RATE,
+            )
+        ],
+    )
+
+
+@tracer.capture_method(capture_response=False)
+def assemble_transcript(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]:
+    """The step's work; its answer is `$.assembled`."""
+    state = StateInput.model_validate(message.input)
+    job = running_job(deps, state.job)
+    rows = deps.chunks.list_chunks(job.id, ChunkState.DONE)
+    transcript = merge_chunks(
+        [ChunkResult.model_validate(row, from_attributes=True) for row in rows],
+        language=job.source_language,
+        chunks_total=job.chunks_total,
+        total_samples=state.prepared.total_samples if state.prepared else None,
+    )
+    if transcript.missing_chunks:
+        first = transcript.missing_chunks[0]
+        raise StepFailure(CHUNK_FAILED, f"chunk {first}: not transcribed ({len(transcript.missing_chunks)} missing)")
+    options = job_options(job, deps.settings.default_language)
+    rules = SubtitleRules(
+        max_chars_per_line=options.subtitles.max_chars_per_line, lines_per_cue=options.subtitles.lines_per_cue
+    )
+    bucket = deps.storage.results_bucket
+    if bucket is None:
+        raise RuntimeError("RESULTS_BUCKET is not set for this function")
+    outputs: dict[str, str] = {}
+    for fmt in options.output_formats:
+        key = result_key(job, fmt.value)
+        deps.objects.put(bucket, key, render(transcript, fmt, rules).encode("utf-8"), CONTENT_TYPES[fmt])
+        outputs[fmt.value] = key
+    versions = sorted({row.model_version for row in rows if row.model_version})
+    metered = meter_job(deps, state.job, job, transcript, "+".join(versions) or "unknown")
+    logger.info("assembled", extra={"outputs": sorted(outputs), "metered": metered, "seconds": transcript.duration})
+    return Assembled(outputs=outputs, audio_seconds=transcript.duration).wire()
