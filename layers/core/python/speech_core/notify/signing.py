@@ -17,8 +17,7 @@ import hmac
 import time
 import uuid
 from collections.abc import Mapping
-
-from pydantic import SecretStr
+from typing import Protocol
 
 SIGNATURE_VERSION = "v1"
 SECRET_PREFIX = "whsec_"
@@ -26,13 +25,19 @@ SECRET_PREFIX = "whsec_"
 DEFAULT_TOLERANCE_S = 300
 
 
+class Secret(Protocol):
+    """A secret setting (pydantic's or the settings module's `SecretStr`)."""
+
+    def get_secret_value(self) -> str: ...
+
+
 class WebhookSignatureInvalid(ValueError):
     """A webhook request whose signature, timestamp or headers do not check out."""
 
 
-def tenant_webhook_secret(signing_key: SecretStr | str, tenant_id: uuid.UUID) -> str:
+def tenant_webhook_secret(signing_key: Secret | str, tenant_id: uuid.UUID) -> str:
     """The tenant's webhook secret (`whsec_<base64>`), derived from the stage's signing key."""
-    key = signing_key.get_secret_value() if isinstance(signing_key, SecretStr) else signing_key
+    key = signing_key if isinstance(signing_key, str) else signing_key.get_secret_value()
     digest = hmac.new(key.encode(), f"webhook-secret:{tenant_id}".encode(), hashlib.sha256).digest()
     return SECRET_PREFIX + base64.b64encode(digest).decode("ascii")
 
