@@ -22,10 +22,13 @@ class Access(StrEnum):
     TRITON = "triton"  # network path to the internal Triton load balancer
     INGEST_READ = "ingest-read"
     INGEST_WRITE = "ingest-write"  # presigned PUT URLs for sync-API uploads (uploads/<tenant>/, not incoming/)
+    INGEST_DELETE = "ingest-delete"  # a deleted job's input (under uploads/ or incoming/)
     AUDIO_READ = "audio-read"
     AUDIO_WRITE = "audio-write"
+    AUDIO_DELETE = "audio-delete"  # a deleted job's chunks (under chunks/)
     RESULTS_READ = "results-read"
     RESULTS_WRITE = "results-write"
+    RESULTS_DELETE = "results-delete"  # a deleted job's outputs (under results/)
     SEND_JOB_START = "send-job-start"  # sqs:SendMessage on the job-start queue
     START_WORKFLOW = "start-workflow"  # states:StartExecution on the job state machine
     STOP_WORKFLOW = "stop-workflow"  # states:StopExecution / DescribeExecution
@@ -194,6 +197,75 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         access=frozenset({_D, Access.INGEST_WRITE}),
         rest_routes=_post("/v1/uploads"),
     ),
+    # --- jobs API (docs/jobs.md; one function per route, each with only the access its route needs) -----------
+    FunctionSpec(
+        id="CreateJob",
+        handler="functions/jobs/handle_create_job.handler",
+        description="POST /v1/jobs: a batch transcription job for the caller's upload -> job-start queue",
+        timeout_s=15,
+        # ingest-read: HEAD of the upload; model-registry: the language must have an ASR model
+        access=frozenset({_D, _R, Access.INGEST_READ, Access.SEND_JOB_START}),
+        rest_routes=_post("/v1/jobs"),
+    ),
+    FunctionSpec(
+        id="GetJob",
+        handler="functions/jobs/handle_get_job.handler",
+        description="GET /v1/jobs/{jobId}: state, progress and presigned result URLs",
+        timeout_s=10,
+        access=frozenset({_D, Access.RESULTS_READ}),
+        rest_routes=_get("/v1/jobs/{jobId}"),
+    ),
+    FunctionSpec(
+        id="ListJobs",
+        handler="functions/jobs/handle_list_jobs.handler",
+        description="GET /v1/jobs: the caller's jobs, paged, filtered by state",
+        timeout_s=10,
+        access=frozenset({_D, Access.RESULTS_READ}),
+        rest_routes=_get("/v1/jobs"),
+    ),
+    FunctionSpec(
+        id="CancelJob",
+        handler="functions/jobs/handle_cancel_job.handler",
+        description="POST /v1/jobs/{jobId}/cancel: the job cancelled, its execution stopped",
+        timeout_s=10,
+        access=frozenset({_D, Access.STOP_WORKFLOW}),
+        rest_routes=_post("/v1/jobs/{jobId}/cancel"),
+    ),
+    FunctionSpec(
+        id="RetryJob",
+        handler="functions/jobs/handle_retry_job.handler",
+        description="POST /v1/jobs/{jobId}/retry: a failed or cancelled job queued as its next attempt",
+        timeout_s=10,
+        access=frozenset({_D, Access.SEND_JOB_START}),
+        rest_routes=_post("/v1/jobs/{jobId}/retry"),
+    ),
+    FunctionSpec(
+        id="DeleteJob",
+        handler="functions/jobs/handle_delete_job.handler",
+        description="DELETE /v1/jobs/{jobId}: stop it, delete its input, chunks and results, then its row",
+        timeout_s=30,
+        # audio-read / results-read: listing the job's chunks/ and results/ prefixes before deleting them
+        access=frozenset(
+            {
+                _D,
+                Access.STOP_WORKFLOW,
+                Access.INGEST_DELETE,
+                Access.AUDIO_READ,
+                Access.AUDIO_DELETE,
+                Access.RESULTS_READ,
+                Access.RESULTS_DELETE,
+            }
+        ),
+        rest_routes=(RestRoute(method="DELETE", path="/v1/jobs/{jobId}"),),
+    ),
+    FunctionSpec(
+        id="GetJobTranscript",
+        handler="functions/jobs/handle_get_job_transcript.handler",
+        description="GET /v1/jobs/{jobId}/transcript: the transcript so far, or whole once succeeded",
+        timeout_s=15,
+        access=frozenset({_D, Access.RESULTS_READ}),
+        rest_routes=_get("/v1/jobs/{jobId}/transcript"),
+    ),
     # --- admin ---------------------------------------------------------------------------------------
     FunctionSpec(
         id=MIGRATION_FUNCTION_ID,
@@ -211,31 +283,6 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 #: contract tests (tests/infra/test_function_environment.py) refuse a deployed entry without code. Their
 #: queues, grants and routes are kept here so the queues are sized for them and their authors start from it.
 PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
-    # --- jobs API ----------------------------------------------------------------------------------
-    FunctionSpec(
-        id="CreateJob",
-        handler="functions/jobs/handle_create_job.handler",
-        description="POST /v1/jobs: a batch transcription job for audio already in the ingest bucket",
-        timeout_s=15,
-        access=frozenset({_D, Access.INGEST_READ, Access.SEND_JOB_START}),
-        rest_routes=_post("/v1/jobs"),
-    ),
-    FunctionSpec(
-        id="GetJob",
-        handler="functions/jobs/handle_get_job.handler",
-        description="GET /v1/jobs/{jobId}: status and presigned result URLs",
-        timeout_s=10,
-        access=frozenset({_D, Access.RESULTS_READ}),
-        rest_routes=_get("/v1/jobs/{jobId}"),
-    ),
-    FunctionSpec(
-        id="CancelJob",
-        handler="functions/jobs/handle_cancel_job.handler",
-        description="POST /v1/jobs/{jobId}/cancel: stop the job's execution",
-        timeout_s=10,
-        access=frozenset({_D, Access.STOP_WORKFLOW}),
-        rest_routes=_post("/v1/jobs/{jobId}/cancel"),
-    ),
     # --- S3-drop batch path --------------------------------------------------------------------------
     FunctionSpec(
         id="IngestUpload",

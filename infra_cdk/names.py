@@ -47,6 +47,8 @@ INCOMING_PREFIX = "incoming/"
 # upload never starts a batch job; speech_core.services.audio_input.UPLOADS_PREFIX is the same string.
 UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
+# A batch job's 16 kHz chunks and manifest in the audio bucket: chunks/<tenant>/<job>/ (docs/jobs-contract.md).
+CHUNKS_PREFIX = "chunks/"
 
 # Queues (each has a DLQ named <name>-dlq).
 QUEUE_S3_EVENTS = "s3-events"

@@ -7,6 +7,7 @@ handler strings read `functions/<area>/handle_<verb>_<noun>.handler`. Two layers
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import Annotations, CfnElement, Duration, RemovalPolicy, Stack
@@ -219,11 +220,11 @@ class Functions(Construct):
             env.update(res.database_env)
         if Access.TRITON in access:
             env["TRITON_URL"] = res.triton_url
-        if access & {Access.INGEST_READ, Access.INGEST_WRITE}:
+        if access & {Access.INGEST_READ, Access.INGEST_WRITE, Access.INGEST_DELETE}:
             env["INGEST_BUCKET"] = res.ingest.bucket_name
-        if access & {Access.AUDIO_READ, Access.AUDIO_WRITE}:
+        if access & {Access.AUDIO_READ, Access.AUDIO_WRITE, Access.AUDIO_DELETE}:
             env["AUDIO_BUCKET"] = res.audio.bucket_name
-        if access & {Access.RESULTS_READ, Access.RESULTS_WRITE}:
+        if access & {Access.RESULTS_READ, Access.RESULTS_WRITE, Access.RESULTS_DELETE}:
             env["RESULTS_BUCKET"] = res.results.bucket_name
         if Access.SEND_JOB_START in access:
             env["JOB_START_QUEUE_URL"] = res.job_start_queue.queue_url
@@ -247,6 +248,8 @@ class Functions(Construct):
             res.results.grant_read(fn, f"{names.RESULTS_PREFIX}*")
         if Access.RESULTS_WRITE in access:
             res.results.grant_put(fn, f"{names.RESULTS_PREFIX}*")
+        for pattern in _delete_patterns(access):
+            pattern.bucket(res).grant_delete(fn, pattern.key_pattern)
         if Access.SEND_JOB_START in access:
             res.job_start_queue.grant_send_messages(fn)
         if Access.START_WORKFLOW in access:
@@ -280,6 +283,7 @@ class Functions(Construct):
             buckets.append((res.audio, "*"))
         if access & {Access.RESULTS_READ, Access.RESULTS_WRITE}:
             buckets.append((res.results, f"{names.RESULTS_PREFIX}*"))
+        buckets += [(pattern.bucket(res), pattern.key_pattern) for pattern in _delete_patterns(access)]
         for bucket, key_pattern in buckets:
             acknowledge(role, f"AwsSolutions-IAM5[Resource::{arn_of(bucket)}/{key_pattern}]", bucket_reason)
         if buckets:
@@ -316,3 +320,30 @@ def _kebab(identifier: str) -> str:
             out.append("-")
         out.append(char.lower())
     return "".join(out)
+
+
+@dataclass(frozen=True)
+class _DeletePattern:
+    """Objects a delete flag lets a function remove: one bucket, one key prefix."""
+
+    bucket_attr: str
+    key_pattern: str
+
+    def bucket(self, resources: PlatformResources) -> s3.IBucket:
+        bucket: s3.IBucket = getattr(resources, self.bucket_attr)
+        return bucket
+
+
+def _delete_patterns(access: frozenset[Access]) -> list[_DeletePattern]:
+    """What each delete flag grants: a deleted job's input, chunks and results, nothing else."""
+    patterns: list[_DeletePattern] = []
+    if Access.INGEST_DELETE in access:
+        patterns += [
+            _DeletePattern("ingest", f"{names.UPLOADS_PREFIX}*"),
+            _DeletePattern("ingest", f"{names.INCOMING_PREFIX}*"),
+        ]
+    if Access.AUDIO_DELETE in access:
+        patterns.append(_DeletePattern("audio", f"{names.CHUNKS_PREFIX}*"))
+    if Access.RESULTS_DELETE in access:
+        patterns.append(_DeletePattern("results", f"{names.RESULTS_PREFIX}*"))
+    return patterns
