@@ -8,23 +8,40 @@
 Modules: job_event (the payload), events (EventBridge), signing (Standard Webhooks HMAC, per-tenant
 secrets), url_check (SSRF guard), transport (POST to the checked address), webhook (retries, records),
 job_notifications (the two together). Only the standard library and pydantic load at import.
+
+Names load on first access (PEP 562): the jobs API checking a URL loads url_check alone, not http.client.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from .events import EventNotPublished, EventsClient, get_events_client, job_event_entry, publish_job_event
-from .job_event import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStateChange
-from .job_notifications import NotificationOutcome, notify_job, notify_job_state, retry_policy
-from .signing import WebhookSignatureInvalid, sign, signed_headers, tenant_webhook_secret, verify_signature
-from .transport import PinnedHttpTransport, WebhookTransport
-from .url_check import CheckedWebhookUrl, WebhookUrlRefused, address_refusal, check_webhook_url, resolve_host
-from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
+from speech_core.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from .events import EventNotPublished, EventsClient, get_events_client, job_event_entry, publish_job_event
+    from .job_event import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStateChange
+    from .job_notifications import NotificationOutcome, notify_job, notify_job_state, retry_policy
+    from .signing import WebhookSignatureInvalid, sign, signed_headers, tenant_webhook_secret, verify_signature
+    from .transport import PinnedHttpTransport, WebhookTransport
+    from .url_check import CheckedWebhookUrl, WebhookUrlRefused, address_refusal, check_webhook_url, resolve_host
+    from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
+
+#: module -> the names it exports here, each imported on first access
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "events": ("EventNotPublished", "EventsClient", "get_events_client", "job_event_entry", "publish_job_event"),
+    "job_event": ("EVENT_DETAIL_TYPE", "EVENT_SOURCE", "JobStateChange"),
+    "job_notifications": ("NotificationOutcome", "notify_job", "notify_job_state", "retry_policy"),
+    "signing": ("WebhookSignatureInvalid", "sign", "signed_headers", "tenant_webhook_secret", "verify_signature"),
+    "transport": ("PinnedHttpTransport", "WebhookTransport"),
+    "url_check": ("CheckedWebhookUrl", "WebhookUrlRefused", "address_refusal", "check_webhook_url", "resolve_host"),
+    "webhook": ("DeliveryLog", "RetryPolicy", "WebhookOutcome", "deliver_webhook"),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
-    "EVENT_DETAIL_TYPE",
-    "EVENT_SOURCE",
     "CheckedWebhookUrl",
     "DeliveryLog",
+    "EVENT_DETAIL_TYPE",
+    "EVENT_SOURCE",
     "EventNotPublished",
     "EventsClient",
     "JobStateChange",
@@ -50,3 +67,5 @@ __all__ = [
     "tenant_webhook_secret",
     "verify_signature",
 ]
+
+__getattr__ = lazy_getattr(__name__, _MODULE_OF, globals())

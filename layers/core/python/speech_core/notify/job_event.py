@@ -22,7 +22,7 @@ _DELIVERY_NAMESPACE = uuid.UUID("5b0e0f8e-5a55-4c53-9a57-6a6f62732d31")
 class JobStateChange(BaseModel):
     """A job reaching a state. camelCase on the wire (the event's `detail`, the webhook's `data`)."""
 
-    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, alias_generator=to_camel, populate_by_name=True)
 
     job_id: uuid.UUID
     tenant_id: uuid.UUID

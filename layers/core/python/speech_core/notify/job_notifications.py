@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,13 +14,15 @@ from speech_core.settings import NotifySettings
 from .events import EventsClient, publish_job_event
 from .job_event import JobStateChange
 from .signing import tenant_webhook_secret
-from .transport import WebhookTransport
 from .url_check import Resolver, resolve_host
 from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
 
+if TYPE_CHECKING:
+    from .transport import WebhookTransport
+
 
 class NotificationOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_published: bool
     #: None when the job asked for no webhook

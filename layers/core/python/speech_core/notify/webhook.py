@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,8 +21,10 @@ from speech_core.db.records import NewWebhookDelivery
 
 from .job_event import JobStateChange
 from .signing import signed_headers
-from .transport import PinnedHttpTransport, WebhookTransport
 from .url_check import Resolver, WebhookUrlRefused, check_webhook_url, resolve_host
+
+if TYPE_CHECKING:  # http.client and ssl load only when a webhook is sent
+    from .transport import WebhookTransport
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 MAX_ERROR_CHARS = 500
@@ -35,7 +37,7 @@ class DeliveryLog(Protocol):
 
 
 class RetryPolicy(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     max_attempts: int = Field(default=4, ge=1, le=10)
     #: per try: connect, send and read the status
@@ -50,7 +52,7 @@ class RetryPolicy(BaseModel):
 class WebhookOutcome(BaseModel):
     """What became of one delivery."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     delivery_id: uuid.UUID
     delivered: bool
@@ -81,7 +83,10 @@ def deliver_webhook(
     the receiver's failures: they are recorded and returned. The URL is checked again here (DNS may have
     changed since the job was created); a refused URL is recorded as a failed first try."""
     policy = policy or RetryPolicy()
-    transport = transport or PinnedHttpTransport()
+    if transport is None:
+        from .transport import PinnedHttpTransport  # cold start: http.client and ssl only when a webhook is sent
+
+        transport = PinnedHttpTransport()
     delivery_id = change.delivery_id
     body = change.webhook_body()
 

@@ -22,7 +22,7 @@ from .models import TimedWord
 class SubtitleRules(BaseModel):
     """What every cue obeys. Defaults: the broadcast convention of two 42-character lines, at most 7 s."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     max_chars_per_line: int = Field(default=42, ge=1, le=200)
     lines_per_cue: int = Field(default=2, ge=1, le=10)
@@ -45,7 +45,7 @@ class TimedText(Protocol):
 class Cue(BaseModel):
     """One subtitle: its span and its lines (each within the rules)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     start: float = Field(ge=0)
     end: float = Field(ge=0)

@@ -23,7 +23,7 @@ class TimedWord(BaseModel):
     """A recognised word and its span in seconds (relative to its chunk in a `ChunkResult`, global in a
     `Transcript`)."""
 
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, from_attributes=True)
 
     word: str
     start: float = Field(ge=0)
@@ -43,7 +43,7 @@ class ChunkResult(BaseModel):
     Field names match the `job_chunks` row, so `ChunkResult.model_validate(row, from_attributes=True)` works.
     """
 
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+    model_config = ConfigDict(frozen=True, defer_build=True, from_attributes=True)
 
     index: int = Field(ge=0)
     start_sample: int = Field(ge=0)
@@ -57,7 +57,7 @@ class ChunkResult(BaseModel):
 class TranscriptSegment(BaseModel):
     """A stretch of the transcript (one chunk) on the global timeline, with its words where the model gave them."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     start: float = Field(ge=0)
     end: float = Field(ge=0)
@@ -68,7 +68,7 @@ class TranscriptSegment(BaseModel):
 class Transcript(BaseModel):
     """A job's transcript, whole or (while the job runs, or after a failure) partial."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     language: str | None = None
     #: seconds of audio the transcript covers: the job's whole duration when known
