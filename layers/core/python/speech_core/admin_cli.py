@@ -6,6 +6,10 @@
     speech-admin list-keys --tenant acme
     speech-admin revoke-key --tenant acme --key-id UUID
     speech-admin rotate-key --tenant acme --key-id UUID [--grace-hours 24]
+    speech-admin webhook-secret --tenant acme
+
+The webhook secret is derived from WEBHOOK_SIGNING_KEY (the stage's key) and the tenant id: run it with the
+stage's key in the environment to give a tenant the secret its webhooks are signed with (docs/jobs.md).
 
 The database is DATABASE_URL (or DATABASE_SECRET_ARN), or --database-url.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from datetime import timedelta
@@ -24,6 +29,8 @@ from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError, SpeechError
 from speech_core.keys.api_key_service import ApiKeyService, get_api_key_service, utc_now
 from speech_core.keys.scopes import KeyLimits, Scope
+from speech_core.notify import tenant_webhook_secret
+from speech_core.settings import get_notify_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--key-id", required=True, type=uuid.UUID)
         if name == "rotate-key":
             sub.add_argument("--grace-hours", type=float, default=0.0)
+
+    secret = commands.add_parser("webhook-secret", help="show the secret a tenant's webhooks are signed with")
+    secret.add_argument("--tenant", required=True)
     return parser
 
 
@@ -75,6 +85,8 @@ def _run(args: argparse.Namespace) -> object:
     tenant = tenants.get_by_name(args.tenant)
     if tenant is None:
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"tenant {args.tenant!r} does not exist")
+    if args.command == "webhook-secret":
+        return _webhook_secret(tenant.id, tenant.name)
     service: ApiKeyService = get_api_key_service(url)
     if args.command == "create-key":
         expires = utc_now() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
@@ -89,6 +101,19 @@ def _run(args: argparse.Namespace) -> object:
         return service.revoke_key(tenant.id, args.key_id).model_dump(mode="json")
     created = service.rotate_key(tenant.id, args.key_id, grace=timedelta(hours=args.grace_hours))
     return {"apiKey": created.plaintext, "key": created.key.model_dump(mode="json")}
+
+
+def _webhook_secret(tenant_id: uuid.UUID, tenant_name: str) -> dict[str, object]:
+    settings = get_notify_settings()
+    answer: dict[str, object] = {
+        "tenant": tenant_name,
+        "tenantId": str(tenant_id),
+        "webhookSecret": tenant_webhook_secret(settings.webhook_signing_key, tenant_id),
+        "signature": "Standard Webhooks v1: HMAC-SHA256 over '<webhook-id>.<webhook-timestamp>.<body>'",
+    }
+    if "WEBHOOK_SIGNING_KEY" not in os.environ:
+        answer["warning"] = "WEBHOOK_SIGNING_KEY is not set: this is the local development key's secret"
+    return answer
 
 
 def main(argv: list[str] | None = None) -> int:
