@@ -45,6 +45,7 @@ def merge_chunks(
     segments: list[TranscriptSegment] = []
     previous_end = 0.0
     for chunk in ordered:
+        offset = chunk.start_sample / chunk.sample_rate  # exact to float precision; rounded once per word below
         chunk_start = _seconds(chunk.start_sample, chunk.sample_rate)
         chunk_end = _seconds(chunk.start_sample + chunk.num_samples, chunk.sample_rate)
         floor = max(chunk_start, previous_end)
@@ -55,8 +56,8 @@ def merge_chunks(
                 text = _clean(word.word)
                 if not text:
                     continue
-                start = min(max(round(chunk_start + word.start, 3), floor), max(chunk_end, floor))
-                end = min(max(round(chunk_start + word.end, 3), start), max(chunk_end, start))
+                start = min(max(round(offset + word.start, 3), floor), max(chunk_end, floor))
+                end = min(max(round(offset + word.end, 3), start), max(chunk_end, start))
                 words.append(TimedWord(word=text, start=start, end=end, confidence=word.confidence))
                 floor = end
         text = _clean(chunk.transcript or "") or " ".join(w.word for w in words or ())
