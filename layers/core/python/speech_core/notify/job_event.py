@@ -71,5 +71,6 @@ class JobStateChange(BaseModel):
 
     def webhook_body(self) -> bytes:
         """The webhook's body (Standard Webhooks shape): `{"type", "timestamp", "data"}`, compact UTF-8 JSON."""
-        body = {"type": self.event_type, "timestamp": self.detail()["occurredAt"], "data": self.detail()}
+        data = self.detail()
+        body = {"type": self.event_type, "timestamp": data["occurredAt"], "data": data}
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
