@@ -78,12 +78,22 @@ def stage_environment(spec: FunctionSpec, *, trace_disabled: bool = False) -> di
         }
     if Access.TRITON in access:
         env["TRITON_URL"] = "internal-triton-123.elb.eu-west-1.amazonaws.com:8001"
-    if access & {Access.INGEST_READ, Access.INGEST_WRITE}:
+    if access & {Access.INGEST_READ, Access.INGEST_WRITE, Access.INGEST_DELETE}:
         env["INGEST_BUCKET"] = "speech-dev-ingest"
-    if access & {Access.AUDIO_READ, Access.AUDIO_WRITE}:
+    if access & {Access.AUDIO_READ, Access.AUDIO_WRITE, Access.AUDIO_DELETE}:
         env["AUDIO_BUCKET"] = "speech-dev-audio"
-    if access & {Access.RESULTS_READ, Access.RESULTS_WRITE}:
+    if access & {Access.RESULTS_READ, Access.RESULTS_WRITE, Access.RESULTS_DELETE}:
         env["RESULTS_BUCKET"] = "speech-dev-results"
+    if Access.SEND_JOB_START in access:
+        env["JOB_START_QUEUE_URL"] = "https://sqs.eu-west-1.amazonaws.com/123456789012/speech-dev-job-start"
+    if access & {Access.START_WORKFLOW, Access.STOP_WORKFLOW}:
+        env["JOB_STATE_MACHINE_ARN"] = "arn:aws:states:eu-west-1:123456789012:stateMachine:speech-dev-jobs"
+    if spec.queue_source is not None:
+        env["QUEUE_MAX_RECEIVE_COUNT"] = "3"
+    if Access.PUBLISH_JOB_EVENTS in access:
+        env["EVENT_BUS_NAME"] = "speech-dev-jobs"
+    if Access.WEBSOCKET_MANAGE in access:
+        env["WEBSOCKET_CALLBACK_URL"] = "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"
     return env
 
 

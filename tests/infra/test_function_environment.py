@@ -21,14 +21,18 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra_cdk.function_catalog import FUNCTIONS, PLANNED_FUNCTIONS
+from speech_core.environment_settings import EnvironmentSettings, SettingsError
 from speech_core.settings import DatabaseSettings, PowertoolsSettings
 from tests.infra.conftest import SynthesizedStage
 
 pytestmark = pytest.mark.infra
 
 
-def variables_read_by(model: type[BaseSettings]) -> dict[str, bool]:
-    """Environment variable -> required, for one pydantic-settings model (env_prefix and aliases applied)."""
+def variables_read_by(model: type[EnvironmentSettings | BaseSettings]) -> dict[str, bool]:
+    """Environment variable -> required, for one settings model: the platform's own (`EnvironmentSettings`) or a
+    pydantic-settings one (env_prefix and aliases applied)."""
+    if issubclass(model, EnvironmentSettings):
+        return model.environment_variables()
     prefix = str(model.model_config.get("env_prefix") or "")
     variables: dict[str, bool] = {}
     for name, field in model.model_fields.items():
@@ -42,7 +46,9 @@ def _placeholder(name: str, value: Any) -> str:
     return value if isinstance(value, str) else f"resolved-at-deploy-{name.lower()}"
 
 
-def contract_violations(environment: dict[str, Any], models: tuple[type[BaseSettings], ...]) -> list[str]:
+def contract_violations(
+    environment: dict[str, Any], models: tuple[type[EnvironmentSettings | BaseSettings], ...]
+) -> list[str]:
     """What breaks the contract between a template environment and the settings models a function reads."""
     read: dict[str, bool] = {}
     for model in models:
@@ -60,7 +66,7 @@ def contract_violations(environment: dict[str, Any], models: tuple[type[BaseSett
         for model in models:
             try:
                 model()
-            except ValidationError as error:
+            except (ValidationError, SettingsError) as error:
                 problems.append(f"{model.__name__} does not validate against the template: {error}")
     return problems
 

@@ -5,9 +5,9 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-from pydantic import ValidationError
 
 from speech_core.db.engine import normalise_url, resolve_database_url
+from speech_core.environment_settings import SettingsError
 from speech_core.settings import DatabaseSettings
 
 
@@ -20,7 +20,7 @@ def test_plain_postgres_urls_use_psycopg3():
 def test_a_database_source_is_required(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("DATABASE_SECRET_ARN", raising=False)
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match="DATABASE_URL or DATABASE_SECRET_ARN"):
         DatabaseSettings()
 
 

@@ -1,23 +1,26 @@
 """Settings models validated once at cold start. Nothing else in the core reads `os.environ`.
 
 CDK is the only writer of a function's environment; the local runtime reads it from the synthesized
-template. Each function composes the settings it needs from these models.
+template. Each function composes the settings it needs from these models. They are `EnvironmentSettings`
+(speech_core.environment_settings): typed and validated like pydantic-settings models, without importing
+pydantic, so an authorizer validates its settings at cold start inside its 150 ms import budget.
 """
 
 from __future__ import annotations
 
 import os
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from speech_core.environment_settings import EnvironmentSettings, SecretStr
+from speech_core.environment_settings import setting as Field  # noqa: N812 - reads like pydantic's Field
+
+if TYPE_CHECKING:  # a package may declare its own pydantic-settings models (e.g. speech_core.batch.settings)
+    from pydantic_settings import BaseSettings
 
 
-class PowertoolsSettings(BaseSettings):
+class PowertoolsSettings(EnvironmentSettings):
     """What Powertools reads itself (Logger, Tracer, Metrics); CDK writes it for every function."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     powertools_service_name: str
     powertools_metrics_namespace: str
@@ -25,10 +28,8 @@ class PowertoolsSettings(BaseSettings):
     powertools_trace_disabled: bool = False
 
 
-class DatabaseSettings(BaseSettings):
+class DatabaseSettings(EnvironmentSettings):
     """Where PostgreSQL is: a URL (local, tests) or a Secrets Manager secret (AWS, via RDS Proxy)."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     database_url: SecretStr | None = Field(default=None, description="postgresql+psycopg://user:pw@host:port/db")
     database_secret_arn: str | None = Field(default=None, description="RDS secret (host, port, username, ...)")
@@ -38,27 +39,21 @@ class DatabaseSettings(BaseSettings):
     database_name: str = "speech"
     database_pool_size: int = Field(default=2, ge=1, le=20)
 
-    @model_validator(mode="after")
-    def _one_source(self) -> DatabaseSettings:
+    def check(self) -> None:
         if self.database_url is None and self.database_secret_arn is None:
             raise ValueError("set DATABASE_URL or DATABASE_SECRET_ARN")
-        return self
 
 
-class ApiKeySettings(BaseSettings):
+class ApiKeySettings(EnvironmentSettings):
     """Hashing of API keys. The pepper is an HMAC key kept outside the database (Secrets Manager in AWS),
     so a leaked database alone does not allow offline checks of candidate keys."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     api_key_pepper: SecretStr = SecretStr("local-development-pepper")
     api_key_last_used_resolution_s: int = Field(default=60, ge=0)
 
 
-class InferenceSettings(BaseSettings):
+class InferenceSettings(EnvironmentSettings):
     """Where Triton is."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     triton_url: str = Field(description="host:port of Triton's gRPC (or HTTP) endpoint")
     triton_protocol: Literal["grpc", "http"] = "grpc"
@@ -66,18 +61,14 @@ class InferenceSettings(BaseSettings):
     triton_timeout_s: float = Field(default=25.0, gt=0, le=900)
 
 
-class RegistrySettings(BaseSettings):
+class RegistrySettings(EnvironmentSettings):
     """Which packaged model registry (speech_core/inference/registries/<name>.yaml) describes the models."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     model_registry: str
 
 
-class StorageSettings(BaseSettings):
+class StorageSettings(EnvironmentSettings):
     """The platform's buckets (names written by CDK; absent where a function has no access)."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     ingest_bucket: str | None = None
     audio_bucket: str | None = None
@@ -85,10 +76,8 @@ class StorageSettings(BaseSettings):
     presigned_url_ttl_s: int = Field(default=900, ge=60, le=43_200)
 
 
-class SyncLimits(BaseSettings):
+class SyncLimits(EnvironmentSettings, env_prefix="SYNC_"):
     """What one synchronous call accepts (documented in docs/api.md). Longer audio goes to the jobs API."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_prefix="SYNC_")
 
     max_audio_seconds: float = Field(default=60.0, gt=0)
     #: decoded bytes of one audio item: 10 MB of base64 (API Gateway's body limit) is 7.5 MB of audio
@@ -96,40 +85,32 @@ class SyncLimits(BaseSettings):
     max_tts_chars: int = Field(default=2_000, gt=0)
 
 
-class JobQueueSettings(BaseSettings):
+class JobQueueSettings(EnvironmentSettings):
     """The job-start queue: a message `{"job": {jobId, tenantId, attempt}}` there starts a job's execution."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     job_start_queue_url: str
 
 
-class WorkflowSettings(BaseSettings):
+class WorkflowSettings(EnvironmentSettings):
     """The batch-job state machine (executions are named `<job id>-a<attempt>`)."""
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     job_state_machine_arn: str
 
 
-class JobLimits(BaseSettings):
+class JobLimits(EnvironmentSettings, env_prefix="JOB_"):
     """What one batch job accepts (documented in docs/jobs.md): checked at create when the size is known,
     and by the workflow's prepare step once the audio is decoded."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_prefix="JOB_")
 
     max_audio_seconds: float = Field(default=4 * 3600.0, gt=0)
     max_input_bytes: int = Field(default=2 * 1024**3, gt=0)
 
 
-class NotifySettings(BaseSettings):
+class NotifySettings(EnvironmentSettings):
     """Job notifications: the EventBridge bus for state-change events and the webhooks' signing and retries.
 
     A tenant's webhook secret is HMAC(webhook_signing_key, tenant id) (speech_core.notify.signing): nothing
     per tenant is stored, and `speech-admin webhook-secret <tenant>` shows it.
     """
-
-    model_config = SettingsConfigDict(extra="ignore")
 
     event_bus_name: str = Field(default="default", description="name or ARN of the stage's event bus")
     webhook_signing_key: SecretStr = SecretStr("local-development-webhook-key")
@@ -144,7 +125,7 @@ class NotifySettings(BaseSettings):
 
 # --- the environment contract ------------------------------------------------------------------------------
 #: the settings models one function reads; its handler module declares them (see `declare_environment`)
-FunctionEnvironment = tuple[type[BaseSettings], ...]
+FunctionEnvironment = tuple[type["EnvironmentSettings | BaseSettings"], ...]
 _declared: FunctionEnvironment | None = None
 
 
@@ -159,7 +140,7 @@ INFERENCE_ROUTE_SETTINGS: FunctionEnvironment = (
 )
 
 
-def declare_environment(*models: type[BaseSettings]) -> FunctionEnvironment:
+def declare_environment(*models: type[EnvironmentSettings | BaseSettings]) -> FunctionEnvironment:
     """Declares, once per handler module, every settings model the function reads (Powertools' own included).
 
     The infra tests hold each function's template environment to this declaration (every variable CDK writes
@@ -172,12 +153,12 @@ def declare_environment(*models: type[BaseSettings]) -> FunctionEnvironment:
     _declared = environment
     if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         for model in environment:
-            read_settings(model)
+            read_settings(model)  # type: ignore[arg-type]  # mypy: a union of classes is not seen as Hashable
     return environment
 
 
 @cache
-def read_settings[Settings: BaseSettings](model: type[Settings]) -> Settings:
+def read_settings[Settings: (EnvironmentSettings | BaseSettings)](model: type[Settings]) -> Settings:
     """The validated settings of `model` from this process's environment, read once."""
     if _declared is not None and model not in _declared and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         raise RuntimeError(f"{model.__name__} is read but this function's handler does not declare it")

@@ -30,10 +30,9 @@ import importlib
 import random
 import sys
 
-from pydantic_settings import BaseSettings
-
 from speech_core.settings import (
     DatabaseSettings,
+    FunctionEnvironment,
     InferenceSettings,
     RegistrySettings,
     StorageSettings,
@@ -52,7 +51,7 @@ AWS_SDK_MODULES = ("boto3", "botocore.client", "botocore.exceptions")
 AUDIO_SERVICES = ("speech_core.services.asr", "speech_core.services.tts", "speech_core.services.pipeline")
 
 
-def modules_to_warm(environment: tuple[type[BaseSettings], ...]) -> list[str]:
+def modules_to_warm(environment: FunctionEnvironment) -> list[str]:
     """The modules a function with these settings (and the route it imported) loads lazily, in import order."""
     modules: list[str] = []
     if DatabaseSettings in environment:
@@ -67,7 +66,7 @@ def modules_to_warm(environment: tuple[type[BaseSettings], ...]) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-def warm_for_snapshot(environment: tuple[type[BaseSettings], ...]) -> list[str]:
+def warm_for_snapshot(environment: FunctionEnvironment) -> list[str]:
     """Load what the function's first call would (see the module doc); returns the modules imported.
 
     `environment` is the handler's `ENVIRONMENT` (the settings models it declared)."""
@@ -95,14 +94,14 @@ def renew_after_restore() -> None:
         client.reseed_sequence_ids()
 
 
-def warm_and_log(environment: tuple[type[BaseSettings], ...]) -> None:
+def warm_and_log(environment: FunctionEnvironment) -> None:
     from speech_core.observability import logger  # cold start: the authorizer never loads Powertools otherwise
 
     warmed = warm_for_snapshot(environment)
     logger.info("warmed for the SnapStart snapshot", extra={"modules": warmed})
 
 
-def register_snapshot_hooks(environment: tuple[type[BaseSettings], ...]) -> bool:
+def register_snapshot_hooks(environment: FunctionEnvironment) -> bool:
     """Register the hooks with Lambda's SnapStart runtime; False (nothing registered) outside it.
 
     `environment` is the handler's `ENVIRONMENT`; the before-snapshot hook warms what those settings need."""
