@@ -147,7 +147,7 @@ def _ingest_record(record: S3EventRecord, deps: BatchDeps) -> JobRecord | None:
             source=JobSource.S3,
         )
     )
-    logger.info("job from S3-drop", extra={"job_id": str(job.id), "created": created, "key": key})
+    logger.info("job from S3-drop", extra={"job_id": str(job.id), "new_job": created, "key": key})
     if job.state is JobState.QUEUED:
         # sent again for a job still queued: a start lost after the row was written is recovered by the
         # redelivered event, and a repeated start is harmless (one execution per attempt)
