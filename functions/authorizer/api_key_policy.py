@@ -5,10 +5,12 @@ Not a handler: `handle_authorize_request` and `handle_authorize_connection` impo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from speech_core.errors import AuthError, ErrorCode
-from speech_core.keys import VerifiedKey, get_api_key_service
+
+if TYPE_CHECKING:
+    from speech_core.keys import VerifiedKey
 
 # Query parameters a WebSocket client may use instead of a header (browsers cannot set headers there).
 QUERY_KEY_NAMES = ("key", "api_key", "apiKey")
@@ -81,6 +83,9 @@ def authorize(plaintext: str | None, method_arn: str) -> dict[str, Any]:
     """Allow with the key's grant, Deny (403) for an invalid/revoked/expired key, Unauthorized (401) for none."""
     if not plaintext:
         raise Unauthorized()
+    # cold start: the key service (pydantic, SQLAlchemy, psycopg) loads at the first check, or before a snapshot
+    from speech_core.keys import get_api_key_service
+
     try:
         verified = get_api_key_service().verify(plaintext)
     except AuthError as error:

@@ -33,6 +33,7 @@ def test_the_snapshot_warm_up_loads_what_the_first_call_would() -> None:
     assert "speech_core.api.routes.asr" in openapi  # the document is built, every route imported, before the snapshot
     authorizer = _modules_after_import(function_by_id("AuthorizeRequest"), warm)
     assert "sqlalchemy" in authorizer and "tritonclient" not in authorizer
+    assert "speech_core.keys.api_key_service" in authorizer  # the key check the first request would load
 
 
 def test_the_warm_up_opens_no_connection_and_reads_no_secret(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,9 +61,10 @@ def test_no_handler_imports_what_only_its_first_call_needs(spec: FunctionSpec) -
     assert _loaded(modules, LAZY_EVERYWHERE + LAZY_AUDIO) == []
 
 
-def test_the_authorizer_loads_neither_powertools_nor_the_contracts() -> None:
+def test_the_authorizer_loads_neither_powertools_nor_pydantic_nor_the_key_service() -> None:
     modules = _modules_after_import(function_by_id("AuthorizeRequest"))
-    assert _loaded(modules, ("aws_lambda_powertools", "speech_core.contracts", "speech_core.db.tables")) == []
+    heavy = ("aws_lambda_powertools", "pydantic", "pydantic_settings", "speech_core.contracts", "speech_core.db")
+    assert _loaded(modules, (*heavy, "speech_core.keys.api_key_service")) == []
 
 
 def test_a_route_builds_only_its_own_contracts() -> None:

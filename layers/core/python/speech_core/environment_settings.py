@@ -2,7 +2,7 @@
 
 Why not pydantic-settings: importing it costs ~150 ms here (it loads asyncio, argparse, dotenv and
 importlib.metadata for its sources), and pydantic itself ~170 ms, which is more than the authorizers' whole
-cold-start budget (150 ms, issue 10). The platform's settings are flat scalars, so a small reader does the same
+cold-start budget (150 ms, issue 10). (No dataclasses either: they import `inspect`, ~15 ms.) The platform's settings are flat scalars, so a small reader does the same
 job with the same rules as pydantic-settings for them:
 
 - a field `name` is read from the variable `<env_prefix><NAME>`, matched case-insensitively; keyword
@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import sys
 import types
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 _MISSING: Any = object()
@@ -58,16 +57,22 @@ class SecretStr:
         return hash(self._value)
 
 
-@dataclass(frozen=True)
 class Setting:
     """A field's default, bounds and description (what `setting(...)` returns)."""
 
-    default: Any = _MISSING
-    description: str | None = None
-    gt: float | None = None
-    ge: float | None = None
-    lt: float | None = None
-    le: float | None = None
+    __slots__ = ("default", "description", "ge", "gt", "le", "lt")
+
+    def __init__(
+        self,
+        default: Any = _MISSING,
+        description: str | None = None,
+        gt: float | None = None,
+        ge: float | None = None,
+        lt: float | None = None,
+        le: float | None = None,
+    ) -> None:
+        self.default, self.description = default, description
+        self.gt, self.ge, self.lt, self.le = gt, ge, lt, le
 
 
 def setting(
@@ -83,12 +88,13 @@ def setting(
     return Setting(default, description, gt, ge, lt, le)
 
 
-@dataclass(frozen=True)
 class FieldSpec:
-    name: str
-    variable: str
-    annotation: Any
-    setting: Setting
+    """One field: its name, the variable it is read from, its annotation and its `Setting`."""
+
+    __slots__ = ("annotation", "name", "setting", "variable")
+
+    def __init__(self, name: str, variable: str, annotation: Any, setting: Setting) -> None:
+        self.name, self.variable, self.annotation, self.setting = name, variable, annotation, setting
 
     @property
     def required(self) -> bool:

@@ -27,10 +27,10 @@ import) draws new bits. Connections are opened by the first call, as without Sna
 from __future__ import annotations
 
 import importlib
-import random
 import sys
 
 from speech_core.settings import (
+    ApiKeySettings,
     DatabaseSettings,
     FunctionEnvironment,
     InferenceSettings,
@@ -41,6 +41,8 @@ from speech_core.settings import (
 
 #: modules the database path loads at its first call
 DATABASE_MODULES = ("psycopg", "speech_core.db.engine", "speech_core.db.repositories", "speech_core.keys.rate_limiter")
+#: modules an authorizer's first key check loads (pydantic records, the key service)
+KEY_SERVICE_MODULES = ("speech_core.keys.api_key_service",)
 #: modules the audio path loads at its first call (routes that decode or encode audio)
 AUDIO_MODULES = ("numpy", "soundfile", "soxr", "speech_core.audio")
 #: modules any AWS SDK call loads (clients are created after the restore, with the environment's credentials)
@@ -56,6 +58,8 @@ def modules_to_warm(environment: FunctionEnvironment) -> list[str]:
     modules: list[str] = []
     if DatabaseSettings in environment:
         modules += DATABASE_MODULES
+    if ApiKeySettings in environment:  # the authorizers: the key service loads at their first check otherwise
+        modules += KEY_SERVICE_MODULES
     if InferenceSettings in environment:
         protocol = get_inference_settings().triton_protocol
         modules += ("numpy", f"tritonclient.{protocol}", "speech_core.inference.client")
@@ -88,6 +92,8 @@ def warm_for_snapshot(environment: FunctionEnvironment) -> list[str]:
 
 def renew_after_restore() -> None:
     """Renew what must differ between execution environments restored from one snapshot."""
+    import random  # cold start: only a restored function reseeds
+
     random.seed()
     client = sys.modules.get("speech_core.inference.client")
     if client is not None:
