@@ -2,8 +2,8 @@
 
 Why not pydantic-settings: importing it costs ~150 ms here (it loads asyncio, argparse, dotenv and
 importlib.metadata for its sources), and pydantic itself ~170 ms, which is more than the authorizers' whole
-cold-start budget (150 ms, issue 10). (No dataclasses either: they import `inspect`, ~15 ms.) The platform's settings are flat scalars, so a small reader does the same
-job with the same rules as pydantic-settings for them:
+cold-start budget (150 ms, issue 10); no dataclasses either (they import `inspect`, ~15 ms). The platform's
+settings are flat scalars, so a small reader does the same job with the same rules as pydantic-settings:
 
 - a field `name` is read from the variable `<env_prefix><NAME>`, matched case-insensitively; keyword
   arguments given to the constructor win over the environment;
