@@ -91,6 +91,12 @@ def _tokens_joined(texts: list[str]) -> str:
 @given(chunks=chunk_lists(), rules=rules_strategy)
 def test_every_cue_obeys_the_rules_and_srt_vtt_parse_back(chunks: list[ChunkResult], rules: SubtitleRules):
     transcript = merge_chunks(chunks)
+    # the merged timeline runs forward: words and segments in order, never overlapping
+    words = transcript.words
+    assert all(a.end <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(w.start <= w.end for w in words)
+    segments = transcript.segments
+    assert all(a.end <= b.start and b.start <= b.end for a, b in zip(segments, segments[1:], strict=False))
     cues = transcript_cues(transcript, rules)
     assert_cues_obey(cues, rules)
     # nothing lost or invented: the cues carry every character of the transcript, in order

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from speech_core.db.records import JobRecord
+from speech_core.observability import tracer
 from speech_core.settings import NotifySettings
 
 from .events import EventsClient, publish_job_event
@@ -38,6 +39,7 @@ def retry_policy(settings: NotifySettings) -> RetryPolicy:
     )
 
 
+@tracer.capture_method(capture_response=False)
 def notify_job_state(
     change: JobStateChange,
     webhook_url: str | None,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from speech_core.db.records import NewWebhookDelivery
+from speech_core.observability import logger, tracer
 
 from .job_event import JobStateChange
 from .signing import signed_headers
@@ -65,6 +66,7 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status in RETRYABLE_STATUSES
 
 
+@tracer.capture_method(capture_response=False)
 def deliver_webhook(
     change: JobStateChange,
     url: str,
@@ -92,6 +94,17 @@ def deliver_webhook(
 
     def record(attempt: int, status: int | None, error: str | None, delivered: bool) -> WebhookOutcome:
         error = error[:MAX_ERROR_CHARS] if error else None
+        logger.info(
+            "webhook try",
+            extra={
+                "job_id": str(change.job_id),
+                "delivery_id": str(delivery_id),
+                "attempt": attempt,
+                "status_code": status,
+                "error": error,
+                "delivered": delivered,
+            },
+        )
         deliveries.record_delivery(
             NewWebhookDelivery(
                 id=delivery_id,
