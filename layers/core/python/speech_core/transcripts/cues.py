@@ -68,6 +68,13 @@ class _Piece:
     alone: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Untimed:
+    word: str
+    start: float = 0.0
+    end: float = 0.0
+
+
 def _pieces(words: Iterable[TimedText], max_chars: int) -> list[_Piece]:
     """Words as line-sized pieces with monotonic times; whitespace inside a word splits it."""
     pieces: list[_Piece] = []
@@ -94,6 +101,12 @@ def _pieces(words: Iterable[TimedText], max_chars: int) -> list[_Piece]:
                 p_end = t_start + (t_end - t_start) * min(i + max_chars, len(token)) / len(token)
                 pieces.append(_Piece(part, round(p_start, 3), round(p_end, 3), confidence, alone=True))
     return pieces
+
+
+def _joins(line: list[_Piece], piece: _Piece, max_chars: int) -> bool:
+    """Whether `piece` goes on `line` after a space (never beside a piece of an over-long word)."""
+    width = sum(len(p.text) for p in line) + len(line) + len(piece.text)
+    return not piece.alone and not line[-1].alone and width <= max_chars
 
 
 def group_cues(words: Iterable[TimedText], rules: SubtitleRules | None = None) -> list[Cue]:
@@ -124,10 +137,8 @@ def group_cues(words: Iterable[TimedText], rules: SubtitleRules | None = None) -
             if too_long or paused:
                 flush()
         if lines:
-            line = lines[-1]
-            width = sum(len(p.text) for p in line) + len(line) + len(piece.text)
-            if not piece.alone and not line[-1].alone and width <= rules.max_chars_per_line:
-                line.append(piece)
+            if _joins(lines[-1], piece, rules.max_chars_per_line):
+                lines[-1].append(piece)
                 continue
             if len(lines) >= rules.lines_per_cue:
                 flush()
@@ -142,21 +153,11 @@ def wrap_text(text: str, rules: SubtitleRules | None = None) -> list[str]:
     rules = rules or SubtitleRules()
     lines: list[list[_Piece]] = []
     for piece in _pieces([_Untimed(text)], rules.max_chars_per_line):
-        if lines:
-            line = lines[-1]
-            width = sum(len(p.text) for p in line) + len(line) + len(piece.text)
-            if not piece.alone and not line[-1].alone and width <= rules.max_chars_per_line:
-                line.append(piece)
-                continue
-        lines.append([piece])
+        if lines and _joins(lines[-1], piece, rules.max_chars_per_line):
+            lines[-1].append(piece)
+        else:
+            lines.append([piece])
     return [" ".join(p.text for p in line) for line in lines]
-
-
-@dataclass(frozen=True, slots=True)
-class _Untimed:
-    word: str
-    start: float = 0.0
-    end: float = 0.0
 
 
 def spread_words(text: str, start: float, end: float) -> list[TimedWord]:
