@@ -7,12 +7,15 @@ from speech_core.settings import (
     DatabaseSettings,
     JobLimits,
     JobQueueSettings,
+    NotifySettings,
     RegistrySettings,
     StorageSettings,
     declare_environment,
 )
 
 #: what this function reads from its environment (held to the template by tests/infra)
-ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, StorageSettings, JobQueueSettings, JobLimits)
+ENVIRONMENT = declare_environment(
+    DatabaseSettings, RegistrySettings, StorageSettings, JobQueueSettings, JobLimits, NotifySettings
+)
 handler = http_entry(router)
 register_snapshot_hooks(ENVIRONMENT)  # SnapStart: warm before the snapshot, renew after a restore

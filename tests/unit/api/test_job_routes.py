@@ -51,6 +51,7 @@ def test_create_answers_202_with_the_job_in_camel_case(job_deps):
         ({"subtitles": {"maxCharsPerLine": 3}}, 400, "request.invalid"),
         ({"subtitles": {"linesPerCue": 9}}, 400, "request.invalid"),
         ({"webhook": {"url": "ftp://example.com/x"}}, 400, "request.invalid"),
+        ({"webhook": {"url": "https://10.0.0.7/hook"}}, 400, "job.webhook_url_refused"),
         ({"idempotencyKey": "has space"}, 400, "request.invalid"),
         ({"config": {"language": {"sourceLanguage": "xx"}}}, 400, "language.unsupported"),
         ({"audioUri": f"s3://ingest/uploads/{uuid.uuid4()}/a.wav"}, 403, "audio.uri_forbidden"),

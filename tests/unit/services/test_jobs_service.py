@@ -200,3 +200,14 @@ def test_transcript_of_a_succeeded_job_is_its_stored_output(deps):
     deps.objects.put("results", key, b"x" * (jobs.MAX_INLINE_TRANSCRIPT_BYTES + 1), "application/x-subrip")
     big = jobs.job_transcript(TENANT, job.job_id, TranscriptFormat.SRT, deps)
     assert big.body is None and big.redirect_url is not None and key in big.redirect_url
+
+
+def test_webhook_url_is_checked_at_create(deps):
+    loopback = _request(webhook={"url": "https://127.0.0.1:8443/hook"})
+    assert _code(lambda: jobs.create_job(loopback, _caller(), deps)) is ErrorCode.JOB_WEBHOOK_URL_REFUSED
+    metadata = _request(webhook={"url": "http://169.254.169.254/latest"})
+    local = fake_job_deps(objects=deps.objects, webhook_allow_insecure_local=True)
+    assert _code(lambda: jobs.create_job(metadata, _caller(), local)) is ErrorCode.JOB_WEBHOOK_URL_REFUSED
+    # the local stage takes a receiver on this machine, and the job keeps its URL
+    created = jobs.create_job(_request(webhook={"url": "http://127.0.0.1:9000/hook"}), _caller(), local)
+    assert local.jobs.rows[created.job.job_id].webhook_url == "http://127.0.0.1:9000/hook"

@@ -13,6 +13,7 @@ from speech_core.settings import (
     StorageSettings,
     get_job_limits,
     get_job_queue_settings,
+    get_notify_settings,
     get_registry_settings,
     get_storage_settings,
 )
@@ -47,6 +48,8 @@ class JobServiceDeps(Protocol):
     def job_start(self) -> JobStartQueue: ...
     @property
     def executions(self) -> JobExecutions: ...
+    @property
+    def webhook_allow_insecure_local(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class StaticJobServiceDeps:
     registry: ModelRegistry
     job_start: JobStartQueue
     executions: JobExecutions
+    #: the local stage's relaxed webhook URL rule (NotifySettings); False everywhere else
+    webhook_allow_insecure_local: bool = False
 
 
 class SettingsJobServiceDeps:
@@ -112,6 +117,10 @@ class SettingsJobServiceDeps:
         from speech_core.orchestration.executions import get_job_executions  # cold start: boto3 Step Functions
 
         return get_job_executions()
+
+    @cached_property
+    def webhook_allow_insecure_local(self) -> bool:
+        return get_notify_settings().webhook_allow_insecure_local
 
 
 @lru_cache(maxsize=1)

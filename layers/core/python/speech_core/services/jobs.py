@@ -193,6 +193,8 @@ def create_job(request: CreateJobRequest, caller: Caller, deps: JobServiceDeps) 
     deps.registry.select(Task.ASR, language=language, key=str(caller.tenant_id))  # 400 language.unsupported
     bucket, key = _input_object(request, caller.tenant_id, deps)
     options = request.options()
+    if options.webhook is not None:
+        _check_webhook(options.webhook.url, deps)
     record, created = deps.jobs.create(
         NewJob(
             tenant_id=caller.tenant_id,
@@ -210,6 +212,14 @@ def create_job(request: CreateJobRequest, caller: Caller, deps: JobServiceDeps) 
         _send_start(record, deps)
     logger.info("job created" if created else "job create repeated", extra={"job_id": str(record.id)})
     return CreatedJob(job=job_view(record, deps), created=created)
+
+
+def _check_webhook(url: str, deps: JobServiceDeps) -> None:
+    """400 job.webhook_url_refused now rather than a silent failed delivery later (the URL is checked again,
+    with a fresh DNS answer, when the webhook is sent)."""
+    from speech_core.notify.url_check import check_webhook_url  # cold start: only a create with a webhook
+
+    check_webhook_url(url, allow_insecure_local=deps.webhook_allow_insecure_local)
 
 
 def _send_start(job: JobRecord, deps: JobServiceDeps) -> None:
