@@ -92,3 +92,9 @@ def test_get_list_retry_transcript_delete(job_deps):
 def test_a_job_id_that_is_no_uuid_is_a_400(job_deps):
     status, body, _ = call(get_handler, rest_event("GET", "/v1/jobs/not-a-uuid"))
     assert (status, body["error"]["code"]) == (400, "request.invalid")
+
+
+def test_a_refused_create_body_is_in_the_request_log(deps, job_deps):
+    status, _, _ = _create(outputFormats=["docx"])
+    assert status == 400
+    assert [(e.task, e.status, e.error_code) for e in deps.request_log.entries] == [("jobs", 400, "request.invalid")]

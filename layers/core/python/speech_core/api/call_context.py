@@ -89,6 +89,7 @@ _SCOPE_OF_PATH = {
     "transliteration": Scope.TRANSLITERATION,
     "detect-language": Scope.LANGUAGE_ID,
     "pipeline": Scope.PIPELINE,
+    "jobs": Scope.JOBS,  # POST /v1/jobs (the other jobs routes take no body)
 }
 
 
