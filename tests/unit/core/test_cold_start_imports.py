@@ -107,3 +107,14 @@ def test_the_lazy_tracer_traces_through_powertools_where_tracing_is_on() -> None
     )
     modules = _modules_after_import(spec, code.replace("\n", "\n        "))
     assert "aws_xray_sdk.core" in modules
+
+
+def test_a_route_loads_the_rest_resolver_without_the_other_powertools_resolvers() -> None:
+    modules = _modules_after_import(function_by_id("TranslateText"))
+    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+    assert _loaded(modules, ("aws_lambda_powertools.event_handler.appsync", "asyncio", "pydantic_settings")) == []
+    # every name the package documents still resolves (its __init__ runs at the first other name)
+    later = _modules_after_import(
+        function_by_id("TranslateText"), "from aws_lambda_powertools.event_handler import AppSyncResolver"
+    )
+    assert "aws_lambda_powertools.event_handler.appsync" in later
