@@ -11,15 +11,11 @@ from __future__ import annotations
 import io
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import soundfile as sf
-
-from speech_core.batch.audio_stream import BATCH_SAMPLE_RATE, AudioStream, BatchAudioLimits
-from speech_core.batch.chunking import ChunkPlanner, PlannedChunk
 from speech_core.batch.deps import BatchDeps
 from speech_core.batch.jobs_access import chunk_key, manifest_key, running_job
+from speech_core.batch.messages import JOB_SAMPLE_RATE as BATCH_SAMPLE_RATE
 from speech_core.batch.messages import ChunkItem, Prepared, StateInput, TaskMessage
 from speech_core.batch.ports import WorkflowTasks
 from speech_core.batch.task_worker import JobNotRunning, StepFailure
@@ -27,6 +23,11 @@ from speech_core.db.records import JobChunkRecord, JobRecord, JobState, NewJobCh
 from speech_core.errors import ErrorCode, RequestError
 from speech_core.inference import Task
 from speech_core.observability import logger, tracer
+
+if TYPE_CHECKING:  # types only: numpy, soundfile and soxr load with the first audio (cold start)
+    import numpy as np
+
+    from speech_core.batch.chunking import PlannedChunk
 
 
 class Heartbeat:
@@ -53,6 +54,9 @@ class Heartbeat:
 
 def chunk_wav(samples: np.ndarray) -> bytes:
     """16 kHz mono PCM16 WAV."""
+    import numpy as np  # cold start: loaded with the first audio
+    import soundfile as sf
+
     buffer = io.BytesIO()
     sf.write(buffer, np.clip(samples, -1.0, 1.0), BATCH_SAMPLE_RATE, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
@@ -78,6 +82,9 @@ def speech_finder(deps: BatchDeps, job: JobRecord) -> Any:
 @tracer.capture_method(capture_response=False)
 def prepare_audio(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]:
     """The step's work; its answer is `$.prepared`."""
+    from speech_core.batch.audio_stream import AudioStream, BatchAudioLimits  # cold start: the audio stack
+    from speech_core.batch.chunking import ChunkPlanner
+
     state = StateInput.model_validate(message.input)
     job = running_job(deps, state.job)
     existing = deps.chunks.list_chunks(job.id)

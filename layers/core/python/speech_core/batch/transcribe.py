@@ -10,10 +10,7 @@ redelivery; a permanent one, or the last attempt, marks the chunk failed and fai
 from __future__ import annotations
 
 import io
-from typing import Any
-
-import numpy as np
-import soundfile as sf
+from typing import TYPE_CHECKING, Any
 
 from speech_core.batch.deps import BatchDeps
 from speech_core.batch.jobs_access import running_job
@@ -23,6 +20,9 @@ from speech_core.db.records import ChunkState, ChunkWord, JobChunkRecord
 from speech_core.errors import AudioError, ErrorCode, SpeechError
 from speech_core.inference import Task
 from speech_core.observability import logger, tracer
+
+if TYPE_CHECKING:  # types only: numpy and soundfile load with the first chunk (cold start)
+    import numpy as np
 
 #: the step's SendTaskFailure error when a chunk cannot be transcribed
 CHUNK_FAILED = "ChunkFailed"
@@ -36,6 +36,9 @@ def chunk_failure(row: JobChunkRecord, code: str, message: str) -> StepFailure:
 
 
 def _samples(data: bytes) -> np.ndarray:
+    import numpy as np  # cold start: loaded with the first chunk
+    import soundfile as sf
+
     try:
         samples, _ = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
     except (sf.LibsndfileError, RuntimeError) as exc:
