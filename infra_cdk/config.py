@@ -49,6 +49,8 @@ class StorageConfig(_Section):
     incoming_retention_days: int = Field(7, ge=1)
     audio_retention_days: int = Field(30, ge=1)
     results_retention_days: int = Field(90, ge=1)
+    #: a batch job's 16 kHz chunks (audio bucket, chunks/): needed until the job succeeds or is retried
+    chunk_retention_days: int = Field(7, ge=1)
     access_log_retention_days: int = Field(90, ge=1)
 
 
@@ -112,6 +114,10 @@ class WorkflowConfig(_Section):
     map_max_concurrency: int = Field(8, ge=1, le=1000)
     chunk_timeout_s: int = Field(300, ge=10)
     step_timeout_s: int = Field(900, ge=10)
+    #: HeartbeatSeconds of the long single-message steps (prepare, assemble): their workers beat every 20 s, so a
+    #: worker that died is noticed in this time instead of at step_timeout_s (the time a message may wait in its
+    #: queue counts too, hence the margin)
+    step_heartbeat_s: int = Field(180, ge=10)
 
 
 class ApiConfig(_Section):

@@ -33,6 +33,7 @@ class Access(StrEnum):
     START_WORKFLOW = "start-workflow"  # states:StartExecution on the job state machine
     STOP_WORKFLOW = "stop-workflow"  # states:StopExecution / DescribeExecution
     TASK_RESPONSE = "task-response"  # states:SendTaskSuccess/Failure/Heartbeat
+    PUBLISH_JOB_EVENTS = "publish-job-events"  # events:PutEvents on the stage's event bus (job state changes)
     WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
     MODEL_REGISTRY = "model-registry"  # reads the packaged model registry named by MODEL_REGISTRY (no grant)
 
@@ -266,24 +267,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         access=frozenset({_D, Access.RESULTS_READ}),
         rest_routes=_get("/v1/jobs/{jobId}/transcript"),
     ),
-    # --- admin ---------------------------------------------------------------------------------------
-    FunctionSpec(
-        id=MIGRATION_FUNCTION_ID,
-        handler="functions/admin/handle_migrate_database.handler",
-        description="Alembic upgrade to head; run at deploy time by a CDK trigger (aurora mode)",
-        timeout_s=300,
-        access=frozenset({_D}),
-        role="admin",
-    ),
-)
-
-
-#: Entry points whose handlers are not written yet: the jobs API and batch workflow (issue 11) and the streaming
-#: API (issue 12). They are not deployed: each joins FUNCTIONS in the change that adds its handler, since the
-#: contract tests (tests/infra/test_function_environment.py) refuse a deployed entry without code. Their
-#: queues, grants and routes are kept here so the queues are sized for them and their authors start from it.
-PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
-    # --- S3-drop batch path --------------------------------------------------------------------------
+    # --- S3-drop batch path and the workflow's steps (docs/jobs-contract.md) ---------------------------------
     FunctionSpec(
         id="IngestUpload",
         handler="functions/jobs/handle_ingest_upload.handler",
@@ -307,7 +291,8 @@ PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/batch/handle_prepare_audio.handler",
         description="Workflow step: decode, 16 kHz mono, VAD chunks -> S3",
         timeout_s=900,
-        memory_mb=3008,
+        # streams the input with ranged GETs (no /tmp copy, memory bounded); the memory buys decode CPU
+        memory_mb=2048,
         access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_WRITE, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_PREPARE, batch_size=1),
         role="consumer",
@@ -317,28 +302,48 @@ PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/batch/handle_transcribe_chunk.handler",
         description="Workflow step (GPU work queue): one chunk through Triton ASR",
         timeout_s=300,
-        access=frozenset({_T, _R, Access.AUDIO_READ, Access.TASK_RESPONSE}),
+        # database: the chunk's row (idempotent on job+chunk) and the job's progress; the text stays there
+        access=frozenset({_D, _T, _R, Access.AUDIO_READ, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_GPU_WORK, batch_size=4, max_batching_window_s=1),
         role="consumer",
     ),
     FunctionSpec(
         id="AssembleTranscript",
         handler="functions/batch/handle_assemble_transcript.handler",
-        description="Workflow step: merge chunks, ITN/punctuation, JSON/TXT/SRT/VTT -> results",
+        description="Workflow step: merge chunks on the global timeline, JSON/TXT/SRT/VTT -> results, usage",
         timeout_s=300,
-        access=frozenset({_D, _T, _R, Access.AUDIO_READ, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
+        # model-registry: the model name metered with the job's usage
+        access=frozenset({_D, _R, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_ASSEMBLE, batch_size=1),
         role="consumer",
     ),
     FunctionSpec(
         id="RecordJobStatus",
         handler="functions/batch/handle_record_job_status.handler",
-        description="Workflow step: record succeeded/failed job status and notify",
-        timeout_s=30,
-        access=frozenset({_D, Access.TASK_RESPONSE}),
+        description="Workflow step: record succeeded/failed job status and notify (event + signed webhook)",
+        # the webhook's tries (with backoff) fit inside: NotifySettings.webhook_deadline_s is 60 s
+        timeout_s=90,
+        access=frozenset({_D, Access.TASK_RESPONSE, Access.PUBLISH_JOB_EVENTS}),
         queue_source=QueueSource(queue=names.QUEUE_JOB_STATUS, batch_size=10),
         role="consumer",
     ),
+    # --- admin ---------------------------------------------------------------------------------------
+    FunctionSpec(
+        id=MIGRATION_FUNCTION_ID,
+        handler="functions/admin/handle_migrate_database.handler",
+        description="Alembic upgrade to head; run at deploy time by a CDK trigger (aurora mode)",
+        timeout_s=300,
+        access=frozenset({_D}),
+        role="admin",
+    ),
+)
+
+
+#: Entry points whose handlers are not written yet: the streaming API (issue 12). They are not deployed: each
+#: joins FUNCTIONS in the change that adds its handler, since the contract tests
+#: (tests/infra/test_function_environment.py) refuse a deployed entry without code. Their queues, grants and
+#: routes are kept here so the queues are sized for them and their authors start from it.
+PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
     # --- streaming -----------------------------------------------------------------------------------
     FunctionSpec(
         id="StreamEvent",

@@ -32,6 +32,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER_LAYER_DIR = Path(__file__).resolve().parents[1] / "layer_placeholder"
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 
+#: the event bus job state changes go to (speech_core.notify; NotifySettings.event_bus_name)
+JOB_EVENT_BUS = "default"
+
 # Only functions/ goes into the code asset; everything else in the repository is excluded.
 _CODE_EXCLUDES = ["*", "!functions", "!functions/**", "**/__pycache__", "**/*.pyc", "**/tests"]
 
@@ -230,6 +233,11 @@ class Functions(Construct):
             env["JOB_START_QUEUE_URL"] = res.job_start_queue.queue_url
         if access & {Access.START_WORKFLOW, Access.STOP_WORKFLOW}:
             env["JOB_STATE_MACHINE_ARN"] = res.state_machine.state_machine_arn
+        if spec.queue_source is not None:
+            # consumers fail a workflow task on a message's last receive instead of letting it reach the DLQ
+            env["QUEUE_MAX_RECEIVE_COUNT"] = str(cfg.queues.max_receive_count)
+        if Access.PUBLISH_JOB_EVENTS in access:
+            env["EVENT_BUS_NAME"] = JOB_EVENT_BUS
         return env
 
     def _grant(self, spec: FunctionSpec, fn: lambda_.Function) -> None:
@@ -258,6 +266,15 @@ class Functions(Construct):
             res.state_machine.grant_execution(fn, "states:StopExecution", "states:DescribeExecution")
         if Access.TASK_RESPONSE in access:
             res.state_machine.grant_task_response(fn)
+        if Access.PUBLISH_JOB_EVENTS in access:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["events:PutEvents"],
+                    resources=[
+                        Stack.of(self).format_arn(service="events", resource="event-bus", resource_name=JOB_EVENT_BUS)
+                    ],
+                )
+            )
 
     def _acknowledge(self, spec: FunctionSpec, fn: lambda_.Function) -> None:
         """Acknowledge exactly the wildcard findings this function's grants produce, each with its reason."""

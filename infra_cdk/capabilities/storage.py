@@ -61,7 +61,12 @@ class Storage(Construct):
             ],
         )
         self.audio = self._bucket(
-            names.BUCKET_AUDIO, versioned=False, expire_days=cfg.audio_retention_days, access_logs=self.access_logs
+            names.BUCKET_AUDIO,
+            versioned=False,
+            expire_days=cfg.audio_retention_days,
+            access_logs=self.access_logs,
+            # batch chunks are working copies: they go sooner than the audit copies beside them
+            prefix_expiry={names.CHUNKS_PREFIX: min(cfg.chunk_retention_days, cfg.audio_retention_days)},
         )
         self.results = self._bucket(
             names.BUCKET_RESULTS,
@@ -84,11 +89,15 @@ class Storage(Construct):
         access_logs: s3.IBucket | None,
         bucket_name: str | None = None,
         cors: list[s3.CorsRule] | None = None,
+        prefix_expiry: dict[str, int] | None = None,
     ) -> s3.Bucket:
         cfg = self._config.storage
         rules = [s3.LifecycleRule(id="abort-multipart", abort_incomplete_multipart_upload_after=Duration.days(1))]
         if expire_days is not None:
             rules.append(s3.LifecycleRule(id="expire", expiration=Duration.days(expire_days)))
+        for prefix, days in (prefix_expiry or {}).items():
+            rule_id = f"expire-{prefix.strip('/')}"
+            rules.append(s3.LifecycleRule(id=rule_id, prefix=prefix, expiration=Duration.days(days)))
         if versioned:
             rules.append(s3.LifecycleRule(id="expire-noncurrent", noncurrent_version_expiration=Duration.days(30)))
         return s3.Bucket(

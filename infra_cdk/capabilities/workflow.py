@@ -36,9 +36,16 @@ class Workflow(Construct):
         self._acknowledge_findings()
 
     def _step(
-        self, task_id: str, queue: str, step_name: str, result_path: str | None, timeout_s: int
+        self,
+        task_id: str,
+        queue: str,
+        step_name: str,
+        result_path: str | None,
+        timeout_s: int,
+        heartbeat_s: int | None = None,
     ) -> tasks.SqsSendMessage:
-        """A Task that sends the step's message with a task token to `queue` and waits for the answer."""
+        """A Task that sends the step's message with a task token to `queue` and waits for the answer (with a
+        heartbeat deadline when `heartbeat_s` is given: the worker calls SendTaskHeartbeat while it works)."""
         return tasks.SqsSendMessage(
             self,
             task_id,
@@ -50,15 +57,19 @@ class Workflow(Construct):
             # Keep the state input and put the worker's answer beside it, so each step sees the job.
             result_path=result_path,
             task_timeout=sfn.Timeout.duration(Duration.seconds(timeout_s)),
+            heartbeat_timeout=sfn.Timeout.duration(Duration.seconds(heartbeat_s)) if heartbeat_s else None,
         )
 
     def _definition(self) -> sfn.Chain:
         """Prepare -> Map(TranscribeChunk) -> Assemble -> RecordSucceeded, every failure to RecordFailed."""
         cfg = self._config.workflow
-        prepare = self._step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s)
-        prepare.add_retry(errors=["States.Timeout"], max_attempts=1)
+        beat = cfg.step_heartbeat_s
+        prepare = self._step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s, beat)
+        # a worker that died (or missed its heartbeats) gets one more try; prepare reuses chunk rows it finished
+        prepare.add_retry(errors=["States.Timeout", "States.HeartbeatTimeout"], max_attempts=1)
         chunks = self._transcribe_chunks()
-        assemble = self._step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s)
+        assemble = self._step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s, beat)
+        assemble.add_retry(errors=["States.Timeout", "States.HeartbeatTimeout"], max_attempts=1)
         record_succeeded = self._step(
             "RecordSucceeded", names.QUEUE_JOB_STATUS, "record-succeeded", "$.recorded", cfg.step_timeout_s
         )
