@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import httpx
 import hypothesis
@@ -48,7 +48,7 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
 ]
-#: per operation and mode (16 operations x 2 modes); ASR calls that reach the model cost ~0.3-0.5 s
+#: per operation and mode (23 operations x 2 modes); ASR calls that reach the model cost ~0.3-0.5 s
 MAX_EXAMPLES = 12
 #: answers seen per test case, printed at the end (with -s) to show what the generated requests reached
 STATUSES: defaultdict[str, Counter[int]] = defaultdict(Counter)
@@ -180,11 +180,48 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
         ("POST", "/v1/pipeline"): pipeline,
         ("POST", "/services/inference/pipeline"): pipeline,
         ("POST", "/v1/uploads"): {"fileName": "meeting.wav", "contentType": "audio/wav"},
+        ("GET", "/v1/jobs"): None,
         ("GET", "/v1/models"): None,
         ("GET", "/v1/usage"): None,
         ("GET", "/v1/openapi.json"): None,
         ("GET", "/v1/health"): None,
     }
+
+
+class JobCase(NamedTuple):
+    """A valid request of a jobs operation: its body, the job it names, and the success it answers."""
+
+    body: dict[str, Any] | None
+    job_id: str | None
+    status: int
+
+
+def _job_requests(api_url: str, key: str, goforward_wav: bytes) -> dict[tuple[str, str], JobCase]:
+    """Valid requests for the jobs operations, each on a job of its own made through the API first (the
+    retried one cancelled first, since only a failed or cancelled job may be retried)."""
+    with httpx.Client(base_url=api_url, headers={"x-api-key": key}, timeout=30) as client:
+        ticket = client.post("v1/uploads", json={"fileName": "job.wav", "contentType": "audio/wav"}).json()
+        put = httpx.put(ticket["uploadUrl"], content=goforward_wav, headers=ticket["headers"], timeout=30)
+        assert put.status_code == 200, put.text
+        create = {"audioUri": ticket["audioUri"], "config": {"language": {"sourceLanguage": "en"}}}
+
+        def new_job() -> str:
+            response = client.post("v1/jobs", json=create)
+            assert response.status_code == 202, response.text
+            return str(response.json()["jobId"])
+
+        to_retry = new_job()
+        assert client.post(f"v1/jobs/{to_retry}/cancel").status_code == 200
+        readable = new_job()
+        return {
+            ("POST", "/v1/jobs"): JobCase(create, None, 202),
+            ("GET", "/v1/jobs/{jobId}"): JobCase(None, readable, 200),
+            ("GET", "/v1/jobs/{jobId}/transcript"): JobCase(None, readable, 200),
+            ("POST", "/v1/jobs/{jobId}/cancel"): JobCase(None, new_job(), 200),
+            ("POST", "/v1/jobs/{jobId}/retry"): JobCase(None, to_retry, 202),
+            # its upload is shared with the other jobs: deleted last, by the sorted order below
+            ("DELETE", "/v1/jobs/{jobId}"): JobCase(None, new_job(), 204),
+        }
 
 
 def test_valid_requests_answer_200_with_conforming_bodies(
@@ -193,19 +230,28 @@ def test_valid_requests_answer_200_with_conforming_bodies(
     goforward_wav: bytes,
     conformance_key: str,
     http_session: requests.Session,
+    local_cloud: LocalCloud,
 ) -> None:
     # Given one real request per operation of the served document (none may be missing from this table)
-    valid = _valid_requests(goforward_wav)
+    valid = {
+        operation: JobCase(body, None, 200) for operation, body in _valid_requests(goforward_wav).items()
+    } | _job_requests(local_cloud.api_url, conformance_key, goforward_wav)
     served = set(_operations(served_document))
     assert served == set(valid), f"operations without a valid request here: {sorted(served - set(valid))}"
     failures = []
-    for (method, path), body in sorted(valid.items()):
+    ordered = sorted(valid.items(), key=lambda item: (item[0][0] == "DELETE", item[0]))
+    for (method, path), (body, job_id, status) in ordered:
         operation = api_schema[path][method]
-        case = operation.Case(body=body) if body is not None else operation.Case()
+        fields: dict[str, Any] = {}
+        if body is not None:
+            fields["body"] = body
+        if job_id is not None:
+            fields["path_parameters"] = {"jobId": job_id}
+        case = operation.Case(**fields)
         # When it is sent through the local stack
         response = case.call(session=http_session, headers={"x-api-key": conformance_key})
-        # Then it is a 200 whose body the document describes
-        if response.status_code != 200:
+        # Then it is the operation's success (200, or 202/204 for the jobs that say so) with a described body
+        if response.status_code != status:
             failures.append(f"{method} {path}: {response.status_code} {response.text[:300]}")
             continue
         try:

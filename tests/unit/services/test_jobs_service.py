@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from speech_core.contracts.jobs import CreateJobRequest
+from speech_core.contracts.jobs import CreateJobRequest, TranscriptDocument
 from speech_core.db.records import ChunkWord, JobState, NewJobChunk
 from speech_core.errors import ErrorCode, SpeechError
 from speech_core.keys.caller import Caller
@@ -183,6 +183,7 @@ def test_transcript_while_running_is_the_done_chunks_in_order(deps):
     answer = jobs.job_transcript(TENANT, job.job_id, TranscriptFormat.JSON, deps)
     body = json.loads(answer.body)
     assert not answer.complete and answer.content_type == "application/json"
+    TranscriptDocument.model_validate(body)  # what the OpenAPI document says the json format is
     assert body["text"] == "first part third part" and body["missingChunks"] == [1]
     assert body["segments"][1]["words"][0]["start"] == 20.5  # the chunk's offset on the job's timeline
     vtt = jobs.job_transcript(TENANT, job.job_id, TranscriptFormat.VTT, deps)

@@ -158,6 +158,32 @@ class JobList(WireModel):
     next_cursor: str | None = None
 
 
+class TranscriptWordView(WireModel):
+    word: str
+    start: float = Field(ge=0, description="seconds from the start of the audio")
+    end: float = Field(ge=0)
+    confidence: float | None = None
+
+
+class TranscriptSegmentView(WireModel):
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    text: str
+    words: list[TranscriptWordView] | None = None
+
+
+class TranscriptDocument(WireModel):
+    """The json output of a job (`transcript.json`, `GET /v1/jobs/{jobId}/transcript?format=json`); rendered by
+    speech_core.transcripts, described here for the OpenAPI document."""
+
+    language: str | None = None
+    duration: float = Field(ge=0, description="seconds of audio the transcript covers")
+    complete: bool = Field(description="false while chunks are missing (listed in missingChunks)")
+    missing_chunks: list[int]
+    text: str
+    segments: list[TranscriptSegmentView]
+
+
 class JobRef(WireModel):
     """Which job (and which attempt of it) an execution is for."""
 

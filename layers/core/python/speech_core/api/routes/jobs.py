@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -17,7 +17,14 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from speech_core.api.call_context import call_context
 from speech_core.api.error_responses import COMMON_ERRORS, ErrorResponse
 from speech_core.api.http_app import JSON
-from speech_core.contracts.jobs import DEFAULT_JOBS_PAGE, MAX_JOBS_PAGE, CreateJobRequest, Job, JobList
+from speech_core.contracts.jobs import (
+    DEFAULT_JOBS_PAGE,
+    MAX_JOBS_PAGE,
+    CreateJobRequest,
+    Job,
+    JobList,
+    TranscriptDocument,
+)
 from speech_core.db.records import JobState
 from speech_core.keys import Scope
 from speech_core.services import jobs
@@ -131,7 +138,9 @@ def delete_job(jobId: JobIdPath) -> Response[str]:  # noqa: N803
     return Response(204, None, body="")
 
 
-_TRANSCRIPT_CONTENT = {media.split(";")[0]: {"schema": {"type": "string"}} for media in CONTENT_TYPES.values()}
+_TRANSCRIPT_CONTENT: dict[str, Any] = {
+    media.split(";")[0]: {"schema": {"type": "string"}} for media in CONTENT_TYPES.values()
+} | {"application/json": {"model": TranscriptDocument}}
 
 
 @router.get(
@@ -141,7 +150,7 @@ _TRANSCRIPT_CONTENT = {media.split(";")[0]: {"schema": {"type": "string"}} for m
     responses={
         200: {
             "description": "The transcript in the asked format; X-Transcript-Complete says whether it is whole",
-            "content": _TRANSCRIPT_CONTENT,  # type: ignore[typeddict-item]
+            "content": _TRANSCRIPT_CONTENT,
         },
         303: {"description": "A stored transcript too big for a response body: follow Location (presigned)"},
         **COMMON_ERRORS,
