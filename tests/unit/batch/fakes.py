@@ -297,7 +297,7 @@ class FakeInference:
         return Transcript(
             text="hello",
             confidence=0.9,
-            segments=[WordSegment(word="hello", start=0.1, end=0.4, confidence=0.9)],
+            segments=[WordSegment(word="hello", start=0.1, end=0.4, confidence=1.0001)],  # pocketsphinx does that
             model="asr",
             model_version="1",
         )

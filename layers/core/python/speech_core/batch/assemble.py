@@ -12,7 +12,7 @@ from speech_core.batch.options import job_options
 from speech_core.batch.task_worker import StepFailure
 from speech_core.batch.transcribe import CHUNK_FAILED
 from speech_core.contracts.jobs import JobRef
-from speech_core.db.records import ChunkState, JobRecord, NewResult, RequestLogEntry, Segment
+from speech_core.db.records import ChunkState, JobChunkRecord, JobRecord, NewResult, RequestLogEntry, Segment
 from speech_core.inference import Task
 from speech_core.observability import logger, tracer
 from speech_core.transcripts import (
@@ -20,10 +20,33 @@ from speech_core.transcripts import (
     JOB_SAMPLE_RATE,
     ChunkResult,
     SubtitleRules,
+    TimedWord,
     Transcript,
     merge_chunks,
     render,
 )
+
+
+def chunk_result(row: JobChunkRecord) -> ChunkResult:
+    """A done chunk's row as the merge takes it (confidences kept within [0, 1] whatever the model said)."""
+    words = None
+    if row.words is not None:
+        words = [
+            TimedWord(
+                word=w.word,
+                start=max(w.start, 0.0),
+                end=max(w.end, w.start, 0.0),
+                confidence=None if w.confidence is None else min(max(w.confidence, 0.0), 1.0),
+            )
+            for w in row.words
+        ]
+    return ChunkResult(
+        index=row.index,
+        start_sample=row.start_sample,
+        num_samples=row.num_samples,
+        transcript=row.transcript,
+        words=words,
+    )
 
 
 def meter_job(deps: BatchDeps, ref: JobRef, job: JobRecord, transcript: Transcript, model_version: str) -> bool:
@@ -65,7 +88,7 @@ def assemble_transcript(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]
     job = running_job(deps, state.job)
     rows = deps.chunks.list_chunks(job.id, ChunkState.DONE)
     transcript = merge_chunks(
-        [ChunkResult.model_validate(row, from_attributes=True) for row in rows],
+        [chunk_result(row) for row in rows],
         language=job.source_language,
         chunks_total=job.chunks_total,
         total_samples=state.prepared.total_samples if state.prepared else None,

@@ -72,7 +72,11 @@ def transcribe_chunk(message: TaskMessage, delivery: Delivery, deps: BatchDeps) 
             raise
         deps.chunks.mark_chunk_failed(job.id, index, error.code.value, error.message)
         raise chunk_failure(row, error.code.value, error.message) from error
-    words = [ChunkWord(word=w.word, start=w.start, end=w.end, confidence=w.confidence) for w in transcript.segments]
+    # posteriors can come back a hair over 1 (pocketsphinx: 1.0001); a confidence is kept within [0, 1]
+    words = [
+        ChunkWord(word=w.word, start=w.start, end=w.end, confidence=min(max(w.confidence, 0.0), 1.0))
+        for w in transcript.segments
+    ]
     if not deps.chunks.mark_chunk_done(job.id, index, transcript.text, words, transcript.model_version):
         again = deps.chunks.get_chunk(job.id, index)
         if again is None or again.state is not ChunkState.DONE:
