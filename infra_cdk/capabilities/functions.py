@@ -215,6 +215,8 @@ class Functions(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": names.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": cfg.functions.log_level,
             "POWERTOOLS_TRACE_DISABLED": "false" if cfg.functions.tracing else "true",
+            # no pydantic plugin is used: spares every function pydantic's entry-point scan at its first model
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }
         access = spec.access
         if Access.MODEL_REGISTRY in access:

@@ -66,6 +66,7 @@ def stage_environment(spec: FunctionSpec, *, trace_disabled: bool = False) -> di
         "POWERTOOLS_METRICS_NAMESPACE": "SpeechPlatform",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_TRACE_DISABLED": "true" if trace_disabled else "false",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
     access = spec.access
     if Access.MODEL_REGISTRY in access:

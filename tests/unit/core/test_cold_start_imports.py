@@ -118,3 +118,14 @@ def test_a_route_loads_the_rest_resolver_without_the_other_powertools_resolvers(
         function_by_id("TranslateText"), "from aws_lambda_powertools.event_handler import AppSyncResolver"
     )
     assert "aws_lambda_powertools.event_handler.appsync" in later
+
+
+def test_no_pydantic_plugin_is_installed_so_disabling_them_changes_nothing() -> None:
+    from importlib.metadata import entry_points
+
+    assert list(entry_points(group="pydantic")) == []  # what CDK's PYDANTIC_DISABLE_PLUGINS=__all__ relies on
+
+
+def test_a_route_builds_its_models_without_pydantic_scanning_for_plugins() -> None:
+    modules = _modules_after_import(function_by_id("TranslateText"))
+    assert "pydantic" in modules and "importlib.metadata" not in modules

@@ -28,6 +28,13 @@ class PowertoolsSettings(EnvironmentSettings):
     powertools_trace_disabled: bool = False
 
 
+class PydanticSettings(EnvironmentSettings):
+    """What pydantic reads itself; CDK writes it for every function. `__all__`: no plugin is used, so pydantic
+    never scans the installed distributions' entry points for one (see `speech_core.pydantic_plugins`)."""
+
+    pydantic_disable_plugins: str | None = None
+
+
 class DatabaseSettings(EnvironmentSettings):
     """Where PostgreSQL is: a URL (local, tests) or a Secrets Manager secret (AWS, via RDS Proxy)."""
 
@@ -141,7 +148,8 @@ INFERENCE_ROUTE_SETTINGS: FunctionEnvironment = (
 
 
 def declare_environment(*models: type[EnvironmentSettings | BaseSettings]) -> FunctionEnvironment:
-    """Declares, once per handler module, every settings model the function reads (Powertools' own included).
+    """Declares, once per handler module, every settings model the function reads (Powertools' and pydantic's
+    own included).
 
     The infra tests hold each function's template environment to this declaration (every variable CDK writes
     is read, every required one is written). Inside Lambda (AWS_LAMBDA_FUNCTION_NAME set) the models are
@@ -149,7 +157,7 @@ def declare_environment(*models: type[EnvironmentSettings | BaseSettings]) -> Fu
     model the handler did not declare fails loudly instead of drifting from the template.
     """
     global _declared
-    environment: FunctionEnvironment = (PowertoolsSettings, *models)
+    environment: FunctionEnvironment = (PowertoolsSettings, PydanticSettings, *models)
     _declared = environment
     if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         for model in environment:
