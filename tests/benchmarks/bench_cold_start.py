@@ -221,6 +221,8 @@ def measure(
     spec: FunctionSpec, repeats: int, *, trace_disabled: bool, warm: bool, before_root: Path | None = None
 ) -> Row:
     runs, before = [], []
+    if before_root is not None and not (before_root / f"{spec.handler.rpartition('.')[0]}.py").exists():
+        before_root = None  # a function the other tree does not have yet
     for _ in range(repeats):  # before and after alternate, so load from elsewhere on the machine weighs on both
         runs.append(measure_once(spec, warm=False, trace_disabled=trace_disabled))
         if before_root is not None:
