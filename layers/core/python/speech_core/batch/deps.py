@@ -148,7 +148,8 @@ class SettingsBatchDeps:
         from speech_core.settings import get_inference_settings
 
         settings = get_inference_settings()
-        return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=settings.triton_timeout_s)
+        timeout_s = max(settings.triton_timeout_s, self.settings.triton_timeout_s)
+        return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=timeout_s)
 
     @cached_property
     def storage(self) -> StorageSettings:

@@ -17,6 +17,9 @@ class BatchSettings(BaseSettings):
     default_language: str = "en"
     #: how often a long step tells the workflow it is alive (well inside the task's HeartbeatSeconds)
     heartbeat_interval_s: float = Field(default=20.0, gt=0)
+    #: a model call's deadline in the batch steps: no client waits on them, so a busy model gets longer than the
+    #: sync API's 25 s before the call counts as a (transient) model.timeout
+    triton_timeout_s: float = Field(default=120.0, gt=0, le=900)
 
 
 class ConsumerSettings(BaseSettings):
