@@ -35,16 +35,16 @@ from speech_core.db.records import (
     NewJob,
 )
 from speech_core.errors import AudioError, ErrorCode, RequestError
-from speech_core.inference.registry import Task
 from speech_core.keys.caller import Caller
 from speech_core.observability import logger, tracer
-from speech_core.services.audio_input import uploads_prefix
 from speech_core.services.job_dependencies import JobServiceDeps
 from speech_core.storage.object_store import ObjectTooLarge
 from speech_core.transcripts import ChunkResult, SubtitleRules, TranscriptFormat, merge_chunks, render
 from speech_core.transcripts.render import CONTENT_TYPES
 
-#: where S3-drop inputs live (the ingest bucket); a deleted job's input is removed only under these prefixes
+#: where job inputs live in the ingest bucket (POST /v1/uploads; S3-drop): a deleted job's input is removed
+#: only under these prefixes (services.audio_input and infra_cdk.names hold the same strings)
+UPLOADS_PREFIX = "uploads/"
 INCOMING_PREFIX = "incoming/"
 #: a transcript answered in the body at most this big (Lambda answers at most 6 MB); a bigger stored one is
 #: answered with a redirect to its presigned link
@@ -154,6 +154,8 @@ class CreatedJob:
 
 def _input_object(request: CreateJobRequest, tenant_id: uuid.UUID, deps: JobServiceDeps) -> tuple[str, str]:
     """The (bucket, key) of the caller's own upload the request names, checked to exist and fit the limits."""
+    from speech_core.services.audio_input import uploads_prefix  # cold start: the audio stack, create only
+
     parts = urlsplit(request.audio_uri)
     bucket, key = parts.netloc, parts.path.lstrip("/")
     ingest = deps.storage.ingest_bucket
@@ -189,6 +191,8 @@ def create_job(request: CreateJobRequest, caller: Caller, deps: JobServiceDeps) 
     """A job for the caller's upload, queued for the workflow; the same job again for a repeated
     idempotencyKey (re-sent to the job-start queue while still queued: a lost send is repaired by a retried
     create, and a repeated one is harmless)."""
+    from speech_core.inference.registry import Task  # cold start: the registry's code, create only
+
     language = request.config.language.source_language
     deps.registry.select(Task.ASR, language=language, key=str(caller.tenant_id))  # 400 language.unsupported
     bucket, key = _input_object(request, caller.tenant_id, deps)
@@ -293,7 +297,7 @@ def delete_job(tenant_id: uuid.UUID, job_id: uuid.UUID, deps: JobServiceDeps) ->
                 raise
         _stop(job, deps, "deleted by the API")
     storage = deps.storage
-    own_inputs = (uploads_prefix(tenant_id), f"{INCOMING_PREFIX}{tenant_id}/")
+    own_inputs = (f"{UPLOADS_PREFIX}{tenant_id}/", f"{INCOMING_PREFIX}{tenant_id}/")
     if job.input_bucket == storage.ingest_bucket and job.input_key.startswith(own_inputs):
         deps.objects.delete(job.input_bucket, job.input_key)
     if storage.audio_bucket is not None:
