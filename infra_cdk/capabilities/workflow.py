@@ -22,6 +22,9 @@ from infra_cdk.capabilities.retention import log_retention
 from infra_cdk.config import StageConfig
 from infra_cdk.nag_acknowledgments import acknowledge
 
+#: the error a transcribe-chunk worker fails its task with (speech_core.batch.transcribe.CHUNK_FAILED)
+CHUNK_FAILED = "ChunkFailed"
+
 
 class Workflow(Construct):
     """The job state machine and its log group."""
@@ -92,7 +95,9 @@ class Workflow(Construct):
         cfg = self._config.workflow
         transcribe = self._step("TranscribeChunk", names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
         transcribe.add_retry(
-            errors=["States.Timeout", "States.TaskFailed"],
+            # ChunkFailed named as well: not every Step Functions implementation reads States.TaskFailed as the
+            # wildcard AWS documents (LocalStack matches it literally)
+            errors=["States.Timeout", "States.TaskFailed", CHUNK_FAILED],
             max_attempts=3,
             interval=Duration.seconds(5),
             backoff_rate=2,
