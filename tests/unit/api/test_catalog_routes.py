@@ -65,6 +65,11 @@ def test_openapi_document_covers_every_route_with_keys_and_error_bodies(deps):
         "/v1/health",
         "/v1/openapi.json",
         "/v1/uploads",
+        "/v1/jobs",
+        "/v1/jobs/{jobId}",
+        "/v1/jobs/{jobId}/cancel",
+        "/v1/jobs/{jobId}/retry",
+        "/v1/jobs/{jobId}/transcript",
     }
     assert set(spec["paths"]) == expected
     for path, operations in spec["paths"].items():
