@@ -100,6 +100,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         access=frozenset({_D}),
         role="authorizer",
     ),
+    FunctionSpec(
+        id=WEBSOCKET_AUTHORIZER_ID,
+        handler="functions/authorizer/handle_authorize_connection.handler",
+        description="WebSocket $connect authorizer: API key -> tenant, scopes, limits",
+        timeout_s=10,
+        access=frozenset({_D}),
+        role="authorizer",
+    ),
     # --- sync REST routes --------------------------------------------------------------------------
     FunctionSpec(
         id="Health",
@@ -327,6 +335,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         queue_source=QueueSource(queue=names.QUEUE_JOB_STATUS, batch_size=10),
         role="consumer",
     ),
+    # --- streaming (the WebSocket API: docs/streaming.md) --------------------------------------------------
+    FunctionSpec(
+        id="StreamEvent",
+        handler="functions/stream/handle_stream_event.handler",
+        description="WebSocket routes: $connect/$disconnect/$default/start/audio/stop -> Triton streaming",
+        timeout_s=29,
+        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE}),
+        websocket_routes=("$connect", "$disconnect", "$default", "start", "audio", "stop"),
+    ),
     # --- admin ---------------------------------------------------------------------------------------
     FunctionSpec(
         id=MIGRATION_FUNCTION_ID,
@@ -339,30 +356,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 
-#: Entry points whose handlers are not written yet: the streaming API (issue 12). They are not deployed: each
-#: joins FUNCTIONS in the change that adds its handler, since the contract tests
-#: (tests/infra/test_function_environment.py) refuse a deployed entry without code. Their queues, grants and
-#: routes are kept here so the queues are sized for them and their authors start from it.
-PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = (
-    # --- streaming -----------------------------------------------------------------------------------
-    FunctionSpec(
-        id="StreamEvent",
-        handler="functions/stream/handle_stream_event.handler",
-        description="WebSocket routes: $connect/$disconnect/$default/start/audio/stop -> Triton streaming",
-        timeout_s=29,
-        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE}),
-        websocket_routes=("$connect", "$disconnect", "$default", "start", "audio", "stop"),
-    ),
-    # --- streaming (the WebSocket API is built once a deployed function has WebSocket routes) ----------------
-    FunctionSpec(
-        id=WEBSOCKET_AUTHORIZER_ID,
-        handler="functions/authorizer/handle_authorize_connection.handler",
-        description="WebSocket $connect authorizer: API key -> tenant, scopes, limits",
-        timeout_s=10,
-        access=frozenset({_D}),
-        role="authorizer",
-    ),
-)
+#: Entry points whose handlers are not written yet (none today). A planned entry is not deployed: it joins
+#: FUNCTIONS in the change that adds its handler, since the contract tests
+#: (tests/infra/test_function_environment.py) refuse a deployed entry without code. Its queues, grants and
+#: routes are kept here so the queues are sized for it and its author starts from it.
+PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = ()
 
 
 def function_by_id(function_id: str) -> FunctionSpec:

@@ -122,10 +122,16 @@ class SpeechPlatformStack(Stack):
         )
 
     def _websocket_api(self) -> WebSocketApi | None:
-        """The WebSocket API, once a deployed function serves its routes (the stream handler is planned)."""
+        """The WebSocket API, once a deployed function serves its routes (the stream handler does)."""
         if not any(spec.websocket_routes for spec in FUNCTIONS):
             return None
-        return WebSocketApi(self, names.WEBSOCKET_API, config=self.config, functions=self.functions.by_id)
+        return WebSocketApi(
+            self,
+            names.WEBSOCKET_API,
+            config=self.config,
+            functions=self.functions.by_id,
+            invoke_targets=self.functions.invoke_targets,
+        )
 
     def _observability(
         self, rest_api: RestApi, queues: Queues, workflow: Workflow, inference: Inference | None

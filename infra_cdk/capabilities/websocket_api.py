@@ -28,19 +28,27 @@ class WebSocketApi(Construct):
     """The WebSocket API, its $connect authorizer, the routes and an auto-deployed stage."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.Function]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: dict[str, lambda_.Function],
+        invoke_targets: dict[str, lambda_.IFunction],
     ) -> None:
+        """`invoke_targets` is what API Gateway invokes (the `live` alias where SnapStart is on); `functions`
+        the functions themselves, which get the @connections grant and the callback URL."""
         super().__init__(scope, construct_id)
         self._config = config
         handlers = [spec for spec in FUNCTIONS if spec.websocket_routes]
-        authorizer = self._connect_authorizer(functions)
+        authorizer = self._connect_authorizer(invoke_targets)
         self.api = self._api()
-        self._routes(handlers, functions, authorizer)
+        self._routes(handlers, invoke_targets, authorizer)
         self.stage = self._stage(self._access_logs())
         self.callback_url = self.stage.callback_url
         self._connection_management(handlers, functions)
 
-    def _connect_authorizer(self, functions: dict[str, lambda_.Function]) -> authorizers.WebSocketLambdaAuthorizer:
+    def _connect_authorizer(self, functions: dict[str, lambda_.IFunction]) -> authorizers.WebSocketLambdaAuthorizer:
         """The Lambda authorizer of $connect (API key -> tenant, scopes, limits)."""
         return authorizers.WebSocketLambdaAuthorizer(
             "ConnectAuthorizer",
@@ -61,7 +69,7 @@ class WebSocketApi(Construct):
     def _routes(
         self,
         handlers: list[FunctionSpec],
-        functions: dict[str, lambda_.Function],
+        functions: dict[str, lambda_.IFunction],
         authorizer: authorizers.WebSocketLambdaAuthorizer,
     ) -> None:
         """One route per catalog route key, integrated with its function; $connect authorized."""

@@ -280,3 +280,33 @@ class ConnectionRecord(_Record):
     connected_at: datetime
     last_seen_at: datetime
     disconnected_at: datetime | None
+
+
+class StreamState(BaseModel):
+    """A connection's stream as one frame sees it under the row lock (mutable; written back on commit)."""
+
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
+
+    connection_id: str
+    tenant_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+    sequence_id: int
+    state: ConnectionState
+    task: str | None
+    source_language: str | None
+    sample_rate: int | None
+    audio_seconds: float
+    session_id: uuid.UUID | None
+    resume_token_hash: str | None
+    next_seq: int
+    #: frames received ahead of a gap: seq -> base64 audio
+    pending_frames: dict[int, str]
+    utterance_open: bool
+    utterance_start_s: float
+    last_partial: str
+    usage_recorded_at: datetime | None
+
+    @property
+    def ack(self) -> int:
+        """The highest seq applied contiguously (-1 before any)."""
+        return self.next_seq - 1

@@ -1,0 +1,48 @@
+"""WebSocket routes of the streaming API: $connect, $disconnect and every client message (docs/streaming.md).
+
+$connect accepts the connection (the authorizer already checked the key) when the key has the `streaming`
+scope; a message is answered through @connections (partials, finals, errors), never by the return value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+
+from speech_core.api.caller import caller_from_event
+from speech_core.api.snapshot import register_snapshot_hooks
+from speech_core.errors import AuthError
+from speech_core.observability import logger, metrics, tracer
+from speech_core.settings import DatabaseSettings, InferenceSettings, RegistrySettings, declare_environment
+from speech_core.streaming.dependencies import get_stream_deps
+from speech_core.streaming.events import StreamEvent
+from speech_core.streaming.stream_service import connect, disconnect, handle_message
+from speech_core.streaming.stream_settings import StreamingSettings
+
+#: what this function reads from its environment (held to the template by tests/infra)
+ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, InferenceSettings, StreamingSettings)
+register_snapshot_hooks(ENVIRONMENT)  # SnapStart: warm before the snapshot, renew after a restore
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(raise_on_empty_metrics=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = StreamEvent.from_lambda(event)
+    deps = get_stream_deps()
+    logger.append_keys(connection_id=request.connection_id)
+    if request.is_disconnect:
+        disconnect(request.connection_id, deps)
+        return {"statusCode": 200}
+    try:
+        caller = caller_from_event(event)  # fails closed (401) without the authorizer's context
+        logger.append_keys(tenant_id=str(caller.tenant_id))
+        if request.is_connect:
+            connect(caller, request.connection_id, deps)
+            return {"statusCode": 200}
+    except AuthError as error:  # at $connect a non-2xx answer refuses the upgrade
+        return {"statusCode": error.http_status}
+    answers = handle_message(request.connection_id, caller, request.body, deps)
+    deps.push.send(request.connection_id, [a.model_dump_json(by_alias=True, exclude_none=True) for a in answers])
+    return {"statusCode": 200}

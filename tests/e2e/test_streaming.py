@@ -1,0 +1,192 @@
+"""Streaming ASR over the WebSocket API on the local cloud, with a real client and a real recording.
+
+Given the local cloud is up (the WebSocket API played from the template, its $connect authorizer, the stream
+function, PostgreSQL and Triton's `asr_streaming` behind the sequence batcher)
+When a client streams goforward.raw (16 kHz PCM16) in 250 ms frames, Then partials come back while it speaks,
+and the final equals the sync ASR of the same audio, whatever order or how often the frames arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import websockets
+from websockets.exceptions import InvalidStatus
+
+from speech_core.keys import Scope
+from tests.e2e.conftest import GOFORWARD_RAW, b64
+
+pytestmark = pytest.mark.e2e
+
+FRAME_BYTES = 8_000  # 250 ms of 16 kHz PCM16
+FRAME_S = 0.25
+TIMEOUT_S = 30
+
+
+def frames_of(raw: bytes) -> list[str]:
+    return [base64.b64encode(raw[i : i + FRAME_BYTES]).decode() for i in range(0, len(raw), FRAME_BYTES)]
+
+
+@dataclass
+class StreamRun:
+    """What a client saw: every message with its arrival time, and when it sent its last audio."""
+
+    received: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    last_audio_sent_at: float = 0.0
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [message for _, message in self.received if message["type"] == kind]
+
+    @property
+    def final_text(self) -> str:
+        return " ".join(final["text"] for final in self.of_type("final") if final["text"])
+
+
+async def _stream(
+    url: str,
+    key: str,
+    frames: list[str],
+    order: Iterable[int],
+    *,
+    pace_s: float = 0.0,
+    extra: dict[int, str] | None = None,
+) -> StreamRun:
+    """Connect, start, send frames (`order` gives the seq of each send; `extra[i]` is a raw text sent before
+    send i), stop, and collect every answer until `end`."""
+    run = StreamRun()
+    async with websockets.connect(url, additional_headers={"x-api-key": key}, max_size=None) as socket:
+
+        async def read() -> None:
+            async for text in socket:
+                message = json.loads(text)
+                run.received.append((time.monotonic(), message))
+                if message["type"] == "end":
+                    return
+
+        reader = asyncio.create_task(read())
+        await socket.send(json.dumps({"action": "start", "language": "en", "sampleRate": 16000}))
+        for i, seq in enumerate(order):
+            if extra and i in extra:
+                await socket.send(extra[i])
+            started = time.monotonic()
+            await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frames[seq]}))
+            run.last_audio_sent_at = time.monotonic()
+            if pace_s:
+                await asyncio.sleep(max(0.0, pace_s - (time.monotonic() - started)))
+        await socket.send(json.dumps({"action": "stop"}))
+        await asyncio.wait_for(reader, TIMEOUT_S)
+    return run
+
+
+def stream(url: str, key: str, frames: list[str], order: Iterable[int], **options: Any) -> StreamRun:
+    return asyncio.run(_stream(url, key, frames, list(order), **options))
+
+
+@pytest.fixture(scope="module")
+def goforward_frames() -> list[str]:
+    return frames_of(GOFORWARD_RAW.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def websocket_url(local_cloud) -> str:
+    assert local_cloud.websocket_url, "the stack has no WebSocket API"
+    return local_cloud.websocket_url
+
+
+@pytest.fixture(scope="module")
+def sync_text(api, goforward_wav) -> str:
+    response = api.post(
+        "v1/asr",
+        json={"audio": [{"audioContent": b64(goforward_wav)}], "config": {"language": {"sourceLanguage": "en"}}},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["output"][0]["source"]
+
+
+def test_real_time_stream_gives_partials_before_the_audio_ends_and_the_sync_final(
+    local_cloud, websocket_url, make_key, goforward_frames, sync_text
+):
+    # Given a key with the streaming scope, and the stream function warm (its cold start is not what is measured)
+    key = make_key([Scope.STREAMING, Scope.ASR])
+    stream(websocket_url, make_key([Scope.STREAMING]), goforward_frames[:2], range(2))
+    # When the recording is streamed at real-time pace in 250 ms frames
+    run = stream(websocket_url, key, goforward_frames, range(len(goforward_frames)), pace_s=FRAME_S)
+    # Then `ready` comes first, partials arrive while audio is still being sent, each acknowledging its frame
+    assert run.received[0][1]["type"] == "ready" and run.received[0][1]["resumeToken"]
+    partials = run.of_type("partial")
+    assert [p["ack"] for p in partials] == list(range(len(goforward_frames)))
+    early = [p for at, p in run.received if p["type"] == "partial" and p["text"] and at < run.last_audio_sent_at]
+    assert early, "no partial with text arrived before the audio ended"
+    # And the final equals the sync ASR of the same audio, then `end` reports the seconds
+    assert run.final_text == sync_text == "go forward ten meters"
+    (end,) = run.of_type("end")
+    seconds = len(GOFORWARD_RAW.read_bytes()) / 32_000
+    assert end["audioSeconds"] == pytest.approx(seconds, abs=0.001)
+    assert end["billedSeconds"] == math.ceil(seconds)
+    assert not run.of_type("error")
+    # And the key's usage counts the stream's audio seconds, like a REST call
+    with local_cloud.client(key) as client:
+        usage = client.get("v1/usage").json()
+    by_task = {day["task"]: day for day in usage["days"]}
+    assert by_task["streaming"]["requests"] == 1
+    assert by_task["streaming"]["audioSeconds"] == pytest.approx(seconds, abs=0.01)
+
+
+def test_out_of_order_and_duplicated_frames_give_the_same_final(websocket_url, make_key, goforward_frames, sync_text):
+    # Given frames sent pairwise swapped, some twice (as concurrent invocations would deliver them)
+    order: list[int] = []
+    for seq in range(0, len(goforward_frames), 2):
+        pair = [seq + 1, seq] if seq + 1 < len(goforward_frames) else [seq]
+        order += pair + ([seq] if seq % 4 == 0 else [])
+    assert sorted(set(order)) == list(range(len(goforward_frames))) and len(order) > len(goforward_frames)
+    run = stream(websocket_url, make_key([Scope.STREAMING]), goforward_frames, order)
+    # Then every frame was applied once, in order, and the final is the same
+    assert run.final_text == sync_text
+    assert run.of_type("end")[0]["ack"] == len(goforward_frames) - 1
+    assert not run.of_type("error")
+
+
+def test_malformed_and_oversized_frames_get_errors_while_the_stream_goes_on(
+    websocket_url, make_key, goforward_frames, sync_text
+):
+    oversized = base64.b64encode(b"\0" * 64_000).decode()  # 2 s in one frame: ~85 KB, under the 128 KB message
+    extra = {
+        2: "this is not json",
+        4: json.dumps({"action": "audio", "seq": 4, "audio": oversized}),
+        6: json.dumps({"action": "audio", "seq": 6, "audio": "not base64!"}),
+    }
+    run = stream(
+        websocket_url, make_key([Scope.STREAMING]), goforward_frames, range(len(goforward_frames)), extra=extra
+    )
+    errors = run.of_type("error")
+    assert [(e["code"], e.get("seq")) for e in errors] == [
+        ("request.invalid", None),
+        ("audio.too_large", 4),
+        ("audio.invalid_base64", 6),
+    ]
+    assert [e["ack"] for e in errors] == [1, 3, 5]
+    assert run.final_text == sync_text
+
+
+def test_bad_keys_are_refused_at_connect(websocket_url, make_key):
+    async def status(url: str, headers: dict[str, str] | None = None) -> int:
+        try:
+            async with websockets.connect(url, additional_headers=headers):
+                return 101
+        except InvalidStatus as error:
+            return error.response.status_code
+
+    assert asyncio.run(status(websocket_url)) == 401
+    assert asyncio.run(status(websocket_url + "?key=spk_notakey_0000")) == 403
+    assert asyncio.run(status(websocket_url, {"x-api-key": make_key([Scope.STREAMING], revoked=True)})) == 403
+    assert asyncio.run(status(websocket_url, {"x-api-key": make_key([Scope.ASR])})) == 403
+    # a browser passes the key as a query parameter
+    assert asyncio.run(status(websocket_url + "?key=" + make_key([Scope.STREAMING]))) == 101
