@@ -26,7 +26,9 @@ from functions.catalog.handle_get_openapi import handler as openapi_handler
 from functions.catalog.handle_get_usage import handler as usage_handler
 from functions.catalog.handle_list_models import handler as models_handler
 from functions.health.handle_get_health import handler as health_handler
+from functions.jobs.handle_create_job import handler as create_job_handler
 from functions.jobs.handle_create_upload import handler as upload_handler
+from functions.jobs.handle_list_jobs import handler as list_jobs_handler
 from functions.language_id.handle_identify_language import handler as language_id_handler
 from functions.pipeline.handle_run_pipeline import handler as pipeline_handler
 from functions.translation.handle_translate_text import handler as translation_handler
@@ -34,9 +36,11 @@ from functions.transliteration.handle_transliterate_text import handler as trans
 from functions.tts.handle_synthesize_speech import handler as tts_handler
 from speech_core.api import call_context
 from speech_core.api.routes import health
+from speech_core.api.routes import jobs as job_routes
 from speech_core.errors import HTTP_STATUS, ErrorCode
 from tests.unit.api.conftest import LambdaContext, authorizer_context, rest_event, wav_base64
 from tests.unit.api.fakes import FakeRateLimiter, FakeRequestLog, fake_deps
+from tests.unit.services.job_fakes import FakeJobs, fake_job_deps
 
 PROPERTY = settings(
     max_examples=25,
@@ -53,6 +57,8 @@ class Route:
     method: str
     path: str
     valid: dict[str, Any] | None = None
+    #: what a valid request answers
+    success: int = 200
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -76,6 +82,14 @@ PIPELINE = {
     "inputData": {"input": [{"source": "hello"}]},
 }
 UPLOAD = {"fileName": "meeting.wav", "contentType": "audio/wav"}
+JOB_UPLOAD = "uploads/11111111-1111-1111-1111-111111111111/u/talk.wav"
+JOB = {
+    "audioUri": f"s3://ingest/{JOB_UPLOAD}",
+    "config": {"language": EN, "postProcessors": ["punctuation"]},
+    "outputFormats": ["json", "srt"],
+    "subtitles": {"maxCharsPerLine": 32, "linesPerCue": 2},
+    "idempotencyKey": "order-1",
+}
 
 BODY_ROUTES = [
     Route(asr_handler, "POST", "/v1/asr", ASR),
@@ -90,6 +104,7 @@ BODY_ROUTES = [
     Route(pipeline_handler, "POST", "/v1/pipeline", PIPELINE),
     Route(pipeline_handler, "POST", "/services/inference/pipeline", PIPELINE),
     Route(upload_handler, "POST", "/v1/uploads", UPLOAD),
+    Route(create_job_handler, "POST", "/v1/jobs", JOB, success=202),
 ]
 #: routes without a body: a body sent to them is ignored, but must not break them either
 GET_ROUTES = [
@@ -97,6 +112,7 @@ GET_ROUTES = [
     Route(usage_handler, "GET", "/v1/usage"),
     Route(openapi_handler, "GET", "/v1/openapi.json"),
     Route(health_handler, "GET", "/v1/health"),
+    Route(list_jobs_handler, "GET", "/v1/jobs"),
 ]
 ALL_ROUTES = BODY_ROUTES + GET_ROUTES
 
@@ -127,6 +143,12 @@ class PostgresLikeRequestLog(FakeRequestLog):
         return super().record(entry, results)
 
 
+class PostgresLikeJobs(FakeJobs):
+    def create(self, job):
+        _refuse_what_postgresql_refuses(job.model_dump(mode="json"), "jobs")
+        return super().create(job)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def fake_dependencies():
     deps = fake_deps(rate_limiter=FakeRateLimiter(allowed=10**12), request_log=PostgresLikeRequestLog())
@@ -134,6 +156,9 @@ def fake_dependencies():
         patch.setattr(call_context, "deps_provider", lambda: deps)
         patch.setattr(health, "_database_ready", lambda: True)
         patch.setattr(health, "_triton_ready", lambda: True)
+        job_deps = fake_job_deps(jobs=PostgresLikeJobs())
+        job_deps.objects.put("ingest", JOB_UPLOAD, b"RIFF....", "audio/wav")
+        patch.setattr(job_routes, "job_deps_provider", lambda: job_deps)
         yield deps
 
 
@@ -386,7 +411,7 @@ def test_a_valid_request_succeeds_whatever_its_headers(route: Route, headers: di
     if as_base64 and body is not None:
         body = base64.b64encode(body.encode()).decode()
     status, answer = send(route, body, base64_encoded=as_base64 and body is not None, **headers)
-    assert status == 200, answer
+    assert status == route.success, answer
 
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=route_id)
@@ -394,7 +419,7 @@ def test_each_valid_body_succeeds(route: Route) -> None:
     """The shapes above are valid: what the properties change is what makes them fail."""
     assert route.valid is not None
     status, answer = send(route, json.dumps(route.valid))
-    assert status == 200, answer
+    assert status == route.success, answer
 
 
 NMT = Route(translation_handler, "POST", "/v1/nmt", TRANSLATION)

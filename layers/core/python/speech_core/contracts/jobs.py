@@ -57,7 +57,7 @@ class WebhookSpec(WireModel):
     @classmethod
     def _absolute_http_url(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        if not value.isprintable() or parts.scheme.lower() not in ("https", "http") or not parts.hostname:
             raise PydanticCustomError("webhook_url", "webhook.url must be an absolute https:// URL.")
         return value
 
@@ -106,7 +106,8 @@ class CreateJobRequest(JobOptions):
     @classmethod
     def _s3_uri(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme != "s3" or not parts.netloc or not parts.path.strip("/"):
+        # printable only: a NUL or a lone surrogate is no S3 key (and PostgreSQL text refuses both)
+        if not value.isprintable() or parts.scheme != "s3" or not parts.netloc or not parts.path.strip("/"):
             raise PydanticCustomError("audio_uri", "audioUri must be an s3:// URI of your upload (POST /v1/uploads).")
         return value
 
