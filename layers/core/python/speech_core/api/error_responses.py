@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:  # types only: the routes import the event handler themselves
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 
 class ErrorDetail(BaseModel):
+    # built when the OpenAPI document is, its only user (error bodies are written by `http_app.error_response`)
+    model_config = ConfigDict(defer_build=True)
+
     code: str = Field(description="stable machine code, e.g. audio.too_long (see the error table)")
     message: str
     details: dict[str, Any] | None = None
@@ -18,6 +21,8 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     error: ErrorDetail
 
 
