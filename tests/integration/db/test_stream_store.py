@@ -1,0 +1,81 @@
+"""The stream state against a real PostgreSQL: one row lock per frame, written back on commit, rolled back on error."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from speech_core.db.engine import get_sessions
+from speech_core.db.records import ConnectionState
+from speech_core.db.repositories import get_repositories
+from speech_core.db.repositories.streams import SqlStreamStore
+
+
+@pytest.fixture
+def store(database_url: str) -> SqlStreamStore:
+    return SqlStreamStore(get_sessions(database_url))
+
+
+@pytest.fixture
+def tenant_id(database_url: str) -> uuid.UUID:
+    return get_repositories(database_url).tenants.create(f"t-{uuid.uuid4().hex[:8]}", "Tenant").id
+
+
+def test_a_new_connection_has_a_sequence_id_and_an_empty_stream(store, tenant_id):
+    first = store.open(f"c-{uuid.uuid4().hex}", tenant_id, None)
+    second = store.open(f"c-{uuid.uuid4().hex}", tenant_id, None)
+    assert first.sequence_id > 0 and second.sequence_id != first.sequence_id
+    assert (first.next_seq, first.pending_frames, first.utterance_open, first.ack) == (0, {}, False, -1)
+
+
+def test_what_a_frame_changes_is_written_back(store, tenant_id, database_url):
+    connection = f"c-{uuid.uuid4().hex}"
+    store.open(connection, tenant_id, None)
+    with store.locked(connection) as state:
+        assert state is not None
+        state.next_seq, state.pending_frames, state.utterance_open = 3, {5: "AAAA", 4: "BBBB"}, True
+        state.usage_recorded_at = datetime.now(UTC)
+        state.state = ConnectionState.CLOSED
+    after = store.peek(connection)
+    assert after is not None and after.next_seq == 3 and after.ack == 2 and after.utterance_open
+    assert after.pending_frames == {4: "BBBB", 5: "AAAA"}
+    record = get_repositories(database_url).connections.get(connection)
+    assert record is not None and record.state is ConnectionState.CLOSED and record.disconnected_at is not None
+
+
+def test_a_failed_frame_changes_nothing(store, tenant_id):
+    connection = f"c-{uuid.uuid4().hex}"
+    store.open(connection, tenant_id, None)
+    with pytest.raises(RuntimeError), store.locked(connection) as state:
+        assert state is not None
+        state.next_seq = 7
+        raise RuntimeError("the model failed mid-frame")
+    assert store.peek(connection).next_seq == 0
+
+
+def test_concurrent_frames_of_one_connection_are_applied_one_at_a_time(store, tenant_id):
+    # Given 8 invocations of one connection running at once (as API Gateway may run them)
+    connection = f"c-{uuid.uuid4().hex}"
+    store.open(connection, tenant_id, None)
+
+    def frame(_: int) -> None:
+        with store.locked(connection) as state:
+            assert state is not None
+            seen = state.next_seq
+            time.sleep(0.05)  # the model call, while the row is held
+            state.next_seq = seen + 1
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(frame, range(8)))
+    # Then no update was lost: each read what the one before it wrote
+    assert store.peek(connection).next_seq == 8
+
+
+def test_an_unknown_connection_is_none(store):
+    with store.locked("nobody") as state:
+        assert state is None
+    assert store.peek("nobody") is None
