@@ -189,39 +189,46 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
 
 
 class JobCase(NamedTuple):
-    """A valid request of a jobs operation: its body, the job it names, and the success it answers."""
+    """A valid request of a jobs operation: its body, the job it names (made when the request is sent, so the
+    workflow cannot have finished it first), and the success it answers."""
 
     body: dict[str, Any] | None
-    job_id: str | None
+    job_id: Callable[[], str] | None
     status: int
 
 
 def _job_requests(api_url: str, key: str, goforward_wav: bytes) -> dict[tuple[str, str], JobCase]:
-    """Valid requests for the jobs operations, each on a job of its own made through the API first (the
-    retried one cancelled first, since only a failed or cancelled job may be retried)."""
-    with httpx.Client(base_url=api_url, headers={"x-api-key": key}, timeout=30) as client:
-        ticket = client.post("v1/uploads", json={"fileName": "job.wav", "contentType": "audio/wav"}).json()
-        put = httpx.put(ticket["uploadUrl"], content=goforward_wav, headers=ticket["headers"], timeout=30)
-        assert put.status_code == 200, put.text
-        create = {"audioUri": ticket["audioUri"], "config": {"language": {"sourceLanguage": "en"}}}
+    """Valid requests for the jobs operations, each on a job of its own made through the API (the retried one
+    cancelled first, since only a failed or cancelled job may be retried)."""
+    headers = {"x-api-key": key}
+    ticket = httpx.post(
+        api_url + "v1/uploads", json={"fileName": "job.wav", "contentType": "audio/wav"}, headers=headers, timeout=30
+    ).json()
+    put = httpx.put(ticket["uploadUrl"], content=goforward_wav, headers=ticket["headers"], timeout=30)
+    assert put.status_code == 200, put.text
+    create = {"audioUri": ticket["audioUri"], "config": {"language": {"sourceLanguage": "en"}}}
 
-        def new_job() -> str:
-            response = client.post("v1/jobs", json=create)
-            assert response.status_code == 202, response.text
-            return str(response.json()["jobId"])
+    def new_job() -> str:
+        response = httpx.post(api_url + "v1/jobs", json=create, headers=headers, timeout=30)
+        assert response.status_code == 202, response.text
+        return str(response.json()["jobId"])
 
-        to_retry = new_job()
-        assert client.post(f"v1/jobs/{to_retry}/cancel").status_code == 200
-        readable = new_job()
-        return {
-            ("POST", "/v1/jobs"): JobCase(create, None, 202),
-            ("GET", "/v1/jobs/{jobId}"): JobCase(None, readable, 200),
-            ("GET", "/v1/jobs/{jobId}/transcript"): JobCase(None, readable, 200),
-            ("POST", "/v1/jobs/{jobId}/cancel"): JobCase(None, new_job(), 200),
-            ("POST", "/v1/jobs/{jobId}/retry"): JobCase(None, to_retry, 202),
-            # its upload is shared with the other jobs: deleted last, by the sorted order below
-            ("DELETE", "/v1/jobs/{jobId}"): JobCase(None, new_job(), 204),
-        }
+    def cancelled_job() -> str:
+        job_id = new_job()
+        cancel = httpx.post(api_url + f"v1/jobs/{job_id}/cancel", headers=headers, timeout=30)
+        assert cancel.status_code == 200, cancel.text
+        return job_id
+
+    readable = new_job()
+    return {
+        ("POST", "/v1/jobs"): JobCase(create, None, 202),
+        ("GET", "/v1/jobs/{jobId}"): JobCase(None, lambda: readable, 200),
+        ("GET", "/v1/jobs/{jobId}/transcript"): JobCase(None, lambda: readable, 200),
+        ("POST", "/v1/jobs/{jobId}/cancel"): JobCase(None, new_job, 200),
+        ("POST", "/v1/jobs/{jobId}/retry"): JobCase(None, cancelled_job, 202),
+        # its upload is shared with the other jobs: deleted last, by the order below
+        ("DELETE", "/v1/jobs/{jobId}"): JobCase(None, new_job, 204),
+    }
 
 
 def test_valid_requests_answer_200_with_conforming_bodies(
@@ -246,7 +253,7 @@ def test_valid_requests_answer_200_with_conforming_bodies(
         if body is not None:
             fields["body"] = body
         if job_id is not None:
-            fields["path_parameters"] = {"jobId": job_id}
+            fields["path_parameters"] = {"jobId": job_id()}
         case = operation.Case(**fields)
         # When it is sent through the local stack
         response = case.call(session=http_session, headers={"x-api-key": conformance_key})
