@@ -190,3 +190,56 @@ def test_bad_keys_are_refused_at_connect(websocket_url, make_key):
     assert asyncio.run(status(websocket_url, {"x-api-key": make_key([Scope.ASR])})) == 403
     # a browser passes the key as a query parameter
     assert asyncio.run(status(websocket_url + "?key=" + make_key([Scope.STREAMING]))) == 101
+
+
+def test_finalize_ends_an_utterance_and_keepalive_answers_with_the_ack(websocket_url, make_key, goforward_frames):
+    async def session() -> list[dict[str, Any]]:
+        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en"}))
+            for seq in range(6):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
+            await socket.send(json.dumps({"action": "finalize"}))
+            await socket.send(json.dumps({"action": "keepalive"}))
+            for seq in range(6, len(goforward_frames)):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
+            await socket.send(json.dumps({"action": "stop"}))
+            answers = []
+            while not answers or answers[-1]["type"] != "end":
+                answers.append(json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S)))
+            return answers
+
+    answers = asyncio.run(session())
+    first, second = [a for a in answers if a["type"] == "final"]
+    (keepalive,) = [a for a in answers if a["type"] == "keepalive"]
+    # Then the first utterance ends at 1.5 s (six frames), the second starts there and runs to the end
+    assert (first["ack"], first["start"], first["end"]) == (5, 0.0, 1.5) and first["text"]
+    assert keepalive["ack"] == 5
+    assert second["start"] == 1.5 and second["ack"] == len(goforward_frames) - 1
+    assert all(word["start"] >= 1.5 for word in second["words"])
+
+
+def test_an_abandoned_stream_is_cleaned_up_and_its_audio_metered(
+    local_cloud, websocket_url, make_key, goforward_frames
+):
+    key = make_key([Scope.STREAMING])
+
+    async def abandon() -> None:
+        async with websockets.connect(websocket_url, additional_headers={"x-api-key": key}) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en"}))
+            for seq in range(4):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
+            partials = 0
+            while partials < 4:
+                partials += json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S))["type"] == "partial"
+        # the client goes away without `stop`
+
+    asyncio.run(abandon())
+    # Then $disconnect ends the stream: its 1 s of audio is in the key's usage, once
+    deadline = time.monotonic() + TIMEOUT_S
+    streamed: dict[str, Any] = {}
+    with local_cloud.client(key) as client:
+        while time.monotonic() < deadline and not streamed:
+            days = client.get("v1/usage").json()["days"]
+            streamed = next((day for day in days if day["task"] == "streaming"), {})
+            time.sleep(0.5)
+    assert streamed["requests"] == 1 and streamed["audioSeconds"] == pytest.approx(1.0, abs=0.001)
