@@ -32,6 +32,13 @@ class LocalCloud:
     websocket_url: str | None
     api_key: str
     database_url: str
+    #: the stack's outputs (bucket names, queue URLs...) and where LocalStack answers, for tests that act on the
+    #: cloud itself, as an operator or an S3 client would (e.g. an S3-drop under incoming/<tenant>/)
+    outputs: dict[str, str]
+    localstack_endpoint: str
+    #: the Triton server's PID and its (HTTP, gRPC, metrics) ports, for the fault tests that stop and restart it
+    triton_pid: int | None = None
+    triton_ports: tuple[int, ...] = ()
 
     def client(self, key: str | None = None, **headers: str) -> httpx.Client:
         all_headers = {"x-api-key": key or self.api_key} if key != "" else {}
@@ -50,6 +57,10 @@ def local_cloud() -> Iterator[LocalCloud]:
             websocket_url=state.outputs.get("WebSocketUrl"),
             api_key=state.api_key,
             database_url=state.database_url,
+            outputs=dict(state.outputs),
+            localstack_endpoint=next(f"http://127.0.0.1:{p.ports[0]}" for p in state.parts if p.name == "localstack"),
+            triton_pid=next((p.pid for p in state.parts if p.name == "triton"), None),
+            triton_ports=next((tuple(p.ports) for p in state.parts if p.name == "triton"), ()),
         )
     finally:
         down(state_dir)
