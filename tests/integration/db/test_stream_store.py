@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from speech_core.db.engine import get_sessions
-from speech_core.db.records import ConnectionState
+from speech_core.db.records import ConnectionState, NewApiKey
 from speech_core.db.repositories import get_repositories
 from speech_core.db.repositories.streams import SqlStreamStore
 
@@ -73,6 +73,35 @@ def test_concurrent_frames_of_one_connection_are_applied_one_at_a_time(store, te
         list(pool.map(frame, range(8)))
     # Then no update was lost: each read what the one before it wrote
     assert store.peek(connection).next_seq == 8
+
+
+def test_live_streams_are_counted_per_key_until_they_end(store, tenant_id, database_url):
+    repos = get_repositories(database_url)
+    key_id = repos.api_keys.add(
+        NewApiKey(
+            tenant_id=tenant_id,
+            name="k",
+            prefix=f"spk_{uuid.uuid4().hex[:12]}",
+            key_hash=b"\0" * 32,
+            scopes=["streaming"],
+            rate_per_minute=60,
+            rate_per_hour=1000,
+            daily_quota=10000,
+        )
+    ).id
+    connections = [f"c-{uuid.uuid4().hex}" for _ in range(3)]
+    for connection in connections:
+        store.open(connection, tenant_id, key_id)
+    assert store.count_live_streams(key_id) == 0  # connected, not started
+    for connection in connections:
+        with store.locked(connection) as state:
+            state.session_id = uuid.uuid4()
+    assert store.count_live_streams(key_id) == 3
+    with store.locked(connections[0]) as state:
+        state.usage_recorded_at = datetime.now(UTC)  # stopped
+    with store.locked(connections[1]) as state:
+        state.state = ConnectionState.CLOSED  # disconnected
+    assert store.count_live_streams(key_id) == 1
 
 
 def test_an_unknown_connection_is_none(store):

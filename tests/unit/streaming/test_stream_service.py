@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from speech_core.contracts.streaming import MAX_FRAME_AUDIO_BYTES, MAX_PENDING_FRAMES
+from speech_core.contracts.streaming import MAX_CONCURRENT_STREAMS_PER_KEY, MAX_FRAME_AUDIO_BYTES, MAX_PENDING_FRAMES
 from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
 from speech_core.errors import ErrorCode, LanguageError
 from speech_core.keys.caller import Caller
@@ -54,6 +54,16 @@ class FakeStore:
 
     def peek(self, connection_id: str) -> StreamState | None:
         return self.rows.get(connection_id)
+
+    def count_live_streams(self, api_key_id: uuid.UUID) -> int:
+        return sum(
+            1
+            for row in self.rows.values()
+            if row.api_key_id == api_key_id
+            and row.session_id is not None
+            and row.usage_recorded_at is None
+            and row.state is not ConnectionState.CLOSED
+        )
 
     @contextmanager
     def locked(self, connection_id: str) -> Iterator[StreamState | None]:
@@ -248,3 +258,17 @@ def test_disconnect_ends_the_sequence_and_records_usage_once(started):
     (entry,) = deps.request_log.entries.values()
     assert entry.audio_seconds == 1.0
     assert deps.store.rows[CONNECTION].state is ConnectionState.CLOSED
+
+
+def test_a_key_holds_a_bounded_number_of_live_streams():
+    deps, who = FakeDeps(), caller()
+    for n in range(MAX_CONCURRENT_STREAMS_PER_KEY + 1):
+        connect(who, f"conn-{n}", deps)  # type: ignore[arg-type]
+        (answer,) = handle_message(f"conn-{n}", who, json.dumps({"action": "start", "language": "en"}), deps)  # type: ignore[arg-type]
+        expected = "ready" if n < MAX_CONCURRENT_STREAMS_PER_KEY else "error"
+        assert answer.type == expected, n
+    assert answer.code == "rate.limited" and answer.details["maxConcurrentStreams"] == MAX_CONCURRENT_STREAMS_PER_KEY
+    # When one stream stops, Then a new one may start
+    handle_message("conn-0", who, json.dumps({"action": "stop"}), deps)  # type: ignore[arg-type]
+    (ready,) = handle_message("conn-10", who, json.dumps({"action": "start", "language": "en"}), deps)  # type: ignore[arg-type]
+    assert ready.type == "ready"

@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from speech_core.contracts.parsing import to_speech_error
 from speech_core.contracts.streaming import (
+    MAX_CONCURRENT_STREAMS_PER_KEY,
     MAX_FRAME_AUDIO_BYTES,
     MAX_FRAME_AUDIO_CHARS,
     MAX_PENDING_FRAMES,
@@ -44,7 +45,7 @@ from speech_core.contracts.streaming import (
     StreamWord,
 )
 from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
-from speech_core.errors import AudioError, ErrorCode, InternalError, RequestError, SpeechError
+from speech_core.errors import AudioError, ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import Scope
 from speech_core.observability import logger, tracer
@@ -132,6 +133,13 @@ def _start(message: StartMessage, state: StreamState, caller: Caller, deps: Stre
     if state.session_id is not None:
         raise RequestError(ErrorCode.REQUEST_INVALID, "this connection's stream has already started")
     selection = _select(deps, state.tenant_id, message.language)
+    if deps.store.count_live_streams(caller.key_id) >= MAX_CONCURRENT_STREAMS_PER_KEY:
+        raise LimitError(
+            ErrorCode.RATE_LIMITED,
+            f"this API key already has {MAX_CONCURRENT_STREAMS_PER_KEY} streams open; stop one first",
+            retry_after_s=5,
+            details={"maxConcurrentStreams": MAX_CONCURRENT_STREAMS_PER_KEY},
+        )
     deps.rate_limiter.acquire(caller.key_id, caller.limits)  # a stream counts as one request
     token = secrets.token_urlsafe(32)
     state.session_id = uuid.uuid4()

@@ -59,6 +59,23 @@ class SqlStreamStore:
             row = session.get(WebSocketConnection, connection_id)
             return StreamState.model_validate(row) if row else None
 
+    def count_live_streams(self, api_key_id: uuid.UUID) -> int:
+        """Streams of this key started and not yet ended (neither `stop` nor `$disconnect`)."""
+        with self._sessions() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(WebSocketConnection)
+                    .where(
+                        WebSocketConnection.api_key_id == api_key_id,
+                        WebSocketConnection.session_id.is_not(None),
+                        WebSocketConnection.usage_recorded_at.is_(None),
+                        WebSocketConnection.state != ConnectionState.CLOSED.value,
+                    )
+                )
+                or 0
+            )
+
     @contextmanager
     def locked(self, connection_id: str) -> Iterator[StreamState | None]:
         """The connection's state under its row lock (None when unknown); written back when the block ends."""
