@@ -6,7 +6,8 @@
 2. The local cloud comes up (PostgreSQL, Triton, LocalStack with the `local` CDK stage, the function runtime
    playing Lambda and API Gateway from the same template) with a fresh dev API key.
 3. Over HTTP with that key: health, sync ASR (plain and SRT), TTS, NMT, a pipeline (ASR → NMT → TTS), and a
-   refused request, each result shown; then the key's usage as the API reports it.
+   refused request, each result shown; then the key's usage as the API reports it. Then the recording is
+   streamed over the WebSocket API in real time, partials printed as they arrive (`demo_stream`).
 4. Everything is stopped again (unless `--keep-up`).
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from local_cloud.demo_stream import stream_recording
 from speech_core.audio import (
     AudioContainer,
     AudioLimits,
@@ -180,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         assert state.api_key is not None
         exercise_api(Client(_api_url(state), state.api_key), upload)
+        if state.outputs.get("WebSocketUrl"):
+            stream_recording(state.outputs["WebSocketUrl"], state.api_key, SAMPLE_RAW)
     finally:
         if args.keep_up:
             print_endpoints(state)
