@@ -114,7 +114,8 @@ def ref_of(job: JobRecord) -> dict[str, Any]:
 
 
 def run_step(deps: Any, step: Any, body: dict[str, Any], receive_count: int = 1) -> None:
-    TaskWorker(deps.tasks, deps.delays).handle(delivery(body, receive_count), lambda m, d: step(m, d, deps))
+    worker = TaskWorker(deps.tasks, deps.delays, on_transient=deps.reset_inference)
+    worker.handle(delivery(body, receive_count), lambda m, d: step(m, d, deps))
 
 
 def test_prepare_writes_chunks_manifest_and_rows_and_is_idempotent() -> None:
@@ -196,6 +197,8 @@ def test_a_transient_triton_error_is_left_for_redelivery_then_fails_naming_the_c
     assert (kind, error) == ("failure", "ChunkFailed")
     assert cause.startswith(f"chunk 1 at {chunk['startSample'] / RATE:.3f}s: model.unavailable")
     assert deps.chunks.get_chunk(job.id, 1).state is ChunkState.FAILED
+    # and each transient failure dropped the model server connection (a fresh channel for the next try)
+    assert deps.resets >= 3
 
 
 def test_a_permanent_error_fails_the_chunk_at_once() -> None:

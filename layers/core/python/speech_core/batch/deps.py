@@ -52,6 +52,9 @@ class BatchDeps(Protocol):
     def limits(self) -> JobLimits: ...
     @property
     def consumer(self) -> ConsumerSettings: ...
+    def reset_inference(self) -> None:
+        """Drop the model server's connection, so the next call dials it afresh."""
+        ...
 
 
 @dataclass
@@ -73,6 +76,10 @@ class StaticBatchDeps:
     settings: BatchSettings = field(default_factory=BatchSettings)
     limits: JobLimits = field(default_factory=JobLimits)
     consumer: ConsumerSettings = field(default_factory=ConsumerSettings)
+    resets: int = 0
+
+    def reset_inference(self) -> None:
+        self.resets += 1
 
 
 class SettingsBatchDeps:
@@ -142,14 +149,34 @@ class SettingsBatchDeps:
 
         return load_packaged_registry(get_registry_settings().model_registry)
 
-    @cached_property
-    def inference(self) -> InferenceClient:
-        from speech_core.inference import get_inference_client  # cold start: tritonclient at the first call
-        from speech_core.settings import get_inference_settings
+    _inference: InferenceClient | None = None
 
-        settings = get_inference_settings()
-        timeout_s = max(settings.triton_timeout_s, self.settings.triton_timeout_s)
-        return get_inference_client(settings.triton_url, settings.triton_protocol, timeout_s=timeout_s)
+    @property
+    def inference(self) -> InferenceClient:
+        """A client over this function's own connection (not the process-wide cached one), so that
+        `reset_inference` can replace it."""
+        if self._inference is None:
+            from speech_core.inference import InferenceClient  # cold start: tritonclient at the first call
+            from speech_core.inference.transport import GrpcTransport, HttpTransport
+            from speech_core.settings import get_inference_settings
+
+            settings = get_inference_settings()
+            timeout_s = max(settings.triton_timeout_s, self.settings.triton_timeout_s)
+            transport = (
+                GrpcTransport(settings.triton_url)
+                if settings.triton_protocol == "grpc"
+                else HttpTransport(settings.triton_url, timeout_s)
+            )
+            self._inference = InferenceClient(transport, timeout_s=timeout_s)
+        return self._inference
+
+    def reset_inference(self) -> None:
+        """A gRPC channel that saw the server go away backs off its reconnects (up to 2 minutes) and fails calls
+        meanwhile; after a transient model error the next delivery dials a fresh one instead."""
+        client, self._inference = self._inference, None
+        close = getattr(client.transport, "close", None) if client is not None else None
+        if close is not None:
+            close()
 
     @cached_property
     def storage(self) -> StorageSettings:

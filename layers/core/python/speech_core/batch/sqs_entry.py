@@ -53,6 +53,7 @@ def task_entry(step: Step) -> LambdaHandler:
     def record_handler(record: SQSRecord) -> None:
         deps = get_batch_deps()
         delivery = delivery_of(record, deps.consumer.queue_max_receive_count)
-        TaskWorker(deps.tasks, deps.delays).handle(delivery, lambda message, d: step(message, d, deps))
+        worker = TaskWorker(deps.tasks, deps.delays, on_transient=deps.reset_inference)
+        worker.handle(delivery, lambda message, d: step(message, d, deps))
 
     return sqs_batch_entry(record_handler)

@@ -84,6 +84,8 @@ class TaskWorker:
 
     tasks: WorkflowTasks
     delays: MessageDelay
+    #: called on every transient failure (the functions drop their model server connection)
+    on_transient: Callable[[], None] | None = None
 
     def handle(self, delivery: Delivery, step: Callable[[TaskMessage, Delivery], dict[str, Any]]) -> None:
         message = TaskMessage.model_validate_json(delivery.body)
@@ -112,6 +114,8 @@ class TaskWorker:
             self._answer(message, lambda: self.tasks.succeed(message.task_token, output))
 
     def _retry_or_fail(self, message: TaskMessage, delivery: Delivery, error: str, cause: str, exc: Exception) -> None:
+        if self.on_transient is not None:
+            self.on_transient()
         if delivery.is_last:
             logger.error("transient failure on the last attempt", extra={"error": error, "cause": cause})
             self._fail(message, error, cause)

@@ -70,6 +70,8 @@ def transcribe_chunk(message: TaskMessage, delivery: Delivery, deps: BatchDeps) 
     except SpeechError as error:
         if is_transient(error) and not delivery.is_last:
             raise
+        if is_transient(error):
+            deps.reset_inference()
         deps.chunks.mark_chunk_failed(job.id, index, error.code.value, error.message)
         raise chunk_failure(row, error.code.value, error.message) from error
     # posteriors can come back a hair over 1 (pocketsphinx: 1.0001); a confidence is kept within [0, 1]
