@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from speech_core.db.engine import get_sessions
-from speech_core.db.records import ConnectionState, NewApiKey
+from speech_core.db.records import ConnectionState, NewApiKey, PendingFrame
 from speech_core.db.repositories import get_repositories
 from speech_core.db.repositories.streams import SqlStreamStore
 
@@ -37,12 +37,13 @@ def test_what_a_frame_changes_is_written_back(store, tenant_id, database_url):
     store.open(connection, tenant_id, None)
     with store.locked(connection) as state:
         assert state is not None
-        state.next_seq, state.pending_frames, state.utterance_open = 3, {5: "AAAA", 4: "BBBB"}, True
+        held = {5: PendingFrame(audio="AAAA", received_at=2.0), 4: PendingFrame(audio="BBBB", received_at=1.0)}
+        state.next_seq, state.pending_frames, state.utterance_open = 3, held, True
         state.usage_recorded_at = datetime.now(UTC)
         state.state = ConnectionState.CLOSED
     after = store.peek(connection)
     assert after is not None and after.next_seq == 3 and after.ack == 2 and after.utterance_open
-    assert after.pending_frames == {4: "BBBB", 5: "AAAA"}
+    assert after.pending_frames == {4: held[4], 5: held[5]}
     record = get_repositories(database_url).connections.get(connection)
     assert record is not None and record.state is ConnectionState.CLOSED and record.disconnected_at is not None
 

@@ -14,11 +14,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from speech_core.contracts.streaming import MAX_CONCURRENT_STREAMS_PER_KEY, MAX_FRAME_AUDIO_BYTES, MAX_PENDING_FRAMES
+from speech_core.contracts.streaming import (
+    MAX_CONCURRENT_STREAMS_PER_KEY,
+    MAX_FRAME_AUDIO_BYTES,
+    MAX_GAP_WAIT_S,
+    MAX_PENDING_FRAMES,
+)
 from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
 from speech_core.errors import ErrorCode, LanguageError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import KeyLimits, Scope
+from speech_core.streaming import stream_service
 from speech_core.streaming.stream_service import connect, disconnect, handle_message
 
 CONNECTION = "conn-1"
@@ -272,3 +278,20 @@ def test_a_key_holds_a_bounded_number_of_live_streams():
     handle_message("conn-0", who, json.dumps({"action": "stop"}), deps)  # type: ignore[arg-type]
     (ready,) = handle_message("conn-10", who, json.dumps({"action": "start", "language": "en"}), deps)  # type: ignore[arg-type]
     assert ready.type == "ready"
+
+
+def test_a_gap_that_lasts_too_long_is_reported_and_the_resent_frame_closes_it(started, monkeypatch):
+    deps, who = started
+    now = [1000.0]
+    monkeypatch.setattr(stream_service, "clock", lambda: now[0])
+    # Given frame 0 is lost and frame 1 is held
+    assert send(deps, who, action="audio", seq=1, audio=pcm(160)) == []
+    # When frame 2 arrives after the gap has lasted too long, Then it is refused with the missing seq
+    now[0] += MAX_GAP_WAIT_S + 0.1
+    (error,) = send(deps, who, action="audio", seq=2, audio=pcm(160))
+    assert error["code"] == "stream.gap" and error["details"] == {"missingSeq": 0} and error["seq"] == 2
+    # And when the client resends from the missing frame, everything is applied once, in order
+    (partial,) = send(deps, who, action="audio", seq=0, audio=pcm(160))
+    assert partial["ack"] == 1
+    (partial,) = send(deps, who, action="audio", seq=2, audio=pcm(160))
+    assert partial["ack"] == 2

@@ -23,6 +23,8 @@ MAX_FRAME_AUDIO_BYTES = 32_000
 MAX_FRAME_AUDIO_CHARS = 4 * ((MAX_FRAME_AUDIO_BYTES + 2) // 3)
 #: frames ahead of a gap held until the missing one arrives; one more is refused (`stream.gap`)
 MAX_PENDING_FRAMES = 32
+#: seconds the oldest held frame waits for the missing one; a frame arriving later ahead of the gap gets `stream.gap`
+MAX_GAP_WAIT_S = 5.0
 #: streams one API key may have open at once (a `start` past it is refused with rate.limited)
 MAX_CONCURRENT_STREAMS_PER_KEY = 10
 #: a frame's sequence number: a 250 ms frame every 250 ms for the 2 h connection cap stays far below it
@@ -83,6 +85,7 @@ class StreamLimits(WireModel):
     encoding: str = STREAM_ENCODING
     max_frame_audio_bytes: int = MAX_FRAME_AUDIO_BYTES
     max_pending_frames: int = MAX_PENDING_FRAMES
+    max_gap_wait_seconds: float = MAX_GAP_WAIT_S
     max_stream_seconds: float | None = None
     max_concurrent_streams: int = MAX_CONCURRENT_STREAMS_PER_KEY
     idle_timeout_seconds: int = IDLE_TIMEOUT_S

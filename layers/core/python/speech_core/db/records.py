@@ -282,6 +282,15 @@ class ConnectionRecord(_Record):
     disconnected_at: datetime | None
 
 
+class PendingFrame(BaseModel):
+    """A frame received ahead of a gap, held until the missing frames arrive."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    audio: str
+    received_at: float = Field(description="epoch seconds")
+
+
 class StreamState(BaseModel):
     """A connection's stream as one frame sees it under the row lock (mutable; written back on commit)."""
 
@@ -299,8 +308,8 @@ class StreamState(BaseModel):
     session_id: uuid.UUID | None
     resume_token_hash: str | None
     next_seq: int
-    #: frames received ahead of a gap: seq -> base64 audio
-    pending_frames: dict[int, str]
+    #: frames received ahead of a gap, by seq
+    pending_frames: dict[int, PendingFrame]
     utterance_open: bool
     utterance_start_s: float
     last_partial: str

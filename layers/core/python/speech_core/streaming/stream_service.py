@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import math
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from speech_core.contracts.streaming import (
     MAX_CONCURRENT_STREAMS_PER_KEY,
     MAX_FRAME_AUDIO_BYTES,
     MAX_FRAME_AUDIO_CHARS,
+    MAX_GAP_WAIT_S,
     MAX_PENDING_FRAMES,
     STREAM_SAMPLE_RATE,
     AudioMessage,
@@ -44,7 +46,7 @@ from speech_core.contracts.streaming import (
     StreamLimits,
     StreamWord,
 )
-from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
+from speech_core.db.records import ConnectionState, PendingFrame, RequestLogEntry, StreamState
 from speech_core.errors import AudioError, ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import Scope
@@ -60,6 +62,8 @@ if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audi
 #: the task name of a stream in the request log and daily usage (its scope, like every REST call)
 STREAM_TASK = Scope.STREAMING.value
 _CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
+#: when a frame is received (tests replace it)
+clock = time.time
 
 
 # --- the three kinds of event -------------------------------------------------------------------------------
@@ -165,19 +169,23 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps) -> list[
             details={"maxBytes": MAX_FRAME_AUDIO_BYTES},
         )
     _pcm(message.audio)  # a bad frame is refused now, never held ahead of a gap
-    admission = admit(state.next_seq, state.pending_frames, message.seq, message.audio, MAX_PENDING_FRAMES)
+    now = clock()
+    frame = PendingFrame(audio=message.audio, received_at=now)
+    admission = admit(state.next_seq, state.pending_frames, message.seq, frame, MAX_PENDING_FRAMES)
     if admission.outcome is Outcome.DUPLICATE:
         return []
-    if admission.outcome is Outcome.GAP_TOO_LONG:
+    waited = now - min((f.received_at for f in state.pending_frames.values()), default=now)
+    if admission.outcome is Outcome.GAP_TOO_LONG or (admission.outcome is Outcome.HOLD and waited > MAX_GAP_WAIT_S):
         raise RequestError(
             ErrorCode.STREAM_GAP,
-            f"frame {state.next_seq} is missing and {MAX_PENDING_FRAMES} frames wait behind it; resend from it",
+            f"frame {state.next_seq} is missing ({len(state.pending_frames)} frames wait behind it for "
+            f"{waited:.1f} s); resend from it",
             details={"missingSeq": state.next_seq},
         )
     state.pending_frames = admission.pending
     if admission.outcome is Outcome.HOLD:
         return []
-    samples = _samples(admission.ready)
+    samples = _samples([f.audio for f in admission.ready])
     update = _recognition(state, deps).send(samples)
     state.utterance_open = True
     state.audio_seconds += samples.size / STREAM_SAMPLE_RATE

@@ -91,6 +91,6 @@ class SqlStreamStore:
             for name in _WRITABLE:
                 setattr(row, name, getattr(state, name))
             # JSON keys are strings; a new dict so SQLAlchemy sees the change
-            row.pending_frames = {str(seq): audio for seq, audio in sorted(state.pending_frames.items())}
+            row.pending_frames = {str(seq): frame.model_dump() for seq, frame in sorted(state.pending_frames.items())}
             if state.state is ConnectionState.CLOSED and row.disconnected_at is None:
                 row.disconnected_at = func.now()
