@@ -153,8 +153,11 @@ bench-api: setup ## HTTPS API benchmark: full path vs direct Triton (p50/p95, th
 bench-cold-start: setup ## cold start: each function's handler import (-X importtime, AWS-stage env) vs its budget
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_cold_start.py
 
-bench: bench-triton bench-local-cloud bench-api bench-cold-start ## every benchmark (Triton, local cloud, HTTPS API, cold start); see docs/benchmarks.md
-.PHONY: bench-api bench-cold-start bench
+bench-jobs: setup ## batch jobs: 1 h of speech at Map concurrency 1/2/4 (wall vs model time, where it goes), step memory 1 h vs 4 h
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_jobs.py
+
+bench: bench-triton bench-local-cloud bench-api bench-cold-start bench-jobs ## every benchmark (Triton, local cloud, HTTPS API, cold start); see docs/benchmarks.md
+.PHONY: bench-api bench-cold-start bench-jobs bench
 
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample
