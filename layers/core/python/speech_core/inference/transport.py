@@ -11,7 +11,7 @@ import atexit
 import functools
 import weakref
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from tritonclient.utils import np_to_triton_dtype
@@ -55,6 +55,25 @@ def _triton_dtype(array: np.ndarray) -> str:
     return "BYTES" if array.dtype == object else np_to_triton_dtype(array.dtype)
 
 
+def _grpc_channel_args(grpcclient: Any) -> list[tuple[str, int]]:
+    """tritonclient's own channel options (unbounded messages, its keepalive), plus a short reconnect backoff:
+    gRPC's default grows to 2 minutes, during which every call fails at once, so a Triton server that was
+    restarted (a deploy, a crash) would stay unreachable long after it is back. Subchannels are shared between
+    channels to one address, so a new channel alone does not help; the backoff has to be short."""
+    keepalive = grpcclient.KeepAliveOptions()
+    return [
+        ("grpc.max_send_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.max_receive_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.keepalive_time_ms", keepalive.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", keepalive.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", keepalive.keepalive_permit_without_calls),
+        ("grpc.http2.max_pings_without_data", keepalive.http2_max_pings_without_data),
+        ("grpc.initial_reconnect_backoff_ms", 250),
+        ("grpc.min_reconnect_backoff_ms", 250),
+        ("grpc.max_reconnect_backoff_ms", 2000),
+    ]
+
+
 class GrpcTransport:
     """gRPC (the default: lower overhead, thread-safe channel, deadlines per call)."""
 
@@ -63,7 +82,7 @@ class GrpcTransport:
 
         self._module = grpcclient
         self.url = url
-        self._client = grpcclient.InferenceServerClient(url=url)
+        self._client = grpcclient.InferenceServerClient(url=url, channel_args=_grpc_channel_args(grpcclient))
         _OPEN_GRPC_TRANSPORTS.add(self)
 
     def close(self) -> None:
