@@ -7,7 +7,9 @@
    playing Lambda and API Gateway from the same template) with a fresh dev API key.
 3. Over HTTP with that key: health, sync ASR (plain and SRT), TTS, NMT, a pipeline (ASR → NMT → TTS), and a
    refused request, each result shown; then the key's usage as the API reports it. Then the recording is
-   streamed over the WebSocket API in real time, partials printed as they arrive (`demo_stream`).
+   streamed over the WebSocket API in real time, partials printed as they arrive (`demo_stream`); then a longer
+   recording is transcribed as a batch job, dropped into the ingest bucket and created through the jobs API,
+   progress shown as it moves and the transcript's first subtitles printed (`demo_jobs`).
 4. Everything is stopped again (unless `--keep-up`).
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from local_cloud.demo_jobs import run_jobs
 from local_cloud.demo_stream import stream_recording
 from speech_core.audio import (
     AudioContainer,
@@ -173,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-up", action="store_true", help="leave the local cloud running (make down stops it)")
     args = parser.parse_args(argv)
-    from local_cloud.cloud_lifecycle import DEFAULT_STATE_DIR, _api_url, down, print_endpoints, up
+    from local_cloud.cloud_lifecycle import DEFAULT_STATE_DIR, DEV_TENANT, _api_url, down, print_endpoints, up
+    from local_cloud.cloudformation_deployer import aws_client
 
     upload = run_core_on_sample()
     state_dir = DEFAULT_STATE_DIR if args.keep_up else DEMO_STATE_DIR
@@ -184,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         exercise_api(Client(_api_url(state), state.api_key), upload)
         if state.outputs.get("WebSocketUrl"):
             stream_recording(state.outputs["WebSocketUrl"], state.api_key, SAMPLE_RAW)
+        localstack = next(part for part in state.parts if part.name == "localstack")
+        s3 = aws_client("s3", f"http://127.0.0.1:{localstack.ports[0]}")
+        run_jobs(_api_url(state), state.api_key, s3, state.outputs["IngestBucketName"], DEV_TENANT)
     finally:
         if args.keep_up:
             print_endpoints(state)
