@@ -150,6 +150,17 @@ class ApiConfig(_Section):
         return self
 
 
+class NotifyConfig(_Section):
+    """Job webhooks: where the stage's signing key lives, and whether receivers may be local."""
+
+    #: the stage's webhook signing key is a generated Secrets Manager secret (its ARN goes to the signing
+    #: functions as WEBHOOK_SIGNING_SECRET_ARN); false only where no AWS account is involved (the local stage,
+    #: whose functions sign with WEBHOOK_SIGNING_KEY's development default)
+    signing_secret: bool = True
+    #: http:// webhooks and loopback/private receivers (WEBHOOK_ALLOW_INSECURE_LOCAL): the local stage only
+    allow_insecure_webhooks: bool = False
+
+
 class ObservabilityConfig(_Section):
     alarms: bool = True
     alarm_email: str | None = None
@@ -172,6 +183,7 @@ class StageConfig(_Section):
     queues: QueuesConfig = QueuesConfig()
     workflow: WorkflowConfig = WorkflowConfig()
     api: ApiConfig = ApiConfig()
+    notify: NotifyConfig = NotifyConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     tags: dict[str, str] = {}
 
@@ -180,6 +192,9 @@ class StageConfig(_Section):
         # Aurora and the GPU fleet live in private subnets: without a VPC only the external modes make sense.
         if not self.network.enabled and (self.database.mode == "aurora" or self.inference.mode == "ecs"):
             raise ValueError("network.enabled=false needs database.mode=external and inference.mode=external")
+        # A stage in AWS (in a VPC) signs webhooks with its own secret key and calls public receivers only.
+        if self.network.enabled and (not self.notify.signing_secret or self.notify.allow_insecure_webhooks):
+            raise ValueError("notify.signing_secret=false and notify.allow_insecure_webhooks are for the local stage")
         if self.storage.auto_delete_objects and self.storage.retain_on_delete:
             raise ValueError("storage.auto_delete_objects contradicts storage.retain_on_delete")
         return self

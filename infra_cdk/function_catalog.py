@@ -34,6 +34,8 @@ class Access(StrEnum):
     STOP_WORKFLOW = "stop-workflow"  # states:StopExecution / DescribeExecution
     TASK_RESPONSE = "task-response"  # states:SendTaskSuccess/Failure/Heartbeat
     PUBLISH_JOB_EVENTS = "publish-job-events"  # events:PutEvents on the stage's event bus (job state changes)
+    WEBHOOK_URLS = "webhook-urls"  # checks or calls job webhook URLs (the stage's local-receiver rule; no grant)
+    WEBHOOK_SIGNING_KEY = "webhook-signing-key"  # secretsmanager:GetSecretValue on the stage's signing secret
     WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
     MODEL_REGISTRY = "model-registry"  # reads the packaged model registry named by MODEL_REGISTRY (no grant)
 
@@ -212,8 +214,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_create_job.handler",
         description="POST /v1/jobs: a batch transcription job for the caller's upload -> job-start queue",
         timeout_s=15,
-        # ingest-read: HEAD of the upload; model-registry: the language must have an ASR model
-        access=frozenset({_D, _R, Access.INGEST_READ, Access.SEND_JOB_START}),
+        # ingest-read: HEAD of the upload; model-registry: the language must have an ASR model; webhook-urls: a
+        # job's webhook URL is checked at create
+        access=frozenset({_D, _R, Access.INGEST_READ, Access.SEND_JOB_START, Access.WEBHOOK_URLS}),
         rest_routes=_post("/v1/jobs"),
     ),
     FunctionSpec(
@@ -329,9 +332,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         id="RecordJobStatus",
         handler="functions/batch/handle_record_job_status.handler",
         description="Workflow step: record succeeded/failed job status and notify (event + signed webhook)",
-        # the webhook's tries (with backoff) fit inside: NotifySettings.webhook_deadline_s is 60 s
+        # the webhook's tries (with backoff) fit inside: NotifySettings.webhook_deadline_s (60 s) + the event and
+        # one try's timeout (5 s); the job-status queue's visibility follows (6x, queues.py)
         timeout_s=90,
-        access=frozenset({_D, Access.TASK_RESPONSE, Access.PUBLISH_JOB_EVENTS}),
+        # webhook-signing-key: the only function that reads the stage's signing secret (it signs the webhooks)
+        access=frozenset(
+            {_D, Access.TASK_RESPONSE, Access.PUBLISH_JOB_EVENTS, Access.WEBHOOK_URLS, Access.WEBHOOK_SIGNING_KEY}
+        ),
         queue_source=QueueSource(queue=names.QUEUE_JOB_STATUS, batch_size=10),
         role="consumer",
     ),

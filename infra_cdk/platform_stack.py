@@ -21,6 +21,7 @@ from infra_cdk.capabilities.observability import Observability
 from infra_cdk.capabilities.queues import Queues
 from infra_cdk.capabilities.rest_api import RestApi
 from infra_cdk.capabilities.storage import Storage
+from infra_cdk.capabilities.webhook_signing import WebhookSigningKey
 from infra_cdk.capabilities.websocket_api import WebSocketApi
 from infra_cdk.capabilities.workflow import Workflow
 from infra_cdk.config import StageConfig
@@ -51,7 +52,11 @@ class SpeechPlatformStack(Stack):
         workflow = Workflow(self, names.WORKFLOW, config=config, queues=queues)
         database, database_env = self._database(vpc, functions_sg)
         inference, triton_url = self._inference(vpc, functions_sg, storage, queues)
-        resources = _platform_resources(storage, queues, workflow, database, database_env, triton_url)
+        # the stage's webhook signing key (AWS stages; the local stage signs with the development key)
+        signing = (
+            WebhookSigningKey(self, names.WEBHOOK_SIGNING, config=config) if config.notify.signing_secret else None
+        )
+        resources = _platform_resources(storage, queues, workflow, database, database_env, triton_url, signing)
         self.functions = self._functions(resources, vpc, functions_sg, require_built_layers)
         rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.invoke_targets)
         websocket_api = self._websocket_api()
@@ -60,6 +65,13 @@ class SpeechPlatformStack(Stack):
             self._migrate_on_deploy(database)
 
         self._outputs(storage, queues, workflow, rest_api, websocket_api, database, inference, observability)
+        if signing is not None:
+            CfnOutput(
+                self,
+                names.OUT_WEBHOOK_SIGNING_SECRET_ARN,
+                value=signing.secret.secret_arn,
+                description="Webhook signing key secret (speech-admin webhook-secret --signing-secret-arn)",
+            )
 
     def _tags(self) -> None:
         """Project, stage and the stage's own tags on every taggable resource."""
@@ -211,6 +223,7 @@ def _platform_resources(
     database: Database | None,
     database_env: dict[str, str],
     triton_url: str,
+    signing: WebhookSigningKey | None,
 ) -> PlatformResources:
     """What the functions may be granted access to and are told about, from the other capabilities."""
     return PlatformResources(
@@ -223,4 +236,5 @@ def _platform_resources(
         database_secret=database.secret if database else None,
         database_env=database_env,
         triton_url=triton_url,
+        webhook_signing_secret=signing.secret if signing else None,
     )

@@ -54,6 +54,7 @@ class PlatformResources:
         database_secret: secretsmanager.ISecret | None = None,
         database_env: dict[str, str],
         triton_url: str,
+        webhook_signing_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         self.ingest = ingest
         self.audio = audio
@@ -67,6 +68,8 @@ class PlatformResources:
         self.database_secret = database_secret
         self.database_env = database_env
         self.triton_url = triton_url
+        #: the stage's webhook signing key (AWS stages); None where functions sign with WEBHOOK_SIGNING_KEY
+        self.webhook_signing_secret = webhook_signing_secret
 
 
 class Functions(Construct):
@@ -240,6 +243,10 @@ class Functions(Construct):
             env["QUEUE_MAX_RECEIVE_COUNT"] = str(cfg.queues.max_receive_count)
         if Access.PUBLISH_JOB_EVENTS in access:
             env["EVENT_BUS_NAME"] = JOB_EVENT_BUS
+        if Access.WEBHOOK_URLS in access and cfg.notify.allow_insecure_webhooks:
+            env["WEBHOOK_ALLOW_INSECURE_LOCAL"] = "true"
+        if Access.WEBHOOK_SIGNING_KEY in access and res.webhook_signing_secret is not None:
+            env["WEBHOOK_SIGNING_SECRET_ARN"] = res.webhook_signing_secret.secret_arn
         return env
 
     def _grant(self, spec: FunctionSpec, fn: lambda_.Function) -> None:
@@ -275,6 +282,15 @@ class Functions(Construct):
                     resources=[
                         Stack.of(self).format_arn(service="events", resource="event-bus", resource_name=JOB_EVENT_BUS)
                     ],
+                )
+            )
+
+        if Access.WEBHOOK_SIGNING_KEY in access and res.webhook_signing_secret is not None:
+            # GetSecretValue only (not grant_read's DescribeSecret too): the function reads the value, nothing else
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[res.webhook_signing_secret.secret_arn],
                 )
             )
 

@@ -1,4 +1,5 @@
-"""`speech-admin webhook-secret`: the secret a tenant verifies its webhooks with, derived from the stage key."""
+"""`speech-admin webhook-secret`: the secret a tenant verifies its webhooks with, derived from the stage key
+(WEBHOOK_SIGNING_KEY here; the Secrets Manager path is in tests/unit/notify/test_webhook_signing_key.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from speech_core.notify import tenant_webhook_secret
 
 
 def _admin(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "WEBHOOK_SIGNING_KEY"}
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"WEBHOOK_SIGNING_KEY", "WEBHOOK_SIGNING_SECRET_ARN"}
+    }
     environment |= {"DATABASE_URL": database_url, **env}
     return subprocess.run(
         [sys.executable, "-m", "speech_core.admin_cli", *args],
@@ -30,7 +33,7 @@ def test_webhook_secret_is_the_tenants_derived_secret(database_url):
     assert shown.returncode == 0, shown.stderr
     answer = json.loads(shown.stdout)
     assert answer["webhookSecret"] == tenant_webhook_secret("stage-key", uuid.UUID(tenant["id"]))
-    assert "warning" not in answer
+    assert "warning" not in answer and answer["keySource"] == "WEBHOOK_SIGNING_KEY"
     # without the stage key it is the local development key's secret, and says so
     local = json.loads(_admin(database_url, "webhook-secret", "--tenant", name).stdout)
     assert local["webhookSecret"] != answer["webhookSecret"] and "warning" in local

@@ -8,8 +8,10 @@
     speech-admin rotate-key --tenant acme --key-id UUID [--grace-hours 24]
     speech-admin webhook-secret --tenant acme
 
-The webhook secret is derived from WEBHOOK_SIGNING_KEY (the stage's key) and the tenant id: run it with the
-stage's key in the environment to give a tenant the secret its webhooks are signed with (docs/jobs.md).
+The webhook secret is derived from the stage's signing key and the tenant id (docs/jobs.md). In an AWS stage the
+key is the stage's Secrets Manager secret: pass its ARN (stack output WebhookSigningSecretArn) as
+--signing-secret-arn or WEBHOOK_SIGNING_SECRET_ARN, with AWS credentials allowed secretsmanager:GetSecretValue
+on it. Without an ARN the key is WEBHOOK_SIGNING_KEY, else the local development key (the local stage).
 
 The database is DATABASE_URL (or DATABASE_SECRET_ARN), or --database-url.
 """
@@ -29,8 +31,8 @@ from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError, SpeechError
 from speech_core.keys.api_key_service import ApiKeyService, get_api_key_service, utc_now
 from speech_core.keys.scopes import KeyLimits, Scope
-from speech_core.notify import tenant_webhook_secret
-from speech_core.settings import get_notify_settings
+from speech_core.notify import stage_signing_key, tenant_webhook_secret
+from speech_core.settings import NotifySettings, get_notify_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
 
     secret = commands.add_parser("webhook-secret", help="show the secret a tenant's webhooks are signed with")
     secret.add_argument("--tenant", required=True)
+    secret.add_argument(
+        "--signing-secret-arn",
+        default=None,
+        help="the stage's signing key secret (stack output WebhookSigningSecretArn); "
+        "default: WEBHOOK_SIGNING_SECRET_ARN, else WEBHOOK_SIGNING_KEY",
+    )
     return parser
 
 
@@ -86,7 +94,7 @@ def _run(args: argparse.Namespace) -> object:
     if tenant is None:
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"tenant {args.tenant!r} does not exist")
     if args.command == "webhook-secret":
-        return _webhook_secret(tenant.id, tenant.name)
+        return _webhook_secret(tenant.id, tenant.name, args.signing_secret_arn)
     service: ApiKeyService = get_api_key_service(url)
     if args.command == "create-key":
         expires = utc_now() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
@@ -103,16 +111,27 @@ def _run(args: argparse.Namespace) -> object:
     return {"apiKey": created.plaintext, "key": created.key.model_dump(mode="json")}
 
 
-def _webhook_secret(tenant_id: uuid.UUID, tenant_name: str) -> dict[str, object]:
+def _webhook_secret(tenant_id: uuid.UUID, tenant_name: str, signing_secret_arn: str | None) -> dict[str, object]:
+    """The tenant's secret, from the same key the record function signs with (see the module docstring)."""
     settings = get_notify_settings()
+    if signing_secret_arn:
+        settings = NotifySettings(webhook_signing_secret_arn=signing_secret_arn)
     answer: dict[str, object] = {
         "tenant": tenant_name,
         "tenantId": str(tenant_id),
-        "webhookSecret": tenant_webhook_secret(settings.webhook_signing_key, tenant_id),
+        "webhookSecret": tenant_webhook_secret(stage_signing_key(settings), tenant_id),
         "signature": "Standard Webhooks v1: HMAC-SHA256 over '<webhook-id>.<webhook-timestamp>.<body>'",
     }
-    if "WEBHOOK_SIGNING_KEY" not in os.environ:
-        answer["warning"] = "WEBHOOK_SIGNING_KEY is not set: this is the local development key's secret"
+    if settings.webhook_signing_secret_arn:
+        answer["keySource"] = settings.webhook_signing_secret_arn
+    elif "WEBHOOK_SIGNING_KEY" in os.environ:
+        answer["keySource"] = "WEBHOOK_SIGNING_KEY"
+    else:
+        answer["keySource"] = "local development key"
+        answer["warning"] = (
+            "neither WEBHOOK_SIGNING_SECRET_ARN nor WEBHOOK_SIGNING_KEY is set: this is the local development "
+            "key's secret (an AWS stage's key is its secret: --signing-secret-arn)"
+        )
     return answer
 
 
@@ -125,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ValueError as error:  # e.g. an unknown scope name
         print(json.dumps({"error": {"code": ErrorCode.REQUEST_INVALID.value, "message": str(error)}}), file=sys.stderr)
+        return 2
+    except Exception as error:  # e.g. Secrets Manager refusing the signing secret (botocore's ClientError)
+        if type(error).__module__.split(".")[0] not in {"botocore", "boto3"}:
+            raise
+        print(json.dumps({"error": {"code": "aws.call_failed", "message": str(error)}}), file=sys.stderr)
         return 2
     print(json.dumps(result, indent=2))
     return 0

@@ -115,11 +115,15 @@ class JobLimits(EnvironmentSettings, env_prefix="JOB_"):
 class NotifySettings(EnvironmentSettings):
     """Job notifications: the EventBridge bus for state-change events and the webhooks' signing and retries.
 
-    A tenant's webhook secret is HMAC(webhook_signing_key, tenant id) (speech_core.notify.signing): nothing
-    per tenant is stored, and `speech-admin webhook-secret <tenant>` shows it.
+    A tenant's webhook secret is HMAC(stage signing key, tenant id) (speech_core.notify.signing): nothing
+    per tenant is stored, and `speech-admin webhook-secret <tenant>` shows it. The stage key is the Secrets
+    Manager secret `webhook_signing_secret_arn` names (AWS stages; read on first use by
+    speech_core.notify.signing_key), else `webhook_signing_key` (the local stage and tests).
     """
 
     event_bus_name: str = Field(default="default", description="name or ARN of the stage's event bus")
+    webhook_signing_secret_arn: str | None = Field(default=None, description="the stage's signing key secret")
+    #: used only where no secret ARN is set; the default is the local development key
     webhook_signing_key: SecretStr = SecretStr("local-development-webhook-key")
     #: the local stage only: http webhooks and loopback/private receivers (metadata addresses stay refused)
     webhook_allow_insecure_local: bool = False

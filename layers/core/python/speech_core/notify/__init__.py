@@ -6,8 +6,9 @@
     verify_signature(secret, request.headers, raw_body)                                   # in a receiver
 
 Modules: job_event (the payload), events (EventBridge), signing (Standard Webhooks HMAC, per-tenant
-secrets), url_check (SSRF guard), transport (POST to the checked address), webhook (retries, records),
-job_notifications (the two together). Only the standard library and pydantic load at import.
+secrets), signing_key (the stage's key: Secrets Manager in AWS, WEBHOOK_SIGNING_KEY locally), url_check
+(SSRF guard), transport (POST to the checked address), webhook (retries, records), job_notifications (the
+two together). Only the standard library and pydantic load at import.
 
 Names load on first access (PEP 562): the jobs API checking a URL loads url_check alone, not http.client.
 """
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .job_event import EVENT_DETAIL_TYPE, EVENT_SOURCE, JobStateChange
     from .job_notifications import NotificationOutcome, notify_job, notify_job_state, retry_policy
     from .signing import WebhookSignatureInvalid, sign, signed_headers, tenant_webhook_secret, verify_signature
+    from .signing_key import SigningKeyUnavailable, forget_signing_keys, stage_signing_key
     from .transport import PinnedHttpTransport, WebhookTransport
     from .url_check import CheckedWebhookUrl, WebhookUrlRefused, address_refusal, check_webhook_url, resolve_host
     from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
@@ -31,6 +33,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "job_event": ("EVENT_DETAIL_TYPE", "EVENT_SOURCE", "JobStateChange"),
     "job_notifications": ("NotificationOutcome", "notify_job", "notify_job_state", "retry_policy"),
     "signing": ("WebhookSignatureInvalid", "sign", "signed_headers", "tenant_webhook_secret", "verify_signature"),
+    "signing_key": ("SigningKeyUnavailable", "forget_signing_keys", "stage_signing_key"),
     "transport": ("PinnedHttpTransport", "WebhookTransport"),
     "url_check": ("CheckedWebhookUrl", "WebhookUrlRefused", "address_refusal", "check_webhook_url", "resolve_host"),
     "webhook": ("DeliveryLog", "RetryPolicy", "WebhookOutcome", "deliver_webhook"),
@@ -48,6 +51,7 @@ __all__ = [
     "NotificationOutcome",
     "PinnedHttpTransport",
     "RetryPolicy",
+    "SigningKeyUnavailable",
     "WebhookOutcome",
     "WebhookSignatureInvalid",
     "WebhookTransport",
@@ -55,6 +59,7 @@ __all__ = [
     "address_refusal",
     "check_webhook_url",
     "deliver_webhook",
+    "forget_signing_keys",
     "get_events_client",
     "job_event_entry",
     "notify_job",
@@ -64,6 +69,7 @@ __all__ = [
     "retry_policy",
     "sign",
     "signed_headers",
+    "stage_signing_key",
     "tenant_webhook_secret",
     "verify_signature",
 ]

@@ -15,6 +15,7 @@ from speech_core.settings import NotifySettings
 from .events import EventsClient, publish_job_event
 from .job_event import JobStateChange
 from .signing import tenant_webhook_secret
+from .signing_key import stage_signing_key
 from .url_check import Resolver, resolve_host
 from .webhook import DeliveryLog, RetryPolicy, WebhookOutcome, deliver_webhook
 
@@ -60,7 +61,7 @@ def notify_job_state(
     outcome = deliver_webhook(
         change,
         webhook_url,
-        secret=tenant_webhook_secret(settings.webhook_signing_key, change.tenant_id),
+        secret=tenant_webhook_secret(stage_signing_key(settings), change.tenant_id),
         deliveries=deliveries,
         policy=retry_policy(settings),
         allow_insecure_local=settings.webhook_allow_insecure_local,
