@@ -315,7 +315,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=300,
         # database: the chunk's row (idempotent on job+chunk) and the job's progress; the text stays there
         access=frozenset({_D, _T, _R, Access.AUDIO_READ, Access.TASK_RESPONSE}),
-        queue_source=QueueSource(queue=names.QUEUE_GPU_WORK, batch_size=4, max_batching_window_s=1),
+        # one chunk per invocation: a batch runs its chunks one after another in one environment, so a Map at
+        # concurrency c would get fewer than c chunks in flight; SQS scales the pollers with the queue's depth
+        queue_source=QueueSource(queue=names.QUEUE_GPU_WORK, batch_size=1),
         role="consumer",
     ),
     FunctionSpec(
@@ -363,10 +365,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 
-#: Entry points whose handlers are not written yet (none today). A planned entry is not deployed: it joins
-#: FUNCTIONS in the change that adds its handler, since the contract tests
-#: (tests/infra/test_function_environment.py) refuse a deployed entry without code. Its queues, grants and
-#: routes are kept here so the queues are sized for it and its author starts from it.
+#: Entry points whose handlers are not written yet (none today). They stay out of the template: the contract
+#: tests (tests/infra/test_function_environment.py) refuse a deployed entry without code; queues.py still sizes
+#: a queue for a planned consumer.
 PLANNED_FUNCTIONS: tuple[FunctionSpec, ...] = ()
 
 
