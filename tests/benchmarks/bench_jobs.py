@@ -8,6 +8,10 @@ around the models. Where the rest goes comes from the execution's history in Ste
 and the job row (created -> started). On this machine Triton runs on 2 CPU cores with 2 ASR instances, so no
 more than 2 chunks are ever in a model at once: the ratio is also printed against min(c, ASR instances), the
 concurrency the models can give here (on a GPU fleet the instance count is the scaling knob, not the cores).
+Triton's dynamic batcher also merges chunks that arrive together into one execution, and the CPU ASR model
+(pocketsphinx in the Python backend) runs a batch's items one after another: `asr batch` (inferences ÷
+executions) shows how often that happened, and `wall÷model` is the platform's own overhead whatever the model
+can parallelise (a GPU model runs the batch at once, which is where c pays).
 
 Peak memory of each step: the high-water mark of resident memory (VmHWM) of every execution environment of
 each workflow function, reset before each job (`/proc/<pid>/clear_refs`), for the 1 h job and for a 4 h job
@@ -114,15 +118,21 @@ def stack() -> Iterator[Stack]:
 
 
 def model_seconds(stack: Stack) -> dict[str, float]:
-    """Seconds each model has spent in execute (input, infer, output) since Triton started, per Triton."""
+    """Seconds each model has spent in execute (input, infer, output) since Triton started, per Triton; and, as
+    `<model>:inferences` / `<model>:executions`, its request and execution counts (their ratio is the mean
+    batch the dynamic batcher formed)."""
     seconds: dict[str, float] = {}
     for model in MODELS:
         stats = httpx.get(f"{stack.triton_http}/v2/models/{model}/stats", timeout=10).json()
-        total_ns = 0
+        total_ns = inferences = executions = 0
         for version in stats.get("model_stats", []):
             inference = version["inference_stats"]
             total_ns += sum(int(inference[part]["ns"]) for part in ("compute_input", "compute_infer", "compute_output"))
+            inferences += int(version.get("inference_count", 0))
+            executions += int(version.get("execution_count", 0))
         seconds[model] = total_ns / 1e9
+        seconds[f"{model}:inferences"] = inferences
+        seconds[f"{model}:executions"] = executions
     return seconds
 
 
@@ -255,7 +265,7 @@ def run_job(stack: Stack, recording: Path, audio_s: float, concurrency: int, lab
         audio_s=audio_s,
         wall_s=wall_s,
         job=job,
-        model_s={m: after[m] - before[m] for m in MODELS},
+        model_s={name: after[name] - before[name] for name in after},
         spans=state_spans(stack, job.execution_arn),
         peaks_mb=peak_memory_mb(),
     )
@@ -273,16 +283,17 @@ def print_throughput(runs: list[JobRun], asr_instances: int) -> None:
     print(f"\n{hours:.2f} h of real speech, S3-drop -> succeeded; ASR instances in Triton: {asr_instances}")
     header = (
         f"{'Map c':>6}{'chunks':>8}{'wall s':>9}{'model s':>9}{'wall÷(model÷c)':>16}"
-        f"{'÷ min(c,inst)':>15}{'x real time':>13}"
+        f"{'÷ min(c,inst)':>15}{'wall÷model':>12}{'asr batch':>11}{'x real time':>13}"
     )
     print(header)
     for run in runs:
-        model = sum(run.model_s.values())
+        model = sum(run.model_s[m] for m in MODELS)
         effective = min(run.concurrency, asr_instances)
+        batch = run.model_s["asr:inferences"] / max(run.model_s["asr:executions"], 1)
         print(
             f"{run.concurrency:>6}{run.job.chunks_total or 0:>8}{run.wall_s:>9.1f}{model:>9.1f}"
             f"{run.wall_s / (model / run.concurrency):>16.2f}{run.wall_s / (model / effective):>15.2f}"
-            f"{run.audio_s / run.wall_s:>13.1f}"
+            f"{run.wall_s / model:>12.2f}{batch:>11.2f}{run.audio_s / run.wall_s:>13.1f}"
         )
     print("\nwhere the wall time goes (s): queued = put -> execution running; each state's span from its history")
     print(
