@@ -22,7 +22,7 @@ from local_cloud.cloudformation_deployer import aws_client
 from speech_core.db.records import ChunkState, JobChunkRecord, JobRecord, JobState
 from speech_core.db.repositories import get_repositories
 from speech_core.keys import Scope
-from speech_core.notify import tenant_webhook_secret, verify_signature
+from speech_core.notify import stage_signing_key, tenant_webhook_secret, verify_signature
 from speech_core.settings import get_notify_settings
 from tests.e2e.conftest import LocalCloud
 from tests.e2e.test_batch_jobs import EN, dev_tenant_id, drop, job_for_key, upload, wait_for
@@ -182,7 +182,8 @@ def test_a_webhook_answered_500_then_200_is_delivered_once_and_verifies(
     # Then the receiver got the failed try and exactly one accepted one: the same delivery, the same id
     assert [r.answered for r in receiver.requests] == [500, 200], receiver.requests
     # each signed with the tenant's secret, derived as `speech-admin webhook-secret` does from the stage's key
-    secret = tenant_webhook_secret(get_notify_settings().webhook_signing_key, tenant_id)
+    # (the local stage has no signing secret in Secrets Manager: its key is the development key)
+    secret = tenant_webhook_secret(stage_signing_key(get_notify_settings()), tenant_id)
     ids = {verify_signature(secret, r.headers, r.body) for r in receiver.requests}
     assert len(ids) == 1
     delivery_id = ids.pop()
