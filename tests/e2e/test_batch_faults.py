@@ -75,7 +75,7 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_it_and_retry_reruns_onl
     row = repositories.job_chunks.get_chunk(job.id, lost.index)
     assert row is not None and row.state is ChunkState.PENDING, "the chunk was transcribed before it was removed"
     # Then it is tried again (the Map's retries), and the job ends FAILED with a reason naming that chunk
-    failed = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=300)
+    failed = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
     assert failed.state is JobState.FAILED
     assert failed.error_code == "job.chunk_failed"
     assert failed.error_message is not None
@@ -96,7 +96,7 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_it_and_retry_reruns_onl
     assert response.status_code == 202, response.text
     assert response.json()["state"] == "queued" and response.json()["attempt"] == 2
     # Then the job succeeds with every chunk done...
-    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=300)
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
     assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
     assert done.attempt == 2 and done.chunks_done == done.chunks_total == len(chunks)
     assert set(done.outputs) == {"json", "txt", "srt", "vtt"}
@@ -173,7 +173,7 @@ def test_a_webhook_answered_500_then_200_is_delivered_once_and_verifies(
     job = repositories.jobs.get(tenant_id, job_id)
     assert job is not None
     # When the job finishes
-    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=180)
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=300)
     assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(r.answered == 200 for r in receiver.requests):
