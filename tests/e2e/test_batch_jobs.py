@@ -269,9 +269,10 @@ def test_cancel_stops_a_running_job(local_cloud: LocalCloud, s3: Any, jobs_api: 
         assert stepfunctions.describe_execution(executionArn=after.execution_arn)["status"] != "RUNNING"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def restarted_tritons(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Any]]:
-    """Triton servers a fault test restarted; they serve the rest of the session and stop before the cloud."""
+    """Triton servers a fault test restarted; they serve the rest of the session (every later e2e module calls
+    the models on the same ports) and stop before the cloud (session scope: torn down before `local_cloud`)."""
     servers: list[Any] = []
     yield servers
     for server in servers:
