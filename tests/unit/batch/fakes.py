@@ -13,6 +13,7 @@ import numpy as np
 
 from speech_core.batch.deps import StaticBatchDeps
 from speech_core.batch.ports import ObjectHead
+from speech_core.contracts.jobs import JobExecutionInput
 from speech_core.db.records import (
     ChunkState,
     ChunkWord,
@@ -234,8 +235,8 @@ class FakeDelays:
 class FakeQueue:
     sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def send(self, body: dict[str, Any]) -> None:
-        self.sent.append(body)
+    def send(self, message: JobExecutionInput) -> None:
+        self.sent.append(message.to_wire())
 
 
 @dataclass

@@ -127,15 +127,6 @@ class StepFunctionsStarter:
             return self._arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
 
 
-class SqsJobStartQueue:
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._sqs = client
-        self._url = queue_url
-
-    def send(self, body: dict[str, Any]) -> None:
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(body))
-
-
 class SqsMessageDelay:
     """ChangeMessageVisibility on the queue a record came from (its event source ARN names it)."""
 

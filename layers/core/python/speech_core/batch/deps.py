@@ -11,7 +11,7 @@ from speech_core.batch.settings import BatchSettings, ConsumerSettings
 from speech_core.settings import JobLimits, JobQueueSettings, StorageSettings, WorkflowSettings, read_settings
 
 if TYPE_CHECKING:  # types only: each adapter is imported by the builder below, when a step first needs it
-    from speech_core.batch.ports import BatchObjects, JobStartQueue, MessageDelay, WorkflowStarter, WorkflowTasks
+    from speech_core.batch.ports import BatchObjects, MessageDelay, WorkflowStarter, WorkflowTasks
     from speech_core.db.ports import (
         JobChunkRepository,
         JobRepository,
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # types only: each adapter is imported by the builder below, 
         TenantRepository,
     )
     from speech_core.inference import InferenceClient, ModelRegistry
+    from speech_core.orchestration.job_start_queue import JobStartQueue
 
 
 class BatchDeps(Protocol):
@@ -138,7 +139,7 @@ class SettingsBatchDeps:
 
     @cached_property
     def start_queue(self) -> JobStartQueue:
-        from speech_core.batch.aws import SqsJobStartQueue
+        from speech_core.orchestration.job_start_queue import SqsJobStartQueue
 
         return SqsJobStartQueue(self._client("sqs"), read_settings(JobQueueSettings).job_start_queue_url)
 

@@ -152,7 +152,7 @@ def _ingest_record(record: S3EventRecord, deps: BatchDeps) -> JobRecord | None:
         # sent again for a job still queued: a start lost after the row was written is recovered by the
         # redelivered event, and a repeated start is harmless (one execution per attempt)
         ref = JobRef(job_id=job.id, tenant_id=tenant.id, attempt=job.attempt)
-        deps.start_queue.send(JobExecutionInput(job=ref).to_wire())
+        deps.start_queue.send(JobExecutionInput(job=ref))
     return job
 
 

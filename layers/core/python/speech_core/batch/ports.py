@@ -42,10 +42,6 @@ class WorkflowStarter(Protocol):
         ...
 
 
-class JobStartQueue(Protocol):
-    def send(self, body: dict[str, Any]) -> None: ...
-
-
 class MessageDelay(Protocol):
     """Puts a received SQS message back after a delay (the backoff of a transient failure)."""
 
