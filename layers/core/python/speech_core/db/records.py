@@ -24,6 +24,8 @@ class TenantRecord(_Record):
     display_name: str
     active: bool
     created_at: datetime
+    default_language: str | None = None
+    audio_url_allowed_hosts: list[str] = []
 
 
 class NewApiKey(BaseModel):

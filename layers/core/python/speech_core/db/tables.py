@@ -60,6 +60,10 @@ class Tenant(Base):
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     created_at: Mapped[datetime] = _created_at()
+    #: the language of an S3-drop job with no metadata or sidecar language; NULL: the platform default
+    default_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: hosts an https `audioUri` may be fetched from for this tenant; empty: any host passing the SSRF checks
+    audio_url_allowed_hosts: Mapped[list[str]] = mapped_column(ARRAY(String(253)), nullable=False, server_default="{}")
 
 
 class ApiKey(Base):

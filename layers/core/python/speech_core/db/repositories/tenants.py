@@ -41,3 +41,19 @@ class SqlTenantRepository:
         with self._sessions.begin() as session:
             result = session.execute(update(Tenant).where(Tenant.id == tenant_id).values(active=active))
             return affected_rows(result) == 1
+
+    def update_settings(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        default_language: str | None,
+        audio_url_allowed_hosts: list[str],
+    ) -> bool:
+        """Set the tenant's settings (both at once, as an operator's `admin` command does)."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(Tenant)
+                .where(Tenant.id == tenant_id)
+                .values(default_language=default_language, audio_url_allowed_hosts=audio_url_allowed_hosts)
+            )
+            return affected_rows(result) == 1
