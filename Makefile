@@ -127,7 +127,7 @@ test-infra: setup ## CDK template tests: every stage synthesized, cdk-nag, cfn-l
 PYTEST_STRICT = status=0; $(PY) -m pytest $(1) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests in $(1): failing"; exit 1; fi; exit $$status
 
-SOURCES := layers functions infra_cdk local_cloud triton_cluster tests
+SOURCES := layers functions infra_cdk local_cloud triton_cluster client tests
 
 test: lint ## lint, format, import contracts and types, then every suite: unit, infra, integration, e2e (what .ci/run calls)
 	@$(call PYTEST_STRICT,tests)

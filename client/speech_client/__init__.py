@@ -1,0 +1,1 @@
+"""Python client for the speech platform (see client/README.md)."""
