@@ -48,3 +48,41 @@ def test_refusals_exit_2_with_a_json_error(database_url):
     bad_scope = _admin(database_url, "create-key", "--tenant", name, "--scopes", "asr,teleport")
     assert bad_scope.returncode == 2
     assert json.loads(bad_scope.stderr)["error"]["code"] == "request.invalid"
+
+
+def test_tenant_settings_shown_set_and_cleared(database_url):
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    _admin(database_url, "create-tenant", "--name", name)
+    shown = json.loads(_admin(database_url, "tenant-settings", "--tenant", name).stdout)
+    assert shown == {"tenant": name, "defaultLanguage": None, "audioUrlAllowedHosts": []}
+
+    hosts = "Media.Example.com, cdn.example.org.,media.example.com"
+    set_ = _admin(
+        database_url, "tenant-settings", "--tenant", name, "--default-language", "hi", "--audio-url-hosts", hosts
+    )
+    assert set_.returncode == 0, set_.stderr
+    assert json.loads(set_.stdout) == {
+        "tenant": name,
+        "defaultLanguage": "hi",
+        "audioUrlAllowedHosts": ["cdn.example.org", "media.example.com"],
+    }
+    # one setting changed at a time keeps the other
+    kept = json.loads(_admin(database_url, "tenant-settings", "--tenant", name, "--no-default-language").stdout)
+    assert kept["defaultLanguage"] is None and kept["audioUrlAllowedHosts"] == ["cdn.example.org", "media.example.com"]
+    cleared = json.loads(_admin(database_url, "tenant-settings", "--tenant", name, "--audio-url-hosts", "").stdout)
+    assert cleared["audioUrlAllowedHosts"] == []
+
+
+def test_tenant_settings_refuse_what_is_not_a_language_or_a_host(database_url):
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    _admin(database_url, "create-tenant", "--name", name)
+    for args in (
+        ("--default-language", "Hindi!"),
+        ("--audio-url-hosts", "https://media.example.com/x"),
+        ("--audio-url-hosts", "media.example.com:443"),
+    ):
+        refused = _admin(database_url, "tenant-settings", "--tenant", name, *args)
+        assert refused.returncode == 2, args
+        assert json.loads(refused.stderr)["error"]["code"] == "request.invalid"
+    # nothing was written by the refused calls
+    assert json.loads(_admin(database_url, "tenant-settings", "--tenant", name).stdout)["audioUrlAllowedHosts"] == []

@@ -7,6 +7,12 @@
     speech-admin revoke-key --tenant acme --key-id UUID
     speech-admin rotate-key --tenant acme --key-id UUID [--grace-hours 24]
     speech-admin webhook-secret --tenant acme
+    speech-admin tenant-settings --tenant acme [--default-language hi | --no-default-language]
+                                 [--audio-url-hosts media.example.com,cdn.example.com]
+
+`tenant-settings` without options shows them. The default language is the language of the tenant's S3-drop jobs
+whose object names none (docs/jobs.md); the audio URL hosts are the only hosts an https `audioUri` of the tenant
+may be fetched from (empty, "": any public host passing the address checks; docs/api.md).
 
 The webhook secret is derived from the stage's signing key and the tenant id (docs/jobs.md). In an AWS stage the
 key is the stage's Secrets Manager secret: pass its ARN (stack output WebhookSigningSecretArn) as
@@ -21,12 +27,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import uuid
 from datetime import timedelta
 
 from speech_core.db.engine import default_database_url
 from speech_core.db.migrations import upgrade_to_head
+from speech_core.db.ports import TenantRepository
+from speech_core.db.records import TenantRecord
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError, SpeechError
 from speech_core.keys.api_key_service import ApiKeyService, get_api_key_service, utc_now
@@ -75,7 +84,51 @@ def _parser() -> argparse.ArgumentParser:
         help="the stage's signing key secret (stack output WebhookSigningSecretArn); "
         "default: WEBHOOK_SIGNING_SECRET_ARN, else WEBHOOK_SIGNING_KEY",
     )
+
+    settings = commands.add_parser("tenant-settings", help="show or set a tenant's settings")
+    settings.add_argument("--tenant", required=True)
+    language = settings.add_mutually_exclusive_group()
+    language.add_argument("--default-language", default=None, help="e.g. hi, en, ta (ISO 639)")
+    language.add_argument("--no-default-language", action="store_true", help="use the platform default")
+    settings.add_argument("--audio-url-hosts", default=None, help='comma list of host names; "" for any public host')
     return parser
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def _parse_hosts(text: str) -> list[str]:
+    hosts = [host.strip().lower().rstrip(".") for host in text.split(",") if host.strip()]
+    bad = [host for host in hosts if not _HOST.match(host)]
+    if bad:
+        raise RequestError(ErrorCode.REQUEST_INVALID, f"not host names (no scheme, port or path): {bad}")
+    return sorted(set(hosts))
+
+
+def _tenant_settings(args: argparse.Namespace, tenant: TenantRecord, tenants: TenantRepository) -> object:
+    if args.default_language is None and not args.no_default_language and args.audio_url_hosts is None:
+        return _settings_view(tenant)
+    if args.default_language is not None and not _LANGUAGE.match(args.default_language):
+        raise RequestError(ErrorCode.REQUEST_INVALID, f"not a language code: {args.default_language!r}")
+    default_language = tenant.default_language
+    if args.no_default_language:
+        default_language = None
+    elif args.default_language is not None:
+        default_language = args.default_language
+    hosts = tenant.audio_url_allowed_hosts if args.audio_url_hosts is None else _parse_hosts(args.audio_url_hosts)
+    tenants.update_settings(tenant.id, default_language=default_language, audio_url_allowed_hosts=hosts)
+    updated = tenants.get(tenant.id)
+    assert updated is not None
+    return _settings_view(updated)
+
+
+def _settings_view(tenant: TenantRecord) -> dict[str, object]:
+    return {
+        "tenant": tenant.name,
+        "defaultLanguage": tenant.default_language,
+        "audioUrlAllowedHosts": tenant.audio_url_allowed_hosts,
+    }
 
 
 def _run(args: argparse.Namespace) -> object:
@@ -93,6 +146,8 @@ def _run(args: argparse.Namespace) -> object:
     tenant = tenants.get_by_name(args.tenant)
     if tenant is None:
         raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, f"tenant {args.tenant!r} does not exist")
+    if args.command == "tenant-settings":
+        return _tenant_settings(args, tenant, tenants)
     if args.command == "webhook-secret":
         return _webhook_secret(tenant.id, tenant.name, args.signing_secret_arn)
     service: ApiKeyService = get_api_key_service(url)
