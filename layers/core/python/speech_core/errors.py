@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     # WebSocket streams
     STREAM_NOT_STARTED = "stream.not_started"
     STREAM_GAP = "stream.gap"
+    STREAM_RESUME_REFUSED = "stream.resume_refused"
     # authentication and authorisation
     AUTH_MISSING_KEY = "auth.missing_key"
     AUTH_INVALID_KEY = "auth.invalid_key"
@@ -85,6 +86,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.JOB_WEBHOOK_URL_REFUSED: 400,
     ErrorCode.STREAM_NOT_STARTED: 409,
     ErrorCode.STREAM_GAP: 409,
+    ErrorCode.STREAM_RESUME_REFUSED: 409,
     ErrorCode.AUTH_MISSING_KEY: 401,
     ErrorCode.AUTH_INVALID_KEY: 401,
     ErrorCode.AUTH_REVOKED_KEY: 401,

@@ -266,6 +266,8 @@ class ResultRecord(NewResult, _Record):
 class ConnectionState(StrEnum):
     OPEN = "open"
     STREAMING = "streaming"
+    #: the connection dropped mid-stream: its session may be resumed on a new connection for a while
+    DETACHED = "detached"
     CLOSED = "closed"
 
 
@@ -316,6 +318,26 @@ class StreamState(BaseModel):
     utterance_start_s: float
     last_partial: str
     usage_recorded_at: datetime | None
+    # migration 0007 (defaults: what a new row holds)
+    last_seen_at: datetime | None = None
+    disconnected_at: datetime | None = None
+    resumed_from: str | None = None
+    stream_sequence_id: int | None = None
+    recorded_audio_seconds: float = 0.0
+    endpointing_ms: int | None = None
+    trailing_silence_s: float = 0.0
+    utterance_has_speech: bool = False
+    translate_to: str | None = None
+    #: partial latencies, {histogram bucket: count} (speech_core.streaming.latency)
+    partial_latency_ms: dict[int, int] = Field(default_factory=dict)
+    last_audio_at: float | None = None
+    rate_window_start: float = 0.0
+    rate_window_frames: int = 0
+
+    @property
+    def triton_sequence_id(self) -> int:
+        """The session's Triton sequence: the first connection's, kept by every resumed one."""
+        return self.stream_sequence_id or self.sequence_id
 
     @property
     def ack(self) -> int:

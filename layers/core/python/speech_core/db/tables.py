@@ -257,6 +257,24 @@ class WebSocketConnection(Base):
     utterance_start_s: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
     last_partial: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     usage_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # resume, endpointing, translation, latency and limits (migration 0007)
+    #: the connection this one took the session over from (a resumed stream)
+    resumed_from: Mapped[str | None] = mapped_column(String(128))
+    #: the Triton sequence of the session (the first connection's sequence_id; None: this row's own)
+    stream_sequence_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: the session's audio seconds already recorded by the connections before this one
+    recorded_audio_seconds: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    endpointing_ms: Mapped[int | None] = mapped_column(Integer)
+    trailing_silence_s: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    utterance_has_speech: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    translate_to: Mapped[str | None] = mapped_column(String(16))
+    #: the session's partial latencies as a histogram {bucket: count} (speech_core.streaming.latency)
+    partial_latency_ms: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
+    last_audio_at: Mapped[float | None] = mapped_column(Float)
+    rate_window_start: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
+    rate_window_frames: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+
+    __table_args__ = (Index("ix_websocket_connections_session_id", "session_id"),)
 
 
 class UsageDaily(Base):

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from speech_core.db.records import ConnectionState, StreamState
@@ -32,6 +32,16 @@ _WRITABLE = (
     "utterance_start_s",
     "last_partial",
     "usage_recorded_at",
+    "resumed_from",
+    "stream_sequence_id",
+    "recorded_audio_seconds",
+    "endpointing_ms",
+    "trailing_silence_s",
+    "utterance_has_speech",
+    "translate_to",
+    "last_audio_at",
+    "rate_window_start",
+    "rate_window_frames",
 )
 
 
@@ -79,18 +89,32 @@ class SqlStreamStore:
     @contextmanager
     def locked(self, connection_id: str) -> Iterator[StreamState | None]:
         """The connection's state under its row lock (None when unknown); written back when the block ends."""
+        with self._locked(WebSocketConnection.connection_id == connection_id) as state:
+            yield state
+
+    @contextmanager
+    def locked_session(self, session_id: uuid.UUID) -> Iterator[StreamState | None]:
+        """The row that holds a stream session now (not closed), under its lock; None when there is none."""
+        condition = (WebSocketConnection.session_id == session_id) & (
+            WebSocketConnection.state != ConnectionState.CLOSED.value
+        )
+        with self._locked(condition) as state:
+            yield state
+
+    @contextmanager
+    def _locked(self, condition: ColumnElement[bool]) -> Iterator[StreamState | None]:
         with self._sessions.begin() as session:
-            row = session.scalar(
-                select(WebSocketConnection).where(WebSocketConnection.connection_id == connection_id).with_for_update()
-            )
+            row = session.scalar(select(WebSocketConnection).where(condition).limit(1).with_for_update())
             if row is None:
                 yield None
                 return
             state = StreamState.model_validate(row)
             yield state
+            row.last_seen_at = func.now()
+            row.partial_latency_ms = {str(bucket): count for bucket, count in sorted(state.partial_latency_ms.items())}
             for name in _WRITABLE:
                 setattr(row, name, getattr(state, name))
             # JSON keys are strings; a new dict so SQLAlchemy sees the change
             row.pending_frames = {str(seq): frame.model_dump() for seq, frame in sorted(state.pending_frames.items())}
-            if state.state is ConnectionState.CLOSED and row.disconnected_at is None:
+            if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and row.disconnected_at is None:
                 row.disconnected_at = func.now()
