@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from .task_configs import Gender, SampleRate
 from .wire_model import WireModel
 
 #: the one encoding and rate the stream accepts for now (16 kHz mono PCM, signed 16-bit little endian)
@@ -142,3 +143,96 @@ class ErrorFrame(ServerMessage):
     message: str
     seq: int | None = None
     details: dict[str, Any] | None = None
+
+
+# --- streaming TTS (docs/streaming-tts.md): text in, audio out on the same WebSocket API ---------------------
+#: raw PCM bytes in one `audio` answer: 0.5 s at 16 kHz; ~21.4 KB as base64, under API Gateway's 32 KB frame
+MAX_TTS_CHUNK_BYTES = 16_000
+#: characters of one `text` message (~2.7 KB of JSON at most for ASCII; Indic scripts take 3 bytes a character)
+MAX_TTS_TEXT_CHARS = 2_000
+#: characters queued on one connection and not yet synthesized; a `text` past it is refused (`text.too_long`)
+MAX_TTS_QUEUED_CHARS = 20_000
+#: `text` messages held ahead of a missing one (they may arrive out of order, like audio frames)
+MAX_TTS_PENDING_TEXTS = 32
+
+
+class TtsStartMessage(WireModel):
+    """Opens a synthesis session: text in (`text`), audio out (`audio`), in the voice the sync TTS takes."""
+
+    action: Literal["start"]
+    task: Literal["tts"]
+    language: str = Field(min_length=2, max_length=16)
+    gender: Gender = Field(default=Gender.FEMALE, description="the voice, as `config.gender` of POST /v1/tts")
+    sample_rate: SampleRate = Field(default=STREAM_SAMPLE_RATE, description="Hz of the pcm_s16le audio sent back")
+    encoding: Literal["pcm_s16le"] = "pcm_s16le"
+
+
+class TextMessage(WireModel):
+    """Text to speak, numbered from 0 (`seq`); sentences are synthesized as they complete, `flush` says the rest
+    of the text so far is complete too."""
+
+    action: Literal["text"]
+    seq: int = Field(ge=0, le=MAX_SEQ)
+    text: str = Field(max_length=MAX_TTS_TEXT_CHARS)
+    flush: bool = False
+
+
+class ClearMessage(WireModel):
+    """Barge-in: drops the text of `text` messages up to `seq` (default: all applied so far) not yet spoken."""
+
+    action: Literal["clear"]
+    seq: int | None = Field(default=None, ge=0, le=MAX_SEQ)
+
+
+TtsClientMessage = Annotated[
+    TtsStartMessage | TextMessage | ClearMessage | KeepaliveMessage | StopMessage,
+    Field(discriminator="action"),
+]
+
+
+class TtsLimits(WireModel):
+    sample_rate: int
+    encoding: str = STREAM_ENCODING
+    max_text_chars: int = MAX_TTS_TEXT_CHARS
+    max_queued_chars: int = MAX_TTS_QUEUED_CHARS
+    max_pending_texts: int = MAX_TTS_PENDING_TEXTS
+    max_chunk_audio_bytes: int = MAX_TTS_CHUNK_BYTES
+    max_concurrent_streams: int = MAX_CONCURRENT_STREAMS_PER_KEY
+    idle_timeout_seconds: int = IDLE_TIMEOUT_S
+    max_connection_seconds: int = MAX_CONNECTION_S
+
+
+class TtsReadyMessage(ServerMessage):
+    """`ack` on a TTS stream: the highest `text` seq applied contiguously."""
+
+    type: Literal["ready"] = "ready"
+    session_id: str
+    limits: TtsLimits
+
+
+class AudioChunkMessage(ServerMessage):
+    """Synthesized speech, numbered from 0; a sentence's audio comes in chunks of at most 0.5 s (16 kHz)."""
+
+    type: Literal["audio"] = "audio"
+    seq: int
+    audio: str = Field(description="base64 of pcm_s16le mono samples at the start's sample rate")
+    text_seq: int = Field(description="the `text` message the sentence came from")
+    start: float = Field(description="stream seconds of the first sample")
+    end: float
+    final: bool = Field(description="the last chunk of its sentence")
+
+
+class ClearedMessage(ServerMessage):
+    type: Literal["cleared"] = "cleared"
+    cleared_through: int = Field(description="text seq up to which queued text was dropped")
+    dropped_characters: int
+
+
+class TtsEndMessage(ServerMessage):
+    """After `stop`: every queued sentence was spoken; what the stream synthesized and is billed for."""
+
+    type: Literal["end"] = "end"
+    characters: int = Field(description="characters synthesized (billed)")
+    dropped_characters: int = Field(description="characters cleared before synthesis (not billed)")
+    audio_seconds: float
+    billed_seconds: float
