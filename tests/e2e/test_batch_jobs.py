@@ -23,7 +23,7 @@ from local_cloud.cloud_lifecycle import DEV_TENANT
 from local_cloud.cloudformation_deployer import aws_client
 from speech_core.db.records import JobRecord, JobState
 from speech_core.db.repositories import get_repositories
-from speech_core.keys import Scope
+from speech_core.keys import Scope, get_api_key_service
 from tests.e2e.conftest import LocalCloud, b64
 from tests.unit.batch.long_recording import PIECE_FILES, RATE, LongRecording, build_long_recording, read_piece
 
@@ -176,6 +176,71 @@ def test_a_file_dropped_under_incoming_is_transcribed(
     response = jobs_api.get(f"v1/jobs/{done.id}")
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "succeeded"
+
+
+@pytest.fixture
+def fresh_tenant(local_cloud: LocalCloud) -> Iterator[tuple[Any, httpx.Client]]:
+    """A tenant of its own (its usage and settings touch no other test) and a client with a jobs key of it."""
+    tenant = get_repositories(local_cloud.database_url).tenants.create(f"drop-{uuid.uuid4().hex[:8]}", "e2e drop")
+    created = get_api_key_service(local_cloud.database_url).create_key(tenant.id, "e2e", [Scope.JOBS])
+    with local_cloud.client(created.plaintext) as client:
+        yield tenant, client
+
+
+def drop_for(s3: Any, local_cloud: LocalCloud, tenant_name: str, name: str, body: bytes, **metadata: str) -> str:
+    key = f"incoming/{tenant_name}/{name}"
+    s3.put_object(Bucket=local_cloud.outputs["IngestBucketName"], Key=key, Body=body, Metadata=metadata)
+    return key
+
+
+def jobs_of(local_cloud: LocalCloud, tenant_id: uuid.UUID, key: str, timeout_s: float = 60) -> list[JobRecord]:
+    repositories = get_repositories(local_cloud.database_url)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if jobs := [j for j in repositories.jobs.list_for_tenant(tenant_id, 50) if j.input_key == key]:
+            return jobs
+        time.sleep(0.5)
+    raise AssertionError(f"no job for {key} within {timeout_s} s")
+
+
+def test_a_dropped_file_without_a_language_takes_the_tenants_default(
+    local_cloud: LocalCloud, s3: Any, fresh_tenant: tuple[Any, httpx.Client]
+) -> None:
+    # Given a tenant whose default language is Hindi (as `speech-admin tenant-settings --default-language hi`)
+    tenant, client = fresh_tenant
+    get_repositories(local_cloud.database_url).tenants.update_settings(
+        tenant.id, default_language="hi", audio_url_allowed_hosts=[]
+    )
+    # When it drops a file with neither metadata nor a sidecar naming a language
+    key = drop_for(s3, local_cloud, tenant.name, "no-language.wav", build_long_recording(repeats=1).wav_bytes())
+    # Then its job is in the tenant's language, not the platform's (en)
+    (job,) = jobs_of(local_cloud, tenant.id, key)
+    assert job.source_language == "hi"
+    assert client.get(f"v1/jobs/{job.id}").json()["language"] == "hi"
+    # and the local cloud, which serves no Hindi ASR, fails it with the code saying so (and bills nothing)
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=120)
+    assert (done.state, done.error_code) == (JobState.FAILED, "language.unsupported")
+    assert client.get("v1/usage").json()["keylessDays"] == []
+
+
+def test_an_s3_drop_jobs_billed_seconds_appear_in_the_tenants_usage_once(
+    local_cloud: LocalCloud, s3: Any, fresh_tenant: tuple[Any, httpx.Client]
+) -> None:
+    # Given a tenant's dropped file (no API key made the job), transcribed
+    tenant, client = fresh_tenant
+    key = drop_for(s3, local_cloud, tenant.name, "billed.wav", build_long_recording(repeats=1).wav_bytes())
+    (job,) = jobs_of(local_cloud, tenant.id, key)
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
+    assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
+    assert done.api_key_id is None and done.billed_audio_seconds
+    # When the tenant reads its usage with one of its keys (jobs scope)
+    usage = client.get("v1/usage")
+    assert usage.status_code == 200, usage.text
+    # Then the job's billed seconds are there exactly once, as usage no key made, and not as the key's
+    (day,) = usage.json()["keylessDays"]
+    assert (day["task"], day["requests"], day["errors"]) == ("asr", 1, 0)
+    assert day["audioSeconds"] == pytest.approx(done.billed_audio_seconds, abs=0.001)
+    assert [d for d in usage.json()["days"] if d["task"] == "asr"] == []
 
 
 def test_two_identical_s3_events_make_one_job(local_cloud: LocalCloud, s3: Any) -> None:

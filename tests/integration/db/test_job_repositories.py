@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,9 +13,11 @@ from speech_core.db.records import (
     ChunkWord,
     JobSource,
     JobState,
+    NewApiKey,
     NewJob,
     NewJobChunk,
     NewWebhookDelivery,
+    RequestLogEntry,
 )
 from speech_core.db.repositories import get_repositories
 from speech_core.errors import ErrorCode, RequestError
@@ -205,3 +208,47 @@ def test_webhook_deliveries_record_every_try_under_one_id(repos):
         (delivery_id, 1, 500, False),
         (delivery_id, 2, 200, True),
     ]
+
+
+def _usage_entry(tenant, key_id=None, audio_seconds=60.0, request_id=None):
+    return RequestLogEntry(
+        request_id=request_id or f"job-{uuid.uuid4()}-a1",
+        tenant_id=tenant.id,
+        api_key_id=key_id,
+        task="asr",
+        audio_seconds=audio_seconds,
+        status=200,
+    )
+
+
+def test_usage_no_key_made_is_one_row_per_tenant_day_and_task_beside_the_keys(repos):
+    # Given a tenant with a key, and S3-drop jobs (no key) metered concurrently, one of them twice
+    tenant, other = _tenant(repos), _tenant(repos)
+    key = repos.api_keys.add(
+        NewApiKey(
+            tenant_id=tenant.id,
+            name="k",
+            prefix=f"spk_{uuid.uuid4().hex[:12]}",
+            key_hash=b"\0" * 32,
+            scopes=["jobs"],
+            rate_per_minute=60,
+            rate_per_hour=1000,
+            daily_quota=10000,
+        )
+    )
+    repeated = _usage_entry(tenant, audio_seconds=7.5)
+    entries = [_usage_entry(tenant, audio_seconds=10.0) for _ in range(12)] + [repeated, repeated]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        written = list(pool.map(repos.request_log.record, entries))
+    repos.request_log.record(_usage_entry(tenant, key.id, audio_seconds=3.0))
+    repos.request_log.record(_usage_entry(other, audio_seconds=1.0))
+    today = datetime.now(UTC).date()
+    # Then the keyless usage is one row (the repeated one counted once), apart from the key's and the other tenant's
+    assert written.count(False) == 1
+    (row,) = repos.usage.daily_without_key(tenant.id, today)
+    assert row.api_key_id is None and row.task == "asr" and row.day == today
+    assert row.requests == 13 and row.audio_seconds == pytest.approx(127.5)
+    (keyed,) = repos.usage.daily_for_key(tenant.id, key.id, today)
+    assert keyed.requests == 1 and keyed.audio_seconds == pytest.approx(3.0)
+    (others,) = repos.usage.daily_without_key(other.id, today)
+    assert others.requests == 1 and others.tenant_id == other.id

@@ -90,6 +90,21 @@ class FakeUsage:
             )
         ]
 
+    def daily_without_key(self, tenant_id: uuid.UUID, since: date) -> list[UsageRecord]:
+        """The tenant's S3-drop jobs: two of them today."""
+        return [
+            UsageRecord(
+                api_key_id=None,
+                tenant_id=tenant_id,
+                day=datetime.now(UTC).date(),
+                task="asr",
+                requests=2,
+                errors=0,
+                audio_seconds=1234.5678,
+                characters=0,
+            )
+        ]
+
 
 @dataclass
 class FakeRateLimiter:

@@ -24,6 +24,12 @@ def test_usage_of_this_key(deps):
     assert status == 200
     assert body["keyPrefix"] == "spk_test" and body["days"][0]["requests"] == 3
     assert body["limits"] == {"per_minute": 60, "per_hour": 1000, "per_day": 10000}
+    # a key with the jobs scope also sees the tenant's usage no key made (S3-drop jobs), apart from its own
+    (keyless,) = body["keylessDays"]
+    assert (keyless["task"], keyless["requests"], keyless["audioSeconds"]) == ("asr", 2, 1234.568)
+    # a key without it sees only its own
+    status, body, _ = call(usage_handler, rest_event("GET", "/v1/usage", authorizer=authorizer_context(scopes="asr")))
+    assert status == 200 and body["days"][0]["requests"] == 3 and "keylessDays" not in body
     status, body, _ = call(
         usage_handler, rest_event("GET", "/v1/usage", query={"from": "2026-11-10", "to": "2026-11-01"})
     )

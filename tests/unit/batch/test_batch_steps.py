@@ -84,6 +84,25 @@ def test_language_metadata_wins_over_sidecar_which_wins_over_default() -> None:
     assert languages == {"m.wav": "hi", "s.wav": "ta", "d.wav": "en"}
 
 
+def test_the_tenants_default_language_comes_after_metadata_and_sidecar_before_the_platforms() -> None:
+    deps = batch_deps()
+    tenant = deps.tenants.by_name["acme"]
+    deps.tenants.by_name["acme"] = tenant.model_copy(update={"default_language": "hi"})
+    deps.objects.add("ingest", "incoming/acme/m.wav", b"RIFF", {"language": "ta"})
+    deps.objects.add("ingest", "incoming/acme/s.wav", b"RIFF")
+    deps.objects.add("ingest", "incoming/acme/s.wav.json", b'{"language": "mr"}')
+    deps.objects.add("ingest", "incoming/acme/t.wav", b"RIFF")
+    languages = {
+        key: ingest_s3_event(s3_event(f"incoming/acme/{key}"), deps)[0].source_language
+        for key in ("m.wav", "s.wav", "t.wav")
+    }
+    assert languages == {"m.wav": "ta", "s.wav": "mr", "t.wav": "hi"}
+    # a tenant whose default is cleared again gets the platform's
+    deps.tenants.by_name["acme"] = tenant.model_copy(update={"default_language": None})
+    deps.objects.add("ingest", "incoming/acme/p.wav", b"RIFF")
+    assert ingest_s3_event(s3_event("incoming/acme/p.wav"), deps)[0].source_language == "en"
+
+
 def test_test_events_sidecars_and_folder_markers_are_acknowledged_without_a_job() -> None:
     deps = batch_deps()
     deps.objects.add("ingest", "incoming/acme/s.wav.json", b"{}")

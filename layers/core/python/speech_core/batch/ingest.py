@@ -6,8 +6,9 @@ so duplicate or repeated events for the same object make one job. S3's `s3:TestE
 notification is configured) is acknowledged and ignored, as are sidecars (`<key>.json`) and folder markers.
 
 The job's language, first found wins: the object's metadata `language` (`x-amz-meta-language` on upload),
-then a sidecar `<key>.json` holding `{"language": "hi"}` (upload it before the audio), then the platform's
-default (`BATCH_DEFAULT_LANGUAGE`, "en"). A tenant named in the key that does not exist (or is inactive) fails
+then a sidecar `<key>.json` holding `{"language": "hi"}` (upload it before the audio), then the tenant's
+default (`tenants.default_language`, set with `speech-admin tenant-settings`), then the platform's default
+(`BATCH_DEFAULT_LANGUAGE`, "en"). A tenant named in the key that does not exist (or is inactive) fails
 the message, which SQS retries and then moves to the s3-events DLQ, logged each time: never dropped silently.
 """
 
@@ -129,7 +130,12 @@ def _ingest_record(record: S3EventRecord, deps: BatchDeps) -> JobRecord | None:
     if head is None:
         logger.warning("dropped file is gone (deleted since the event): ignored", extra={"key": key})
         return None
-    language = head.metadata.get("language") or _sidecar_language(deps, bucket, key) or deps.settings.default_language
+    language = (
+        head.metadata.get("language")
+        or _sidecar_language(deps, bucket, key)
+        or tenant.default_language
+        or deps.settings.default_language
+    )
     version = record.s3.object.version_id or head.version_id or record.s3.object.e_tag or head.etag or ""
     try:
         options = default_options(language)

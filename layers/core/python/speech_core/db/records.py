@@ -86,7 +86,8 @@ class RequestLogRecord(RequestLogEntry, _Record):
 
 
 class UsageRecord(_Record):
-    api_key_id: uuid.UUID
+    #: None for usage no key made (S3-drop jobs)
+    api_key_id: uuid.UUID | None
     tenant_id: uuid.UUID
     day: date
     task: str

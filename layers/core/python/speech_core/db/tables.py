@@ -278,13 +278,26 @@ class WebSocketConnection(Base):
 
 
 class UsageDaily(Base):
-    """Usage aggregated per API key, UTC day and task; incremented by upsert."""
+    """Usage aggregated per tenant, API key, UTC day and task; incremented by upsert. `api_key_id` is NULL for
+    usage no key made (S3-drop jobs): one such row per tenant, day and task (migration 0008)."""
 
     __tablename__ = "usage_daily"
+    __table_args__ = (
+        Index(
+            "uq_usage_daily_tenant_key_day_task",
+            "tenant_id",
+            "api_key_id",
+            "day",
+            "task",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
 
-    api_key_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    task: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    api_key_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=True)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    task: Mapped[str] = mapped_column(String(32), nullable=False)
     tenant_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
     )

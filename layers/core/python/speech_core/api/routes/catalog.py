@@ -1,4 +1,5 @@
-"""GET /v1/models (what the registry serves) and GET /v1/usage (this key's usage by day).
+"""GET /v1/models (what the registry serves) and GET /v1/usage (this key's usage by day, and for a key with the
+`jobs` scope the tenant's usage no key made: S3-drop jobs).
 
 GET /v1/openapi.json is `speech_core.api.openapi`: it describes these routes too, so it sits above them."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
@@ -14,8 +16,11 @@ from pydantic import BaseModel, Field
 from speech_core.api import call_context as calls
 from speech_core.api.caller import caller_from_event
 from speech_core.api.error_responses import responses_for
+from speech_core.api.http_app import JSON
+from speech_core.db.records import UsageRecord
 from speech_core.errors import ErrorCode, RequestError
 from speech_core.inference import Task
+from speech_core.keys import Scope
 
 router = Router()
 MAX_USAGE_DAYS = 92
@@ -58,6 +63,25 @@ class UsageResponse(BaseModel):
     days: list[UsageDay]
     limits: dict[str, int]
     currentWindows: dict[str, int]  # noqa: N815
+    keylessDays: list[UsageDay] | None = Field(  # noqa: N815
+        default=None,
+        description="the tenant's usage no API key made (S3-drop jobs), by day and task; only for a key with the "
+        "jobs scope (the keys that see those jobs), left out otherwise",
+    )
+
+
+def _usage_days(rows: list[UsageRecord]) -> list[UsageDay]:
+    return [
+        UsageDay(
+            day=r.day,
+            task=r.task,
+            requests=r.requests,
+            errors=r.errors,
+            audioSeconds=round(r.audio_seconds, 3),
+            characters=r.characters,
+        )
+        for r in rows
+    ]
 
 
 @router.get(
@@ -98,7 +122,7 @@ def get_models() -> ModelsResponse:
 def get_usage(
     since: Annotated[date | None, Query(alias="from", description="first UTC day (default: 30 days ago)")] = None,
     until: Annotated[date | None, Query(alias="to", description="last UTC day (default: today)")] = None,
-) -> UsageResponse:
+) -> Response[str]:
     caller = caller_from_event(router.current_event.raw_event)
     today = datetime.now(UTC).date()
     until = until or today
@@ -109,21 +133,16 @@ def get_usage(
         )
     deps = calls.deps_provider()
     rows = [row for row in deps.usage.daily_for_key(caller.tenant_id, caller.key_id, since) if row.day <= until]
-    return UsageResponse(
+    keyless = None
+    if Scope.JOBS.value in caller.scopes:
+        keyless = [row for row in deps.usage.daily_without_key(caller.tenant_id, since) if row.day <= until]
+    response = UsageResponse(
         keyPrefix=caller.key_prefix,
         since=since,
         until=until,
-        days=[
-            UsageDay(
-                day=r.day,
-                task=r.task,
-                requests=r.requests,
-                errors=r.errors,
-                audioSeconds=round(r.audio_seconds, 3),
-                characters=r.characters,
-            )
-            for r in rows
-        ],
+        days=_usage_days(rows),
         limits=caller.limits.model_dump(),
         currentWindows=deps.rate_limiter.current(caller.key_id),
+        keylessDays=None if keyless is None else _usage_days(keyless),
     )
+    return Response(200, JSON, body=response.model_dump_json(exclude_none=True))

@@ -32,29 +32,30 @@ class SqlRequestLogRepository:
             ).first()
             if inserted is None:
                 return False
-            if entry.api_key_id is not None:
-                is_error = 1 if entry.status >= 400 else 0
-                upsert = insert(UsageDaily).values(
-                    api_key_id=entry.api_key_id,
-                    day=inserted.created_at.date(),
-                    task=entry.task,
-                    tenant_id=entry.tenant_id,
-                    requests=1,
-                    errors=is_error,
-                    audio_seconds=entry.audio_seconds,
-                    characters=entry.characters,
+            # usage no key made (an S3-drop job) is counted too: the tenant's keyless row (api_key_id NULL;
+            # the unique index holds NULLs equal, so the upsert finds it)
+            is_error = 1 if entry.status >= 400 else 0
+            upsert = insert(UsageDaily).values(
+                api_key_id=entry.api_key_id,
+                day=inserted.created_at.date(),
+                task=entry.task,
+                tenant_id=entry.tenant_id,
+                requests=1,
+                errors=is_error,
+                audio_seconds=entry.audio_seconds,
+                characters=entry.characters,
+            )
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[UsageDaily.tenant_id, UsageDaily.api_key_id, UsageDaily.day, UsageDaily.task],
+                    set_={
+                        "requests": UsageDaily.requests + 1,
+                        "errors": UsageDaily.errors + is_error,
+                        "audio_seconds": UsageDaily.audio_seconds + entry.audio_seconds,
+                        "characters": UsageDaily.characters + entry.characters,
+                    },
                 )
-                session.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=[UsageDaily.api_key_id, UsageDaily.day, UsageDaily.task],
-                        set_={
-                            "requests": UsageDaily.requests + 1,
-                            "errors": UsageDaily.errors + is_error,
-                            "audio_seconds": UsageDaily.audio_seconds + entry.audio_seconds,
-                            "characters": UsageDaily.characters + entry.characters,
-                        },
-                    )
-                )
+            )
             session.add_all(result_row(result) for result in results)
             return True
 

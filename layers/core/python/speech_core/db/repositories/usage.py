@@ -24,6 +24,16 @@ class SqlUsageRepository:
             )
             return [UsageRecord.model_validate(row) for row in rows]
 
+    def daily_without_key(self, tenant_id: uuid.UUID, since: date) -> list[UsageRecord]:
+        """The tenant's usage no key made (S3-drop jobs), by day and task."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(UsageDaily)
+                .where(UsageDaily.tenant_id == tenant_id, UsageDaily.api_key_id.is_(None), UsageDaily.day >= since)
+                .order_by(UsageDaily.day, UsageDaily.task)
+            )
+            return [UsageRecord.model_validate(row) for row in rows]
+
     def requests_since(self, key_id: uuid.UUID, since: datetime) -> int:
         with self._sessions() as session:
             return (
