@@ -60,6 +60,10 @@ class FakeInference:
     def transliterate(self, selection: ModelSelection, texts, source: str, target: str) -> list[str]:
         return [t.upper() for t in texts]
 
+    def transliterate_words(self, selection: ModelSelection, words, source: str, target: str, top_k: int):
+        self.calls.append(("transliterate_words", (list(words), top_k)))
+        return [[f"{w.upper()}{n}" for n in range(top_k)] for w in words]
+
     def identify_language(self, selection: ModelSelection, texts) -> list[LanguageGuess]:
         return [LanguageGuess(language="hi", confidence=0.97, reliable=True) for _ in texts]
 

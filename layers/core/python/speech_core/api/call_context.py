@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
@@ -54,16 +55,45 @@ class TrackedRequest(Protocol):
     def to_wire(self) -> dict[str, object]: ...
 
 
+def _serve[Request: TrackedRequest, Answer: WireModel](
+    router: Router, scope: Scope, request: Request, work: Callable[[Request, CallContext], Answer]
+) -> tuple[Answer, CallContext]:
+    with call_context(router, scope) as ctx:
+        response = work(request, ctx)
+        if request.control_config.data_tracking:
+            keep_copies(ctx, request.to_wire(), response.to_wire())
+        return response, ctx
+
+
 def serve[Request: TrackedRequest, Answer: WireModel](
     router: Router, scope: Scope, request: Request, work: Callable[[Request, CallContext], Answer]
 ) -> Answer:
     """Run one metered call of the scope's task; keep copies of its request and response unless the caller
     opted out."""
-    with call_context(router, scope) as ctx:
-        response = work(request, ctx)
-        if request.control_config.data_tracking:
-            keep_copies(ctx, request.to_wire(), response.to_wire())
-        return response
+    return _serve(router, scope, request, work)[0]
+
+
+#: response headers naming the registry services (serviceIds, in the order they served) and their versions
+SERVICE_ID_HEADER = "X-Service-Id"
+MODEL_VERSION_HEADER = "X-Model-Version"
+
+
+def served_headers(served: list[tuple[str, str]]) -> dict[str, str]:
+    """`X-Service-Id: a,b` and `X-Model-Version: 1,2` for the services that served a call (none: no headers)."""
+    if not served:
+        return {}
+    return {
+        SERVICE_ID_HEADER: ",".join(service_id for service_id, _ in served),
+        MODEL_VERSION_HEADER: ",".join(version for _, version in served),
+    }
+
+
+def serve_response[Request: TrackedRequest, Answer: WireModel](
+    router: Router, scope: Scope, request: Request, work: Callable[[Request, CallContext], Answer]
+) -> Response[Answer]:
+    """`serve`, answered with the headers saying which services and versions served (`served_headers`)."""
+    answer, ctx = _serve(router, scope, request, work)
+    return Response(200, "application/json", body=answer, headers=served_headers(ctx.call.served))
 
 
 def keep_copies(ctx: CallContext, request: dict[str, object], response: dict[str, object]) -> None:

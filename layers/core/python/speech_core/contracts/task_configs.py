@@ -139,8 +139,9 @@ class LanguageIdConfig(TaskConfigBase):
 
 
 class TtsResponseConfig(WireModel):
-    """`config` of a TTS response: how to read the returned `audioContent`."""
+    """`config` of a TTS response: how to read the returned `audioContent`, and the serviceId that made it."""
 
+    service_id: str | None = None
     language: LanguageSpec
     audio_format: AudioFormat
     sampling_rate: int

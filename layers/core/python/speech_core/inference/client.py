@@ -212,6 +212,28 @@ class InferenceClient:
         return self._convert_texts(selection, texts, source, target)
 
     @tracer.capture_method(capture_response=False)
+    def transliterate_words(
+        self, selection: ModelSelection, words: Sequence[str], source: str, target: str, top_k: int
+    ) -> list[list[str]]:
+        """Up to `top_k` renderings of each word, best first (ULCA `isSentence: false` + `numSuggestions`):
+        the optional `IS_WORD_LEVEL` and `TOP_K` inputs; `OUTPUT_TEXT` is [B, K], padded with empty strings."""
+        self._check_texts(words, selection.limits)
+        rows = len(words)
+        reply = self._call(
+            selection,
+            {
+                "INPUT_TEXT": _bytes_column(words),
+                "INPUT_LANGUAGE_ID": _bytes_column([source] * rows),
+                "OUTPUT_LANGUAGE_ID": _bytes_column([target] * rows),
+                "IS_WORD_LEVEL": np.ones((rows, 1), dtype=np.bool_),
+                "TOP_K": np.full((rows, 1), max(1, min(top_k, 255)), dtype=np.uint8),
+            },
+            ["OUTPUT_TEXT"],
+        )
+        column = reply.outputs["OUTPUT_TEXT"].reshape(rows, -1)
+        return [[text for text in _texts(row) if text][:top_k] for row in column]
+
+    @tracer.capture_method(capture_response=False)
     def identify_language(self, selection: ModelSelection, texts: Sequence[str]) -> list[LanguageGuess]:
         """The language of each text."""
         self._check_texts(texts, selection.limits)

@@ -6,6 +6,10 @@ the CPU engines of triton_cluster/model_repository; `production`: the GPU models
 and answers `select()`: the service for a task and language (or language pair, or voice), and the model
 version to call. A service may split traffic between two versions by
 weight (A/B); the chosen version is returned in the `ModelSelection` so the caller records it per request.
+Each service may also answer to `aliases`: the serviceIds of Dhruva's and Bhashini's catalogues
+(`ai4bharat/whisper-medium-en--gpu--t4`, ...), so a ULCA client's `config.serviceId` selects the model serving
+that task here. A known serviceId (own or alias) that serves the request selects its service; an unknown one,
+or one that does not serve the requested language, falls back to routing by language.
 A request the registry cannot serve is the caller's mistake: `LanguageError` with LANGUAGE_UNSUPPORTED,
 LANGUAGE_PAIR_UNSUPPORTED or VOICE_UNSUPPORTED and the supported values in `details`.
 """
@@ -76,6 +80,8 @@ class ModelService(_Frozen):
     #: any ordered pair of two different languages of this list (transliteration between scripts)
     pairs_among: list[str] = Field(default_factory=list)
     voices: list[str] = Field(default_factory=list)
+    #: other serviceIds this service answers to (Dhruva's and Bhashini's catalogue names)
+    aliases: list[str] = Field(default_factory=list)
     limits: ServiceLimits = ServiceLimits()
     description: str = ""
 
@@ -144,7 +150,17 @@ class ModelRegistry(_Frozen):
         ids = [s.service_id for s in self.services]
         if len(set(ids)) != len(ids):
             raise ValueError("service_id values must be unique")
+        names = ids + [alias for s in self.services for alias in s.aliases]
+        if len(set(names)) != len(names):
+            raise ValueError("aliases must be unique and differ from every service_id")
         return self
+
+    def service_named(self, service_id: str) -> ModelService | None:
+        """The service whose `service_id` or one of whose `aliases` is `service_id`; None when unknown."""
+        for service in self.services:
+            if service.service_id == service_id or service_id in service.aliases:
+                return service
+        return None
 
     def services_for(self, task: Task | str) -> list[ModelService]:
         return [s for s in self.services if s.task == Task(task)]
@@ -165,8 +181,12 @@ class ModelRegistry(_Frozen):
         voice: str | None = None,
         key: str | None = None,
         rng: random.Random | None = None,
+        service_id: str | None = None,
     ) -> ModelSelection:
-        """The service and version for this request, or a `LanguageError` naming what is supported."""
+        """The service and version for this request, or a `LanguageError` naming what is supported.
+
+        `service_id` (the request's `config.serviceId`) picks its service when it names one (or an alias) of this
+        task that serves the request; otherwise the first service serving the language is chosen."""
         task = Task(task)
         candidates = self.services_for(task)
         if not candidates:
@@ -206,7 +226,8 @@ class ModelRegistry(_Frozen):
                     details={"supportedVoices": sorted({v for s in matching for v in s.voices})},
                 )
             matching = voiced
-        service = matching[0]
+        named = self.service_named(service_id) if service_id else None
+        service = named if named is not None and named in matching else matching[0]
         return ModelSelection(
             service_id=service.service_id,
             task=task,

@@ -133,6 +133,7 @@ def transcribe(request: AsrRequest, ctx: CallContext) -> AsrResponse:
     language = request.config.language.source_language
     ctx.call.source_language = language
     # the cheap check first: an unsupported language is refused before any audio is read or decoded
-    selection = ctx.select(Task.ASR, language=language)
+    selection = ctx.select(Task.ASR, language=language, service_id=request.config.service_id)
     outputs = [transcribe_item(item, request.config, selection, ctx) for item in request.audio]
-    return AsrResponse(output=outputs, config=request.config)
+    # config.serviceId says which service served (ULCA clients read it back)
+    return AsrResponse(output=outputs, config=request.config.model_copy(update={"service_id": selection.service_id}))

@@ -138,11 +138,21 @@ class CallContext:
         source: str | None = None,
         target: str | None = None,
         voice: str | None = None,
+        service_id: str | None = None,
     ) -> ModelSelection:
-        """The registry's model for this task; the A/B arm is sticky per tenant."""
-        return self.deps.registry.select(
-            task, key=str(self.caller.tenant_id), language=language, source=source, target=target, voice=voice
+        """The registry's model for this task (the one `service_id` names, when it serves the request); the A/B
+        arm is sticky per tenant. The service and version are recorded as having served this call."""
+        selection = self.deps.registry.select(
+            task,
+            key=str(self.caller.tenant_id),
+            language=language,
+            source=source,
+            target=target,
+            voice=voice,
+            service_id=service_id,
         )
+        self.call.served.append((selection.service_id, selection.version))
+        return selection
 
     def tracking_key(self, name: str) -> str:
         """Where copies of this call's inputs and outputs go (controlConfig.dataTracking)."""

@@ -17,7 +17,7 @@ from speech_core.services.dependencies import CallContext
 @tracer.capture_method(capture_response=False)
 def identify(request: LanguageIdRequest, ctx: CallContext) -> LanguageIdResponse:
     texts = [item.source for item in request.input]
-    selection = ctx.select(Task.LANGUAGE_ID)
+    selection = ctx.select(Task.LANGUAGE_ID, service_id=request.config.service_id)
     guesses = ctx.deps.inference.identify_language(selection, texts)
     ctx.call.used_model(selection.model, selection.version)
     ctx.call.characters += sum(len(text) for text in texts)
@@ -35,5 +35,5 @@ def identify(request: LanguageIdRequest, ctx: CallContext) -> LanguageIdResponse
             )
             for text, guess in zip(texts, guesses, strict=True)
         ],
-        config=request.config,
+        config=request.config.model_copy(update={"service_id": selection.service_id}),
     )

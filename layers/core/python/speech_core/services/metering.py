@@ -34,6 +34,8 @@ class CallRecord(CallMeasures):
     request-log row, in the same transaction, when the call succeeds."""
 
     results: list[NewResult] = Field(default_factory=list, exclude=True)
+    #: the registry services that served this call, in order: (serviceId, version); the response says them
+    served: list[tuple[str, str]] = Field(default_factory=list, exclude=True)
 
     def used_model(self, name: str, version: str) -> None:
         # a pipeline uses several models: keep them all, in order

@@ -106,7 +106,9 @@ def deliver(audio: DecodedAudio, config: TtsConfig, index: int, ctx: CallContext
 def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
     config = request.config
     ctx.call.source_language = config.language.source_language
-    selection = ctx.select(Task.TTS, language=config.language.source_language, voice=config.gender.value)
+    selection = ctx.select(
+        Task.TTS, language=config.language.source_language, voice=config.gender.value, service_id=config.service_id
+    )
     outputs: list[AudioOutput] = []
     rate = config.sampling_rate or 0
     for index, item in enumerate(request.input):
@@ -126,5 +128,10 @@ def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
         )
     return TtsResponse(
         audio=outputs,
-        config=TtsResponseConfig(language=config.language, audio_format=config.audio_format, sampling_rate=rate),
+        config=TtsResponseConfig(
+            service_id=selection.service_id,
+            language=config.language,
+            audio_format=config.audio_format,
+            sampling_rate=rate,
+        ),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from speech_core.api.call_context import serve
+from speech_core.api.call_context import serve_response
 from speech_core.api.error_responses import responses_for
-from speech_core.api.routes import ServiceIdQuery
+from speech_core.api.routes import ServiceIdQuery, use_query_service_id
 from speech_core.contracts import TransliterationRequest, TransliterationResponse
 from speech_core.keys import Scope
 from speech_core.services import transliteration
@@ -26,5 +27,6 @@ RESPONSES = responses_for(TransliterationResponse, "Each input in the target lan
 )
 def post_transliteration(
     request: Annotated[TransliterationRequest, Body()], service_id: ServiceIdQuery = None
-) -> TransliterationResponse:
-    return serve(router, Scope.TRANSLITERATION, request, transliteration.transliterate)
+) -> Response[TransliterationResponse]:
+    use_query_service_id(request.config, service_id)
+    return serve_response(router, Scope.TRANSLITERATION, request, transliteration.transliterate)
