@@ -8,10 +8,18 @@ answer refuses it); messages pick a route through the route selection expression
 route; route responses are sent back when the route declares a response selection expression; messages over
 128 KB close the connection (1009); an idle connection closes after 10 minutes and any after 2 hours;
 POST/GET/DELETE @connections, with 410 GoneException for an unknown or closed connection and 413 over 128 KB.
+
+A connection's invocations: API Gateway does not wait for one message's invocation before it invokes the next,
+so they may overlap. Here a message waits for the previous one's invocation to end, or to answer through
+@connections and go on running (OVERLAP_AFTER_ANSWER_S): an invocation that streams answers while it keeps
+working (streaming TTS, sentence after sentence) lets the next message (a `clear`) run beside it, as in AWS;
+one that answers at its end keeps its order and its warm environment. $disconnect runs after the connection's
+invocations end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -32,6 +40,9 @@ from local_cloud.runtime_plan import WebSocketApiSpec
 MAX_MESSAGE_BYTES = 128 * 1024
 IDLE_TIMEOUT_S = 10 * 60
 MAX_CONNECTION_S = 2 * 60 * 60
+#: an invocation still running this long after an @connections answer lets the connection's next message run
+#: (one that answers and returns keeps its warm environment for the next message)
+OVERLAP_AFTER_ANSWER_S = 0.1
 
 
 @dataclass
@@ -44,6 +55,11 @@ class Connection:
     authorizer: dict[str, Any] | None
     last_active_at: float = field(default_factory=time.time)
     closed: bool = False
+    #: set when the invocation of the connection's latest message ends or answers through @connections
+    latest_released: asyncio.Event | None = None
+    #: the event of the invocation running last started (its @connections answers release the next message)
+    answering: asyncio.Event | None = None
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class WebSocketGateway:
@@ -147,6 +163,8 @@ class WebSocketGateway:
         finally:
             connection.closed = True
             self.connections.pop(connection_id, None)
+            if connection.in_flight:  # invocations of messages received before the close still run
+                await asyncio.gather(*connection.in_flight, return_exceptions=True)
             await self._disconnect(connection, close_code, reason)
         return socket
 
@@ -162,14 +180,39 @@ class WebSocketGateway:
                 await socket.close(code=1001, message=reason.encode())
                 return 1001, reason
             if message.type == WSMsgType.TEXT:
-                await self._route_message(connection, message.data, is_binary=False)
+                self._dispatch(connection, message.data, is_binary=False)
             elif message.type == WSMsgType.BINARY:
-                await self._route_message(connection, base64.b64encode(message.data).decode(), is_binary=True)
+                self._dispatch(connection, base64.b64encode(message.data).decode(), is_binary=True)
             elif message.type == WSMsgType.ERROR:
                 # aiohttp closes a too-large message with 1009, like API Gateway
                 return int(socket.close_code or 1009), str(socket.exception() or "error")
             else:  # CLOSE, CLOSING, CLOSED
                 return int(socket.close_code or 1000), "Client closed"
+
+    def _dispatch(self, connection: Connection, body: str, is_binary: bool) -> None:
+        """Invokes the message's route once the previous message's invocation ended or answered."""
+        previous, released = connection.latest_released, asyncio.Event()
+        connection.latest_released = released
+        task = asyncio.create_task(self._route_in_turn(connection, body, is_binary, previous, released))
+        connection.in_flight.add(task)
+        task.add_done_callback(connection.in_flight.discard)
+
+    async def _route_in_turn(
+        self,
+        connection: Connection,
+        body: str,
+        is_binary: bool,
+        previous: asyncio.Event | None,
+        released: asyncio.Event,
+    ) -> None:
+        try:
+            if previous is not None:
+                await previous.wait()
+            connection.answering = released
+            with contextlib.suppress(ConnectionResetError):  # the client left; $disconnect follows
+                await self._route_message(connection, body, is_binary)
+        finally:
+            released.set()
 
     def _select_route(self, body: str) -> str:
         expression = self.spec.route_selection_expression
@@ -275,6 +318,8 @@ class WebSocketGateway:
                 await connection.socket.send_bytes(data)
             except ConnectionResetError:
                 return web.json_response({"message": None}, status=410, headers={"x-amzn-ErrorType": "GoneException"})
+            if connection.answering is not None:  # it answers and goes on working: the next message runs beside it
+                asyncio.get_running_loop().call_later(OVERLAP_AFTER_ANSWER_S, connection.answering.set)
             return web.Response(status=200)
         if request.method == "GET":
             return web.json_response(

@@ -19,6 +19,8 @@ from speech_core.streaming.dependencies import get_stream_deps
 from speech_core.streaming.events import StreamEvent
 from speech_core.streaming.stream_service import connect, disconnect, handle_message
 from speech_core.streaming.stream_settings import StreamingSettings
+from speech_core.streaming.tts_dependencies import get_tts_deps
+from speech_core.streaming.tts_session import disconnect_tts, handle_tts_message, is_tts_stream
 
 #: what this function reads from its environment (held to the template by tests/infra)
 ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, InferenceSettings, StreamingSettings)
@@ -32,8 +34,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = StreamEvent.from_lambda(event)
     deps = get_stream_deps()
     logger.append_keys(connection_id=request.connection_id)
+    tts = get_tts_deps()
     if request.is_disconnect:
-        disconnect(request.connection_id, deps)
+        if is_tts_stream(request.connection_id, None, True, tts):
+            disconnect_tts(request.connection_id, tts)
+        else:
+            disconnect(request.connection_id, deps)
         return {"statusCode": 200}
     try:
         caller = caller_from_event(event)  # fails closed (401) without the authorizer's context
@@ -43,6 +49,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return {"statusCode": 200}
     except AuthError as error:  # at $connect a non-2xx answer refuses the upgrade
         return {"statusCode": error.http_status}
+    if is_tts_stream(request.connection_id, request.body, False, tts):  # text in, audio out (docs/streaming-tts.md)
+        tts_answers = handle_tts_message(request.connection_id, caller, request.body, tts, request.request_id)
+        deps.push.send(
+            request.connection_id, [a.model_dump_json(by_alias=True, exclude_none=True) for a in tts_answers]
+        )
+        return {"statusCode": 200}
     answers = handle_message(request.connection_id, caller, request.body, deps)
     deps.push.send(request.connection_id, [a.model_dump_json(by_alias=True, exclude_none=True) for a in answers])
     return {"statusCode": 200}

@@ -247,6 +247,8 @@ class WebSocketConnection(Base):
     connected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     disconnected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: a streaming TTS connection's queue, held texts, lease and counts (migration 0009, streaming.tts_state)
+    tts_state: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
     # the stream on this connection (migration 0005): exactly-once audio in `seq` order (docs/streaming.md)
     session_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     resume_token_hash: Mapped[str | None] = mapped_column(String(64))
