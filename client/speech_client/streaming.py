@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from collections import deque
@@ -35,6 +36,8 @@ MAX_RESUME_ATTEMPTS = 6
 MAX_FRAME_RETRIES = 3
 #: when `ready` does not say (older servers), how many frames a second to send at most
 DEFAULT_MAX_FRAMES_PER_SECOND = 20
+#: seconds to wait, after the last frame, for the server to apply every frame before `stop` (a resend may be due)
+DRAIN_TIMEOUT_S = 30.0
 #: error codes on a frame that a resend can cure
 _RESENDABLE = ("stream.gap", "rate.limited")
 
@@ -183,6 +186,7 @@ class AudioStream:
         self._send_lock = asyncio.Lock()
         self._rate = _FrameRate(DEFAULT_MAX_FRAMES_PER_SECOND)
         self._failure: BaseException | None = None
+        self._drained = asyncio.Event()
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._events()
@@ -291,6 +295,7 @@ class AudioStream:
         async for frame in _each(self._frames):
             started = time.monotonic()
             self._unacked[seq] = base64.b64encode(frame).decode()
+            self._drained.clear()
             generation = self._generation
             async with self._send_lock:
                 sent = await self._send_frame(seq)
@@ -300,6 +305,9 @@ class AudioStream:
             if self._realtime:
                 frame_s = len(frame) / (2 * STREAM_SAMPLE_RATE)
                 await asyncio.sleep(max(0.0, frame_s - (time.monotonic() - started)))
+        # `stop` only once every frame is applied: a frame being resent must not arrive after the stream ended
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._drained.wait(), DRAIN_TIMEOUT_S)
         self._stop_sent = True
         generation = self._generation
         async with self._send_lock:
@@ -313,6 +321,8 @@ class AudioStream:
         for seq in [s for s in self._unacked if s <= self._ack]:
             del self._unacked[seq]
             self._retries.pop(seq, None)
+        if not self._unacked:
+            self._drained.set()
 
     async def _resend_later(self, seqs: list[int], delay_s: float) -> None:
         await asyncio.sleep(delay_s)
