@@ -55,6 +55,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             request.connection_id, [a.model_dump_json(by_alias=True, exclude_none=True) for a in tts_answers]
         )
         return {"statusCode": 200}
-    answers = handle_message(request.connection_id, caller, request.body, deps)
+    answers = handle_message(request.connection_id, caller, request.body, deps, request.received_at)
     deps.push.send(request.connection_id, [a.model_dump_json(by_alias=True, exclude_none=True) for a in answers])
     return {"statusCode": 200}

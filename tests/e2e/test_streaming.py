@@ -243,3 +243,140 @@ def test_an_abandoned_stream_is_cleaned_up_and_its_audio_metered(
             streamed = next((day for day in days if day["task"] == "streaming"), {})
             time.sleep(0.5)
     assert streamed["requests"] == 1 and streamed["audioSeconds"] == pytest.approx(1.0, abs=0.001)
+
+
+# --- resume, endpointing, live translation ----------------------------------------------------------------------
+async def _collect_until(socket: Any, kinds: set[str], received: list[dict[str, Any]]) -> dict[str, Any]:
+    """Read answers into `received` until one of `kinds` arrives (returned)."""
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S))
+        received.append(message)
+        if message["type"] in kinds:
+            return message
+
+
+def test_a_connection_cut_mid_stream_and_resumed_gives_the_same_final(
+    local_cloud, websocket_url, make_key, goforward_frames, sync_text
+):
+    key = make_key([Scope.STREAMING])
+    cut_after = len(goforward_frames) // 2
+
+    async def session() -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+        first: list[dict[str, Any]] = []
+        # Given a stream whose connection is cut (no close handshake) while frames are still in flight
+        socket = await websockets.connect(websocket_url, additional_headers={"x-api-key": key})
+        await socket.send(json.dumps({"action": "start", "language": "en"}))
+        ready = await _collect_until(socket, {"ready"}, first)
+        for seq in range(cut_after + 2):
+            await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
+        while not any(m["type"] == "partial" and m["ack"] >= cut_after for m in first):
+            await _collect_until(socket, {"partial"}, first)
+        last_ack = max(m["ack"] for m in first)
+        assert socket.transport is not None
+        socket.transport.abort()  # the network drops: no close frame, answers in flight are lost
+        # When the client reconnects with its resume token and the last ack it saw
+        second: list[dict[str, Any]] = []
+        async with websockets.connect(websocket_url, additional_headers={"x-api-key": key}) as again:
+            resume = {"sessionId": ready["sessionId"], "resumeToken": ready["resumeToken"], "lastAck": last_ack}
+            await again.send(json.dumps({"action": "resume", **resume}))
+            resumed = await _collect_until(again, {"ready", "error"}, second)
+            assert resumed["type"] == "ready" and resumed["resumed"], resumed
+            # Then it resends what the server has not applied (from ack + 1, frames it already sent included)
+            for seq in range(resumed["ack"] + 1, len(goforward_frames)):
+                await again.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
+            await again.send(json.dumps({"action": "stop"}))
+            await _collect_until(again, {"end"}, second)
+        return first, second, last_ack
+
+    first, second, last_ack = asyncio.run(session())
+    # Then the same recognition went on: the final equals the uninterrupted run's (the sync ASR), every frame
+    # applied once (acks of the resumed connection follow on), and the seconds are the recording's
+    (ready_again,) = [m for m in second if m["type"] == "ready"]
+    assert ready_again["ack"] >= last_ack
+    partial_acks = [m["ack"] for m in second if m["type"] == "partial"]
+    assert partial_acks == list(range(ready_again["ack"] + 1, len(goforward_frames)))
+    finals = [m["text"] for m in second if m["type"] == "final" and m["text"]]
+    assert " ".join(finals) == sync_text
+    (end,) = [m for m in second if m["type"] == "end"]
+    seconds = len(GOFORWARD_RAW.read_bytes()) / 32_000
+    assert end["audioSeconds"] == pytest.approx(seconds, abs=0.001) and end["ack"] == len(goforward_frames) - 1
+    assert not [m for m in first + second if m["type"] == "error"]
+    # And usage counts the session's seconds once, split between its two connections
+    deadline = time.monotonic() + TIMEOUT_S
+    streamed: dict[str, Any] = {}
+    with local_cloud.client(key) as client:
+        while time.monotonic() < deadline and streamed.get("requests") != 2:
+            days = client.get("v1/usage").json()["days"]
+            streamed = next((day for day in days if day["task"] == "streaming"), {})
+            time.sleep(0.5)
+    assert streamed["requests"] == 2 and streamed["audioSeconds"] == pytest.approx(seconds, abs=0.01)
+
+
+def test_a_resume_with_a_wrong_token_is_refused(websocket_url, make_key, goforward_frames):
+    key = make_key([Scope.STREAMING])
+
+    async def session() -> dict[str, Any]:
+        async with websockets.connect(websocket_url, additional_headers={"x-api-key": key}) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en"}))
+            ready = await _collect_until(socket, {"ready"}, [])
+            await socket.send(json.dumps({"action": "audio", "seq": 0, "audio": goforward_frames[0]}))
+            await _collect_until(socket, {"partial"}, [])
+        async with websockets.connect(websocket_url, additional_headers={"x-api-key": key}) as again:
+            wrong = {"sessionId": ready["sessionId"], "resumeToken": ready["resumeToken"][:-3] + "abc"}
+            await again.send(json.dumps({"action": "resume", **wrong}))
+            return await _collect_until(again, {"ready", "error"}, [])
+
+    answer = asyncio.run(session())
+    assert answer["type"] == "error" and answer["code"] == "stream.resume_refused"
+
+
+def test_endpointing_gives_a_final_at_each_silence(websocket_url, make_key, goforward_frames, sync_text):
+    # Given two sayings of the recording with a second of silence between them, streamed with endpointing
+    silence = frames_of(bytes(32_000))
+    frames = goforward_frames + silence + goforward_frames
+
+    async def session() -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en", "endpointing": 500}))
+            for seq, frame in enumerate(frames):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
+            await socket.send(json.dumps({"action": "stop"}))
+            await _collect_until(socket, {"end"}, received)
+        return received
+
+    received = asyncio.run(session())
+    # Then each saying ends in its own final before `stop`, equal to the sync ASR of the recording
+    finals = [m for m in received if m["type"] == "final"]
+    spoken = [m for m in finals if m["text"]]
+    assert [m["text"] for m in spoken] == [sync_text, sync_text]
+    assert spoken[0]["ack"] < len(goforward_frames) + len(silence) - 1  # at the silence, not at `stop`
+    assert spoken[0]["end"] <= spoken[1]["start"]
+    assert not [m for m in received if m["type"] == "error"]
+
+
+def test_translate_to_gives_the_nmt_of_each_final(api, websocket_url, make_key, goforward_frames, sync_text):
+    async def session() -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en", "translateTo": "es"}))
+            for seq, frame in enumerate(goforward_frames):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
+            await socket.send(json.dumps({"action": "stop"}))
+            await _collect_until(socket, {"end"}, received)
+        return received
+
+    received = asyncio.run(session())
+    (final,) = [m for m in received if m["type"] == "final"]
+    (translation,) = [m for m in received if m["type"] == "translation"]
+    assert final["text"] == sync_text and translation["text"] == final["text"]
+    response = api.post(
+        "v1/nmt",
+        json={
+            "input": [{"source": final["text"]}],
+            "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert translation["translation"] == response.json()["output"][0]["target"]
+    assert [m["type"] for m in received[-3:]] == ["final", "translation", "end"]

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,10 +16,14 @@ import numpy as np
 import pytest
 
 from speech_core.contracts.streaming import (
+    MAX_AUDIO_IDLE_S,
     MAX_CONCURRENT_STREAMS_PER_KEY,
     MAX_FRAME_AUDIO_BYTES,
+    MAX_FRAMES_PER_SECOND,
     MAX_GAP_WAIT_S,
     MAX_PENDING_FRAMES,
+    MAX_STREAM_SECONDS,
+    RESUME_WINDOW_S,
 )
 from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
 from speech_core.errors import ErrorCode, LanguageError
@@ -77,7 +82,23 @@ class FakeStore:
         copy = row.model_copy(deep=True) if row else None
         yield copy
         if copy is not None:
-            self.rows[connection_id] = copy
+            self._write(copy)
+
+    @contextmanager
+    def locked_session(self, session_id: uuid.UUID) -> Iterator[StreamState | None]:
+        rows = [r for r in self.rows.values() if r.session_id == session_id and r.state is not ConnectionState.CLOSED]
+        copy = rows[0].model_copy(deep=True) if rows else None
+        yield copy
+        if copy is not None:
+            self._write(copy)
+
+    def _write(self, state: StreamState) -> None:
+        """As the SQL store: last_seen_at stamped, disconnected_at when the connection leaves."""
+        now = datetime.now(UTC)
+        state.last_seen_at = now
+        if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and state.disconnected_at is None:
+            state.disconnected_at = now
+        self.rows[state.connection_id] = state
 
 
 @dataclass
@@ -109,13 +130,30 @@ class FakeSession:
 class FakeInference:
     def __init__(self) -> None:
         self.sequences: dict[int, FakeSequence] = {}
+        self.translated: list[tuple[str, str, str]] = []
 
     def open_stream(self, selection: Any, language: str, sequence_id: int) -> FakeSession:
         return FakeSession(self.sequences.setdefault(sequence_id, FakeSequence()))
 
+    def translate(self, selection: Any, texts: list[str], source: str, target: str) -> list[Any]:
+        self.translated += [(text, source, target) for text in texts]
+        return [SimpleNamespace(source=text, target=f"[{target}] {text}") for text in texts]
+
 
 class FakeRegistry:
-    def select(self, task: str, *, key: str, language: str | None = None) -> Any:
+    def select(
+        self,
+        task: str,
+        *,
+        key: str,
+        language: str | None = None,
+        source: str | None = None,
+        target: str | None = None,
+    ) -> Any:
+        if task == "translation":
+            if (source, target) != ("en", "es"):
+                raise LanguageError(ErrorCode.LANGUAGE_PAIR_UNSUPPORTED, f"no model for {source}->{target}")
+            return SimpleNamespace(model="translation", version="1", limits=SimpleNamespace(max_audio_seconds=None))
         if language != "en":
             raise LanguageError(ErrorCode.LANGUAGE_UNSUPPORTED, f"no streaming model for {language}")
         return SimpleNamespace(model="asr_streaming", version="1", limits=SimpleNamespace(max_audio_seconds=600.0))
@@ -168,7 +206,8 @@ def started() -> tuple[FakeDeps, Caller]:
     connect(who, CONNECTION, deps)  # type: ignore[arg-type]
     (ready,) = send(deps, who, action="start", language="en")
     assert ready["type"] == "ready" and ready["ack"] == -1 and ready["resumeToken"]
-    assert ready["limits"]["maxStreamSeconds"] == 600.0
+    assert ready["limits"]["maxStreamSeconds"] == MAX_STREAM_SECONDS
+    assert ready["limits"]["maxUtteranceSeconds"] == 600.0
     return deps, who
 
 
@@ -189,7 +228,14 @@ def test_partials_carry_the_ack_and_stop_gives_final_then_end(started):
     assert second[0]["end"] == 0.5
     final, end = send(deps, who, action="stop")
     assert final["type"] == "final" and final["text"] == "heard 8000" and final["words"][0]["word"] == "w"
-    assert end == {"type": "end", "ack": 1, "audioSeconds": 0.5, "billedSeconds": 1.0}
+    assert {k: end[k] for k in ("type", "ack", "audioSeconds", "billedSeconds")} == {
+        "type": "end",
+        "ack": 1,
+        "audioSeconds": 0.5,
+        "billedSeconds": 1.0,
+    }
+    # two partials: the session's latency percentiles (each under a second against fakes)
+    assert 0 < end["partialLatencyP50Ms"] <= end["partialLatencyP95Ms"] < 1000
     (entry,) = deps.request_log.entries.values()
     assert entry.task == "streaming" and entry.audio_seconds == 0.5 and entry.api_key_id == who.key_id
     # one START, one END on the sequence: state lives in the model, each frame sent once
@@ -254,16 +300,24 @@ def test_unsupported_language_is_an_error_frame():
     assert error["code"] == "language.unsupported"
 
 
-def test_disconnect_ends_the_sequence_and_records_usage_once(started):
+def test_disconnect_mid_stream_records_usage_once_and_keeps_the_sequence_for_a_resume(started):
     deps, who = started
     send(deps, who, action="audio", seq=0, audio=pcm(16000))
     disconnect(CONNECTION, deps)  # type: ignore[arg-type]
     disconnect(CONNECTION, deps)  # type: ignore[arg-type]  # redelivered: nothing more
     (sequence,) = deps.inference.sequences.values()
-    assert sequence.flags[-1] == (False, True)
+    assert sequence.flags[-1] == (True, False)  # not ended: a resume continues it (the model frees it idle)
     (entry,) = deps.request_log.entries.values()
     assert entry.audio_seconds == 1.0
-    assert deps.store.rows[CONNECTION].state is ConnectionState.CLOSED
+    assert deps.store.rows[CONNECTION].state is ConnectionState.DETACHED
+    assert deps.store.count_live_streams(who.key_id) == 0
+
+
+def test_disconnect_before_start_or_after_stop_closes():
+    deps, who = FakeDeps(), caller()
+    connect(who, CONNECTION, deps)  # type: ignore[arg-type]
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    assert deps.store.rows[CONNECTION].state is ConnectionState.CLOSED and not deps.request_log.entries
 
 
 def test_a_key_holds_a_bounded_number_of_live_streams():
@@ -295,3 +349,168 @@ def test_a_gap_that_lasts_too_long_is_reported_and_the_resent_frame_closes_it(st
     assert partial["ack"] == 1
     (partial,) = send(deps, who, action="audio", seq=2, audio=pcm(160))
     assert partial["ack"] == 2
+
+
+# --- resume -----------------------------------------------------------------------------------------------------
+def _resume(deps: FakeDeps, who: Caller, connection: str, session_id: str, token: str, **extra: Any) -> dict[str, Any]:
+    connect(who, connection, deps)  # type: ignore[arg-type]
+    body = json.dumps({"action": "resume", "sessionId": session_id, "resumeToken": token, **extra})
+    (answer,) = handle_message(connection, who, body, deps)  # type: ignore[arg-type]
+    return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _start(deps: FakeDeps, who: Caller, **options: Any) -> dict[str, Any]:
+    connect(who, CONNECTION, deps)  # type: ignore[arg-type]
+    (ready,) = send(deps, who, action="start", language="en", **options)
+    assert ready["type"] == "ready", ready
+    return ready
+
+
+def test_a_resumed_stream_continues_the_same_sequence_with_nothing_lost_or_repeated():
+    deps, who = FakeDeps(), caller()
+    ready = _start(deps, who)
+    frames = [pcm(1600, value=seq + 1) for seq in range(6)]
+    for seq in range(4):
+        send(deps, who, action="audio", seq=seq, audio=frames[seq])
+    # Given the connection drops after frame 3 (frame 3's answer was lost: the client saw ack 2)
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    # When the client resumes on a new connection with its token and last ack
+    again = _resume(deps, who, "conn-2", ready["sessionId"], ready["resumeToken"], lastAck=2)
+    # Then the session goes on at the server's ack; resending frame 3 is a duplicate
+    assert again["type"] == "ready" and again["resumed"] and again["ack"] == 3
+    assert again["sessionId"] == ready["sessionId"]
+    for seq in range(3, 6):
+        answers = handle_message("conn-2", who, json.dumps({"action": "audio", "seq": seq, "audio": frames[seq]}), deps)  # type: ignore[arg-type]
+        assert [a.type for a in answers] == ([] if seq == 3 else ["partial"])
+    final, end = [a.model_dump(by_alias=True) for a in handle_message("conn-2", who, '{"action": "stop"}', deps)]  # type: ignore[arg-type]
+    # one Triton sequence: one START, every frame once, in order, one END
+    (sequence,) = deps.inference.sequences.values()
+    assert [f for f in sequence.flags if f[0]] == [(True, False)] and sequence.flags[-1] == (False, True)
+    heard = np.concatenate(sequence.chunks)
+    assert np.allclose(heard, np.concatenate([np.full(1600, seq + 1) for seq in range(6)]) / 32768.0)
+    assert final["text"] == "heard 9600" and end["audioSeconds"] == 0.6 and end["ack"] == 5
+    # usage: each connection's own audio once, adding up to the session's
+    entries = sorted(deps.request_log.entries.values(), key=lambda e: e.request_id)
+    assert [e.request_id for e in entries] == [f"stream-{ready['sessionId']}", f"stream-{ready['sessionId']}-conn-2"]
+    assert [e.audio_seconds for e in entries] == [0.4, 0.2]
+    assert deps.store.rows[CONNECTION].state is ConnectionState.CLOSED
+
+
+def test_a_resume_before_the_old_connection_is_seen_to_drop_takes_it_over():
+    deps, who = FakeDeps(), caller()
+    ready = _start(deps, who)
+    send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    # API Gateway has not noticed the drop yet: the old connection is still streaming
+    again = _resume(deps, who, "conn-2", ready["sessionId"], ready["resumeToken"])
+    assert again["type"] == "ready" and again["ack"] == 0
+    # its share is recorded at the takeover; a late frame or $disconnect there changes nothing
+    assert [e.audio_seconds for e in deps.request_log.entries.values()] == [0.1]
+    (late,) = send(deps, who, action="audio", seq=1, audio=pcm(1600))
+    assert late["code"] == "resource.not_found"
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    assert len(deps.request_log.entries) == 1 and deps.store.count_live_streams(who.key_id) == 1
+
+
+@pytest.mark.parametrize("case", ["wrong token", "other tenant", "unknown session", "window passed", "stopped"])
+def test_a_resume_is_refused_unless_token_tenant_and_window_match(case):
+    deps, who = FakeDeps(), caller()
+    ready = _start(deps, who)
+    send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    session_id, token, resumer = ready["sessionId"], ready["resumeToken"], who
+    if case == "stopped":
+        send(deps, who, action="stop")
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    if case == "wrong token":
+        token = token[:-2] + "xx"
+    elif case == "other tenant":
+        resumer = caller()
+    elif case == "unknown session":
+        session_id = str(uuid.uuid4())
+    elif case == "window passed":
+        row = deps.store.rows[CONNECTION]
+        row.disconnected_at = datetime.now(UTC) - timedelta(seconds=RESUME_WINDOW_S + 1)
+    answer = _resume(deps, resumer, "conn-2", session_id, token)
+    assert answer["type"] == "error" and answer["code"] == "stream.resume_refused"
+    assert deps.store.rows["conn-2"].session_id is None
+
+
+def test_a_resume_on_a_started_connection_or_with_an_ack_ahead_is_invalid():
+    deps, who = FakeDeps(), caller()
+    ready = _start(deps, who)
+    send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    (again,) = send(deps, who, action="resume", sessionId=ready["sessionId"], resumeToken=ready["resumeToken"])
+    assert again["code"] == "request.invalid"
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    ahead = _resume(deps, who, "conn-2", ready["sessionId"], ready["resumeToken"], lastAck=7)
+    assert ahead["code"] == "request.invalid" and ahead["details"] == {"ack": 0}
+
+
+# --- endpointing, translation, limits -------------------------------------------------------------------------
+def test_endpointing_sends_a_final_at_each_silence_and_finalize_still_works():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    speech, silence = pcm(4000, value=3000), pcm(4000, value=0)  # 250 ms each
+    kinds = []
+    for seq, frame in enumerate([silence, speech, silence, silence, speech, speech]):
+        kinds.append([a["type"] for a in send(deps, who, action="audio", seq=seq, audio=frame)])
+    # leading silence ends nothing; 500 ms of silence after speech is an endpoint
+    assert kinds == [["partial"], ["partial"], ["partial"], ["partial", "final"], ["partial"], ["partial"]]
+    (final,) = send(deps, who, action="finalize")
+    assert final["type"] == "final" and final["start"] == 1.0 and final["end"] == 1.5
+    (sequence,) = deps.inference.sequences.values()
+    assert sequence.flags.count((False, True)) == 2
+
+
+def test_translate_to_sends_the_translation_of_each_final():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, translateTo="es")
+    send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    final, translation = send(deps, who, action="finalize")
+    assert translation["type"] == "translation" and translation["text"] == final["text"]
+    assert translation["translation"] == f"[es] {final['text']}"
+    assert (translation["sourceLanguage"], translation["targetLanguage"]) == ("en", "es")
+    assert (translation["start"], translation["end"]) == (final["start"], final["end"])
+    # an empty final is not translated
+    assert [a["type"] for a in send(deps, who, action="stop")] == ["final", "end"]
+
+
+def test_an_unsupported_translation_pair_is_refused_at_start():
+    deps, who = FakeDeps(), caller()
+    connect(who, CONNECTION, deps)  # type: ignore[arg-type]
+    (error,) = send(deps, who, action="start", language="en", translateTo="hi")
+    assert error["code"] == "language.pair_unsupported"
+
+
+def test_frames_past_the_per_second_limit_are_refused_and_not_consumed(started, monkeypatch):
+    deps, who = started
+    monkeypatch.setattr(stream_service, "clock", lambda: 5000.5)
+    for seq in range(MAX_FRAMES_PER_SECOND):
+        (partial,) = send(deps, who, action="audio", seq=seq, audio=pcm(160))
+    (error,) = send(deps, who, action="audio", seq=MAX_FRAMES_PER_SECOND, audio=pcm(160))
+    assert error["code"] == "rate.limited" and error["details"]["retryAfterSeconds"] == 1
+    monkeypatch.setattr(stream_service, "clock", lambda: 5001.0)
+    (partial,) = send(deps, who, action="audio", seq=MAX_FRAMES_PER_SECOND, audio=pcm(160))
+    assert partial["ack"] == MAX_FRAMES_PER_SECOND
+
+
+def test_a_stream_longer_than_the_maximum_is_refused(started):
+    deps, who = started
+    deps.store.rows[CONNECTION].audio_seconds = MAX_STREAM_SECONDS - 0.05
+    (error,) = send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    assert error["code"] == "audio.too_long" and error["ack"] == -1
+
+
+def test_an_utterance_idle_too_long_ends_at_the_next_message(started, monkeypatch):
+    deps, who = started
+    now = [1000.0]
+    monkeypatch.setattr(stream_service, "clock", lambda: now[0])
+    send(deps, who, action="audio", seq=0, audio=pcm(1600))
+    now[0] += MAX_AUDIO_IDLE_S + 1
+    final, keepalive = send(deps, who, action="keepalive")
+    assert final["type"] == "final" and final["text"] == "heard 1600" and keepalive["type"] == "keepalive"
+    # a refused message after the idle final keeps the final (and is refused on its own)
+    send(deps, who, action="audio", seq=1, audio=pcm(1600))
+    now[0] += MAX_AUDIO_IDLE_S + 1
+    final, error = send(deps, who, action="audio", seq=2, audio="%%%")
+    assert final["type"] == "final" and error["code"] == "audio.invalid_base64"
+    assert deps.store.rows[CONNECTION].utterance_open is False

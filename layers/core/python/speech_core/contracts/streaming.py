@@ -1,9 +1,9 @@
 """The WebSocket streaming protocol: JSON text frames, camelCase on the wire (docs/streaming.md).
 
-Client -> server messages carry `action` (API Gateway routes on it): `start`, `audio`, `keepalive`,
-`finalize`, `stop`. Server -> client messages carry `type`: `ready`, `partial`, `final`, `keepalive`, `end`,
-`error`. Every server message carries `ack`: the highest `seq` of audio applied so far, contiguously (-1 before
-any), so a client knows which frames it never has to send again.
+Client -> server messages carry `action` (API Gateway routes on it): `start` (or `resume`), `audio`,
+`keepalive`, `finalize`, `stop`. Server -> client messages carry `type`: `ready`, `partial`, `final`,
+`translation`, `keepalive`, `end`, `error`. Every server message carries `ack`: the highest `seq` of audio
+applied so far, contiguously (-1 before any), so a client knows which frames it never has to send again.
 """
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ MAX_SEQ = 10_000_000
 #: API Gateway's own limits, reported in `ready`
 IDLE_TIMEOUT_S = 600
 MAX_CONNECTION_S = 7_200
+#: seconds after its connection's last message (or its drop) a session can be resumed on a new connection;
+#: under Triton's 60 s sequence idle, after which the model frees the utterance
+RESUME_WINDOW_S = 30.0
+#: audio seconds of one session (across resumed connections): API Gateway's connection cap
+MAX_STREAM_SECONDS = 7_200.0
+#: audio frames one connection may send per second (20 ms frames in real time; 250 ms frames: 12x real time)
+MAX_FRAMES_PER_SECOND = 50
+#: an utterance with no audio for this long is ended (its final sent) at the next message, before the model's
+#: 60 s sequence idle would drop it
+MAX_AUDIO_IDLE_S = 30.0
+#: endpointing bounds (ms of silence that end an utterance)
+MIN_ENDPOINTING_MS = 100
+MAX_ENDPOINTING_MS = 10_000
 
 
 # --- client -> server -----------------------------------------------------------------------------------
@@ -44,6 +57,26 @@ class StartMessage(WireModel):
     language: str = Field(min_length=2, max_length=16)
     sample_rate: Literal[16000] = 16000
     encoding: Literal["pcm_s16le"] = "pcm_s16le"
+    endpointing: int | None = Field(
+        default=None,
+        ge=MIN_ENDPOINTING_MS,
+        le=MAX_ENDPOINTING_MS,
+        description="ms of silence that end an utterance (a `final`); unset: only `finalize` and `stop` do",
+    )
+    translate_to: str | None = Field(
+        default=None, min_length=2, max_length=16, description="translate each final into this language"
+    )
+
+
+class ResumeMessage(WireModel):
+    """Continues a session whose connection dropped, on a new connection (instead of `start`)."""
+
+    action: Literal["resume"]
+    session_id: str = Field(min_length=1, max_length=64)
+    resume_token: str = Field(min_length=1, max_length=128)
+    last_ack: int | None = Field(
+        default=None, ge=-1, le=MAX_SEQ, description="the last `ack` the client saw (it resends the frames after)"
+    )
 
 
 class AudioMessage(WireModel):
@@ -71,7 +104,7 @@ class StopMessage(WireModel):
 
 
 ClientMessage = Annotated[
-    StartMessage | AudioMessage | KeepaliveMessage | FinalizeMessage | StopMessage,
+    StartMessage | ResumeMessage | AudioMessage | KeepaliveMessage | FinalizeMessage | StopMessage,
     Field(discriminator="action"),
 ]
 
@@ -91,6 +124,10 @@ class StreamLimits(WireModel):
     max_concurrent_streams: int = MAX_CONCURRENT_STREAMS_PER_KEY
     idle_timeout_seconds: int = IDLE_TIMEOUT_S
     max_connection_seconds: int = MAX_CONNECTION_S
+    max_utterance_seconds: float | None = None
+    resume_window_seconds: float = RESUME_WINDOW_S
+    max_frames_per_second: int = MAX_FRAMES_PER_SECOND
+    max_audio_idle_seconds: float = MAX_AUDIO_IDLE_S
 
 
 class ReadyMessage(ServerMessage):
@@ -98,6 +135,7 @@ class ReadyMessage(ServerMessage):
     session_id: str
     resume_token: str
     limits: StreamLimits
+    resumed: bool = Field(default=False, description="true: a resumed session; resend the frames after `ack`")
 
 
 class StreamWord(WireModel):
@@ -125,6 +163,18 @@ class FinalMessage(ServerMessage):
     end: float
 
 
+class TranslationMessage(ServerMessage):
+    """The translation of one `final` (with `translateTo`), sent right after it."""
+
+    type: Literal["translation"] = "translation"
+    text: str = Field(description="the final's text")
+    translation: str
+    source_language: str
+    target_language: str
+    start: float
+    end: float
+
+
 class KeepaliveAnswer(ServerMessage):
     type: Literal["keepalive"] = "keepalive"
 
@@ -133,6 +183,8 @@ class EndMessage(ServerMessage):
     type: Literal["end"] = "end"
     audio_seconds: float
     billed_seconds: float
+    partial_latency_p50_ms: float | None = None
+    partial_latency_p95_ms: float | None = None
 
 
 class ErrorFrame(ServerMessage):

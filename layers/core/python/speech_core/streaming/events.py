@@ -14,6 +14,7 @@ class StreamEvent(BaseModel):
     connection_id: str
     request_id: str
     body: str | None = None
+    received_at: float | None = Field(default=None, description="epoch seconds API Gateway received the message")
 
     @classmethod
     def from_lambda(cls, event: dict[str, Any]) -> StreamEvent:
@@ -23,6 +24,7 @@ class StreamEvent(BaseModel):
             connection_id=context["connectionId"],
             request_id=context.get("requestId", ""),
             body=event.get("body"),
+            received_at=context["requestTimeEpoch"] / 1000 if context.get("requestTimeEpoch") else None,
         )
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import math
 import secrets
 import time
@@ -24,11 +25,15 @@ from pydantic import TypeAdapter, ValidationError
 
 from speech_core.contracts.parsing import to_speech_error
 from speech_core.contracts.streaming import (
+    MAX_AUDIO_IDLE_S,
     MAX_CONCURRENT_STREAMS_PER_KEY,
     MAX_FRAME_AUDIO_BYTES,
     MAX_FRAME_AUDIO_CHARS,
+    MAX_FRAMES_PER_SECOND,
     MAX_GAP_WAIT_S,
     MAX_PENDING_FRAMES,
+    MAX_STREAM_SECONDS,
+    RESUME_WINDOW_S,
     STREAM_SAMPLE_RATE,
     AudioMessage,
     ClientMessage,
@@ -40,19 +45,23 @@ from speech_core.contracts.streaming import (
     KeepaliveMessage,
     PartialMessage,
     ReadyMessage,
+    ResumeMessage,
     ServerMessage,
     StartMessage,
     StopMessage,
     StreamLimits,
     StreamWord,
+    TranslationMessage,
 )
 from speech_core.db.records import ConnectionState, PendingFrame, RequestLogEntry, StreamState
 from speech_core.errors import AudioError, ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import Scope
 from speech_core.observability import logger, tracer
+from speech_core.streaming import latency
 from speech_core.streaming.frame_order import Outcome, admit, stable_prefix
 from speech_core.streaming.ports import StreamDeps
+from speech_core.streaming.silence import SilenceRun, after_chunk
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
     import numpy as np
@@ -73,13 +82,18 @@ def connect(caller: Caller, connection_id: str, deps: StreamDeps) -> None:
     deps.store.open(connection_id, caller.tenant_id, caller.key_id)
 
 
-def handle_message(connection_id: str, caller: Caller, body: str | None, deps: StreamDeps) -> list[ServerMessage]:
-    """A client message -> the messages to send back (an error frame for anything refused)."""
+def handle_message(
+    connection_id: str, caller: Caller, body: str | None, deps: StreamDeps, received_at: float | None = None
+) -> list[ServerMessage]:
+    """A client message -> the messages to send back (an error frame for anything refused).
+
+    `received_at` (epoch seconds) is when API Gateway received the message: a partial's latency runs from it.
+    """
     seq: int | None = None
     try:
         message = parse_message(body)
         seq = message.seq if isinstance(message, AudioMessage) else None
-        return _apply(message, connection_id, caller, deps)
+        return _apply(message, connection_id, caller, deps, received_at or clock())
     except SpeechError as error:
         return [_error_frame(error, seq, connection_id, deps)]
     except Exception:
@@ -88,9 +102,16 @@ def handle_message(connection_id: str, caller: Caller, body: str | None, deps: S
 
 
 def disconnect(connection_id: str, deps: StreamDeps) -> None:
-    """$disconnect (the client left, or was cut off): end the Triton sequence, record usage once, close."""
+    """$disconnect (the client left, or was cut off): record this connection's audio once; a stream that was
+    not stopped is detached (resumable for RESUME_WINDOW_S, its Triton sequence kept), any other is closed."""
     with deps.store.locked(connection_id) as state:
-        if state is None:
+        if state is None or state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED):
+            return  # closed by `stop`'s disconnect already, or taken over by a resumed connection
+        if state.session_id is not None and state.usage_recorded_at is None:
+            # resumable: the utterance stays in Triton's sequence batcher, which frees it after 60 s idle
+            _record_usage(state, deps)
+            state.pending_frames = {}
+            state.state = ConnectionState.DETACHED
             return
         if state.utterance_open:
             try:
@@ -116,21 +137,39 @@ def parse_message(body: str | None) -> ClientMessage:
 
 # --- messages -------------------------------------------------------------------------------------------------
 @tracer.capture_method(capture_response=False)
-def _apply(message: ClientMessage, connection_id: str, caller: Caller, deps: StreamDeps) -> list[ServerMessage]:
+def _apply(
+    message: ClientMessage, connection_id: str, caller: Caller, deps: StreamDeps, received_at: float
+) -> list[ServerMessage]:
     with deps.store.locked(connection_id) as state:
-        if state is None or state.state is ConnectionState.CLOSED:
+        if state is None or state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED):
             raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "this connection is not open")
         if isinstance(message, StartMessage):
             return [_start(message, state, caller, deps)]
-        if isinstance(message, KeepaliveMessage):
-            return [KeepaliveAnswer(ack=state.ack)]
-        _require_stream(state)
-        if isinstance(message, AudioMessage):
-            return _audio(message, state, deps)
-        if isinstance(message, FinalizeMessage):
-            return [_finish_utterance(state, deps)]
-        assert isinstance(message, StopMessage)
-        return [_finish_utterance(state, deps), _record_usage(state, deps)]
+        if isinstance(message, ResumeMessage):
+            return [_resume(message, state, caller, deps)]
+        # an utterance idle past MAX_AUDIO_IDLE_S ends first (its final), before the model's own idle drops it
+        answers = _end_idle_utterance(state, deps)
+        before = state.model_copy(deep=True)
+        try:
+            return answers + _answer(message, state, deps, received_at)
+        except SpeechError as error:
+            if not answers:
+                raise  # nothing to keep: the transaction rolls back
+            for name in type(state).model_fields:  # keep the idle final, undo only what the message changed
+                setattr(state, name, getattr(before, name))
+            return [*answers, _error_frame_of(error, message, state)]
+
+
+def _answer(message: ClientMessage, state: StreamState, deps: StreamDeps, received_at: float) -> list[ServerMessage]:
+    if isinstance(message, KeepaliveMessage):
+        return [KeepaliveAnswer(ack=state.ack)]
+    _require_stream(state)
+    if isinstance(message, AudioMessage):
+        return _audio(message, state, deps, received_at)
+    if isinstance(message, FinalizeMessage):
+        return _finish_utterance(state, deps)
+    assert isinstance(message, StopMessage)
+    return [*_finish_utterance(state, deps), _record_usage(state, deps)]
 
 
 def _start(message: StartMessage, state: StreamState, caller: Caller, deps: StreamDeps) -> ReadyMessage:
@@ -144,6 +183,8 @@ def _start(message: StartMessage, state: StreamState, caller: Caller, deps: Stre
             retry_after_s=5,
             details={"maxConcurrentStreams": MAX_CONCURRENT_STREAMS_PER_KEY},
         )
+    if message.translate_to is not None:  # an unsupported pair is refused now, not at the first final
+        _select_translation(deps, state.tenant_id, message.language, message.translate_to)
     deps.rate_limiter.acquire(caller.key_id, caller.limits)  # a stream counts as one request
     token = secrets.token_urlsafe(32)
     state.session_id = uuid.uuid4()
@@ -151,17 +192,99 @@ def _start(message: StartMessage, state: StreamState, caller: Caller, deps: Stre
     state.task = message.task
     state.source_language = message.language
     state.sample_rate = message.sample_rate
+    state.endpointing_ms = message.endpointing
+    state.translate_to = message.translate_to
     state.state = ConnectionState.STREAMING
     logger.info("stream started", extra={"session_id": str(state.session_id), "language": message.language})
+    return ReadyMessage(ack=state.ack, session_id=str(state.session_id), resume_token=token, limits=_limits(selection))
+
+
+def _limits(selection: ModelSelection) -> StreamLimits:
+    return StreamLimits(max_stream_seconds=MAX_STREAM_SECONDS, max_utterance_seconds=selection.limits.max_audio_seconds)
+
+
+def _resume(message: ResumeMessage, state: StreamState, caller: Caller, deps: StreamDeps) -> ReadyMessage:
+    """Take over a session whose connection dropped: its Triton sequence, ack and utterance continue here.
+
+    The session's row is locked while its state moves to this connection (the old connection is closed, its
+    audio recorded once); the client resends the frames after `ack`.
+    """
+    if state.session_id is not None:
+        raise RequestError(ErrorCode.REQUEST_INVALID, "this connection's stream has already started")
+    refused = RequestError(
+        ErrorCode.STREAM_RESUME_REFUSED,
+        "no resumable stream has this session id and token: it is unknown, stopped, of another tenant, or "
+        f"its connection dropped more than {RESUME_WINDOW_S:g} s ago; start a new stream",
+        details={"resumeWindowSeconds": RESUME_WINDOW_S},
+    )
+    try:
+        session_id = uuid.UUID(message.session_id)
+    except ValueError:
+        raise refused from None
+    token_hash = hashlib.sha256(message.resume_token.encode()).hexdigest()
+    with deps.store.locked_session(session_id) as old:
+        if (
+            old is None
+            or old.connection_id == state.connection_id
+            or old.tenant_id != caller.tenant_id
+            or not hmac.compare_digest(old.resume_token_hash or "", token_hash)
+            or old.usage_recorded_at is not None
+            and old.state is not ConnectionState.DETACHED
+        ):
+            raise refused
+        last_heard = old.disconnected_at or old.last_seen_at
+        if last_heard is not None and (datetime.now(UTC) - last_heard).total_seconds() > RESUME_WINDOW_S:
+            raise refused
+        if message.last_ack is not None and message.last_ack > old.ack:
+            raise RequestError(
+                ErrorCode.REQUEST_INVALID,
+                f"`lastAck` {message.last_ack} is ahead of the stream's ack {old.ack}",
+                details={"ack": old.ack},
+            )
+        if old.usage_recorded_at is None:  # the old connection never saw its $disconnect (yet)
+            _record_usage(old, deps)
+        _move_session(old, state)
+        old.state = ConnectionState.CLOSED
+        old.pending_frames = {}
+    selection = _select(deps, state.tenant_id, state.source_language)
+    logger.info("stream resumed", extra={"session_id": str(state.session_id), "from": state.resumed_from})
     return ReadyMessage(
         ack=state.ack,
         session_id=str(state.session_id),
-        resume_token=token,
-        limits=StreamLimits(max_stream_seconds=selection.limits.max_audio_seconds),
+        resume_token=message.resume_token,
+        limits=_limits(selection),
+        resumed=True,
     )
 
 
-def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+def _move_session(old: StreamState, new: StreamState) -> None:
+    """The session's state, from the connection that dropped to the one that resumes it."""
+    for name in (
+        "session_id",
+        "resume_token_hash",
+        "task",
+        "source_language",
+        "sample_rate",
+        "audio_seconds",
+        "next_seq",
+        "utterance_open",
+        "utterance_start_s",
+        "last_partial",
+        "endpointing_ms",
+        "trailing_silence_s",
+        "utterance_has_speech",
+        "translate_to",
+        "partial_latency_ms",
+        "last_audio_at",
+    ):
+        setattr(new, name, getattr(old, name))
+    new.stream_sequence_id = old.triton_sequence_id
+    new.recorded_audio_seconds = old.audio_seconds  # the old connections' share is recorded
+    new.resumed_from = old.connection_id
+    new.state = ConnectionState.STREAMING
+
+
+def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received_at: float) -> list[ServerMessage]:
     if len(message.audio) > MAX_FRAME_AUDIO_CHARS:
         raise AudioError(
             ErrorCode.AUDIO_TOO_LARGE,
@@ -170,6 +293,7 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps) -> list[
         )
     _pcm(message.audio)  # a bad frame is refused now, never held ahead of a gap
     now = clock()
+    _count_frame(state, now)
     frame = PendingFrame(audio=message.audio, received_at=now)
     admission = admit(state.next_seq, state.pending_frames, message.seq, frame, MAX_PENDING_FRAMES)
     if admission.outcome is Outcome.DUPLICATE:
@@ -186,25 +310,76 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps) -> list[
     if admission.outcome is Outcome.HOLD:
         return []
     samples = _samples([f.audio for f in admission.ready])
+    if state.audio_seconds + samples.size / STREAM_SAMPLE_RATE > MAX_STREAM_SECONDS:
+        raise AudioError(
+            ErrorCode.AUDIO_TOO_LONG,
+            f"a stream carries at most {MAX_STREAM_SECONDS:g} s of audio; send `stop` and start a new one",
+            details={"maxSeconds": MAX_STREAM_SECONDS},
+        )
     update = _recognition(state, deps).send(samples)
     state.utterance_open = True
     state.audio_seconds += samples.size / STREAM_SAMPLE_RATE
     state.next_seq = admission.next_seq
+    state.last_audio_at = now
     stable = stable_prefix(state.last_partial, update.text)
     state.last_partial = update.text
-    return [
-        PartialMessage(
-            ack=state.ack,
-            text=update.text,
-            stable=stable,
-            start=round(state.utterance_start_s, 3),
-            end=round(state.audio_seconds, 3),
+    partial = PartialMessage(
+        ack=state.ack,
+        text=update.text,
+        stable=stable,
+        start=round(state.utterance_start_s, 3),
+        end=round(state.audio_seconds, 3),
+    )
+    state.partial_latency_ms = latency.add(state.partial_latency_ms, (clock() - received_at) * 1000)
+    run = after_chunk(SilenceRun(state.trailing_silence_s, state.utterance_has_speech), samples, STREAM_SAMPLE_RATE)
+    state.trailing_silence_s, state.utterance_has_speech = run.trailing_s, run.has_speech
+    if state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms:
+        return [partial, *_finish_utterance(state, deps)]  # an endpoint: the utterance's final now
+    return [partial]
+
+
+def _count_frame(state: StreamState, now: float) -> None:
+    """At most MAX_FRAMES_PER_SECOND audio frames per connection in each wall-clock second."""
+    window = float(math.floor(now))
+    if state.rate_window_start != window:
+        state.rate_window_start, state.rate_window_frames = window, 0
+    if state.rate_window_frames >= MAX_FRAMES_PER_SECOND:
+        raise LimitError(
+            ErrorCode.RATE_LIMITED,
+            f"at most {MAX_FRAMES_PER_SECOND} audio frames a second; send this frame again",
+            retry_after_s=1,
+            details={"maxFramesPerSecond": MAX_FRAMES_PER_SECOND},
         )
-    ]
+    state.rate_window_frames += 1
 
 
-def _finish_utterance(state: StreamState, deps: StreamDeps) -> FinalMessage:
-    """END on the Triton sequence: the utterance's final (empty when no audio came since the last one)."""
+def _end_idle_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """An utterance that got no audio for MAX_AUDIO_IDLE_S ends now (its final), while the model still has it."""
+    if (
+        not state.utterance_open
+        or state.last_audio_at is None
+        or state.usage_recorded_at is not None
+        or clock() - state.last_audio_at <= MAX_AUDIO_IDLE_S
+    ):
+        return []
+    try:
+        return _finish_utterance(state, deps)
+    except SpeechError as error:  # the model dropped it already (idle past its 60 s): the utterance is lost
+        logger.warning("idle utterance lost", extra={"code": error.code.value, "session_id": str(state.session_id)})
+        _reset_utterance(state)
+        return [
+            ErrorFrame(
+                ack=state.ack,
+                code=error.code.value,
+                message=f"the utterance got no audio for over {MAX_AUDIO_IDLE_S:g} s and the model dropped it",
+                details={"maxAudioIdleSeconds": MAX_AUDIO_IDLE_S},
+            )
+        ]
+
+
+def _finish_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """END on the Triton sequence: the utterance's final (empty when no audio came since the last one), and
+    with `translateTo` its translation (an error frame instead when the translation fails: the final stands)."""
     offset = state.utterance_start_s
     words: list[StreamWord] = []
     text = ""
@@ -223,31 +398,69 @@ def _finish_utterance(state: StreamState, deps: StreamDeps) -> FinalMessage:
     final = FinalMessage(
         ack=state.ack, text=text, words=words, start=round(offset, 3), end=round(state.audio_seconds, 3)
     )
+    _reset_utterance(state)
+    if state.translate_to is None or not text:
+        return [final]
+    return [final, _translation(final, state, deps)]
+
+
+def _reset_utterance(state: StreamState) -> None:
     state.utterance_open = False
     state.utterance_start_s = state.audio_seconds
     state.last_partial = ""
-    return final
+    state.trailing_silence_s = 0.0
+    state.utterance_has_speech = False
+
+
+def _translation(final: FinalMessage, state: StreamState, deps: StreamDeps) -> ServerMessage:
+    """The final's text through the translation model (the sync NMT's path: one Triton call)."""
+    source, target = state.source_language or "", state.translate_to or ""
+    try:
+        selection = _select_translation(deps, state.tenant_id, source, target)
+        (translation,) = deps.inference.translate(selection, [final.text], source, target)
+    except SpeechError as error:
+        return ErrorFrame(ack=state.ack, code=error.code.value, message=error.message, details=error.details or None)
+    return TranslationMessage(
+        ack=state.ack,
+        text=final.text,
+        translation=translation.target,
+        source_language=source,
+        target_language=target,
+        start=final.start,
+        end=final.end,
+    )
 
 
 def _record_usage(state: StreamState, deps: StreamDeps) -> EndMessage:
-    """The stream's one request-log row and daily usage (idempotent on the session id), then `end`."""
+    """This connection's request-log row and daily usage: the session's audio it applied itself (idempotent on
+    the session id, and the connection id for a resumed one), then `end` with the session's totals."""
     billed = float(math.ceil(round(state.audio_seconds, 3)))
+    own_seconds = max(0.0, state.audio_seconds - state.recorded_audio_seconds)
+    request_id = f"stream-{state.session_id}"
+    if state.resumed_from is not None:
+        request_id += f"-{state.connection_id}"
     deps.request_log.record(
         RequestLogEntry(
-            request_id=f"stream-{state.session_id}",
+            request_id=request_id,
             tenant_id=state.tenant_id,
             api_key_id=state.api_key_id,
             task=STREAM_TASK,
             source_language=state.source_language,
-            input_bytes=round(state.audio_seconds * STREAM_SAMPLE_RATE) * 2,
-            audio_seconds=round(state.audio_seconds, 3),
+            input_bytes=round(own_seconds * STREAM_SAMPLE_RATE) * 2,
+            audio_seconds=round(own_seconds, 3),
             status=200,
         )
     )
     state.usage_recorded_at = datetime.now(UTC)
     state.pending_frames = {}
     logger.info("stream ended", extra={"session_id": str(state.session_id), "audio_seconds": state.audio_seconds})
-    return EndMessage(ack=state.ack, audio_seconds=round(state.audio_seconds, 3), billed_seconds=billed)
+    return EndMessage(
+        ack=state.ack,
+        audio_seconds=round(state.audio_seconds, 3),
+        billed_seconds=billed,
+        partial_latency_p50_ms=latency.percentile(state.partial_latency_ms, 0.50),
+        partial_latency_p95_ms=latency.percentile(state.partial_latency_ms, 0.95),
+    )
 
 
 # --- pieces ---------------------------------------------------------------------------------------------------
@@ -264,10 +477,16 @@ def _select(deps: StreamDeps, tenant_id: uuid.UUID, language: str | None) -> Mod
     return deps.registry.select(Task.ASR_STREAMING, key=str(tenant_id), language=language)
 
 
+def _select_translation(deps: StreamDeps, tenant_id: uuid.UUID, source: str, target: str) -> ModelSelection:
+    from speech_core.inference import Task  # cold start: the registry loads with the first start
+
+    return deps.registry.select(Task.TRANSLATION, key=str(tenant_id), source=source, target=target)
+
+
 def _recognition(state: StreamState, deps: StreamDeps) -> StreamingSession:
     """The connection's Triton sequence, picked up where the previous frame left it."""
     language = state.source_language or ""
-    session = deps.inference.open_stream(_select(deps, state.tenant_id, language), language, state.sequence_id)
+    session = deps.inference.open_stream(_select(deps, state.tenant_id, language), language, state.triton_sequence_id)
     session.started = state.utterance_open
     session.samples_sent = round((state.audio_seconds - state.utterance_start_s) * STREAM_SAMPLE_RATE)
     return session
@@ -290,6 +509,14 @@ def _samples(frames: Sequence[str]) -> np.ndarray:
 
     pcm = b"".join(_pcm(frame) for frame in frames)
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def _error_frame_of(error: SpeechError, message: ClientMessage, state: StreamState) -> ErrorFrame:
+    """An error frame for a message refused inside the connection's lock (the state at hand gives the ack)."""
+    seq = message.seq if isinstance(message, AudioMessage) else None
+    return ErrorFrame(
+        ack=state.ack, code=error.code.value, message=error.message, seq=seq, details=error.details or None
+    )
 
 
 def _error_frame(error: SpeechError, seq: int | None, connection_id: str, deps: StreamDeps) -> ErrorFrame:
