@@ -161,6 +161,17 @@ class NotifyConfig(_Section):
     allow_insecure_webhooks: bool = False
 
 
+class AudioUrlConfig(_Section):
+    """`audio[].audioUri` https links (speech_core.outbound.audio_link): what the functions that read audio allow."""
+
+    #: http:// links and loopback hosts (AUDIO_URL_ALLOW_LOCAL): the local stage only (private, link-local and
+    #: metadata addresses stay refused everywhere)
+    allow_local: bool = False
+    #: a PEM file of extra trusted CA certificates (AUDIO_URL_CA_BUNDLE), relative to the repository root: the local
+    #: stage's test CA (tests/e2e/test_ulca_clients.py writes it); never set where the stage is in AWS
+    ca_bundle: str | None = None
+
+
 class ObservabilityConfig(_Section):
     alarms: bool = True
     alarm_email: str | None = None
@@ -184,6 +195,7 @@ class StageConfig(_Section):
     workflow: WorkflowConfig = WorkflowConfig()
     api: ApiConfig = ApiConfig()
     notify: NotifyConfig = NotifyConfig()
+    audio_urls: AudioUrlConfig = AudioUrlConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     tags: dict[str, str] = {}
 
@@ -195,6 +207,9 @@ class StageConfig(_Section):
         # A stage in AWS (in a VPC) signs webhooks with its own secret key and calls public receivers only.
         if self.network.enabled and (not self.notify.signing_secret or self.notify.allow_insecure_webhooks):
             raise ValueError("notify.signing_secret=false and notify.allow_insecure_webhooks are for the local stage")
+        # ... and fetches public https audio links only, trusting the system's CAs alone
+        if self.network.enabled and (self.audio_urls.allow_local or self.audio_urls.ca_bundle):
+            raise ValueError("audio_urls.allow_local and audio_urls.ca_bundle are for the local stage")
         if self.storage.auto_delete_objects and self.storage.retain_on_delete:
             raise ValueError("storage.auto_delete_objects contradicts storage.retain_on_delete")
         return self

@@ -38,6 +38,7 @@ class Access(StrEnum):
     WEBHOOK_SIGNING_KEY = "webhook-signing-key"  # secretsmanager:GetSecretValue on the stage's signing secret
     WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
     MODEL_REGISTRY = "model-registry"  # reads the packaged model registry named by MODEL_REGISTRY (no grant)
+    AUDIO_URLS = "audio-urls"  # fetches https audioUri links (the stage's local-link rule and CA bundle; no grant)
 
 
 class RestRoute(BaseModel):
@@ -125,8 +126,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Sync speech recognition (ULCA asr)",
         timeout_s=29,
         memory_mb=2048,
-        # ingest-read: audioUri may name the caller's own upload (uploads/<tenant>/...)
-        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_WRITE}),
+        # ingest-read: audioUri may name the caller's own upload (uploads/<tenant>/...); audio-urls: or an https link
+        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_WRITE, Access.AUDIO_URLS}),
         rest_routes=_post("/v1/asr", "/services/inference/asr"),
     ),
     FunctionSpec(
@@ -172,7 +173,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=29,
         memory_mb=2048,
         # audio-read: presigned links to generated speech are signed with this role
-        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_READ, Access.AUDIO_WRITE}),
+        access=frozenset({_D, _T, _R, Access.INGEST_READ, Access.AUDIO_READ, Access.AUDIO_WRITE, Access.AUDIO_URLS}),
         rest_routes=_post("/v1/pipeline", "/services/inference/pipeline"),
     ),
     # --- catalog -----------------------------------------------------------------------------------

@@ -245,6 +245,10 @@ class Functions(Construct):
             env["EVENT_BUS_NAME"] = JOB_EVENT_BUS
         if Access.WEBHOOK_URLS in access and cfg.notify.allow_insecure_webhooks:
             env["WEBHOOK_ALLOW_INSECURE_LOCAL"] = "true"
+        if Access.AUDIO_URLS in access and cfg.audio_urls.allow_local:
+            env["AUDIO_URL_ALLOW_LOCAL"] = "true"
+        if Access.AUDIO_URLS in access and cfg.audio_urls.ca_bundle:
+            env["AUDIO_URL_CA_BUNDLE"] = str(REPO_ROOT / cfg.audio_urls.ca_bundle)
         if Access.WEBHOOK_SIGNING_KEY in access and res.webhook_signing_secret is not None:
             env["WEBHOOK_SIGNING_SECRET_ARN"] = res.webhook_signing_secret.secret_arn
         return env

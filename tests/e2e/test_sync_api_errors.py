@@ -47,9 +47,10 @@ def _refusal(response: httpx.Response, status: int, code: str) -> dict:
             "language.unsupported",
         ),
         (
+            # the local stage allows http and loopback links, never a metadata address
             {"audio": [{"audioUri": "http://169.254.169.254/latest/meta-data"}], "config": {"language": EN}},
-            403,
-            "audio.uri_forbidden",
+            400,
+            "audio.uri_refused",
         ),
         ({"config": {"language": EN}}, 400, "request.invalid"),
     ],

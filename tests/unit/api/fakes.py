@@ -21,6 +21,7 @@ from speech_core.inference import (
     load_packaged_registry,
 )
 from speech_core.keys import KeyLimits
+from speech_core.outbound.audio_link import AudioLinkFetcher, AudioLinkPolicy
 from speech_core.services.dependencies import ServiceDeps, StaticServiceDeps
 from speech_core.settings import StorageSettings, SyncLimits
 
@@ -141,6 +142,11 @@ class FakeObjects:
         return f"https://{bucket}.s3.local/{key}?X-Amz-Expires={expires_s}&put"
 
 
+def no_network(host: str, port: int) -> list[str]:
+    """Unit tests reach no network: every name fails to resolve (the https audioUri fetcher says 400)."""
+    raise OSError(f"no network in unit tests ({host})")
+
+
 def fake_deps(**overrides: object) -> ServiceDeps:
     values: dict[str, object] = dict(
         registry=load_packaged_registry("local"),
@@ -151,6 +157,7 @@ def fake_deps(**overrides: object) -> ServiceDeps:
         objects=FakeObjects(),
         storage=StorageSettings(ingest_bucket="ingest", audio_bucket="audio", results_bucket="results"),
         limits=SyncLimits(max_audio_seconds=60, max_audio_bytes=7_500_000, max_tts_chars=2000),
+        audio_links=AudioLinkFetcher(AudioLinkPolicy(), lambda tenant_id: [], resolve=no_network),
     )
     values.update(overrides)
     return StaticServiceDeps(**values)  # type: ignore[arg-type]

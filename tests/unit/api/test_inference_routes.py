@@ -93,9 +93,16 @@ def test_unsupported_post_processors_are_named_in_a_header(deps):
         ({"audio": [], "config": {"language": EN}}, 400, "request.invalid"),
         ("{not json", 400, "request.invalid"),
         (
+            # https links are fetched (tests/unit/outbound); plain http only where the stage allows local links
+            {"audio": [{"audioUri": "http://example.com/a.wav"}], "config": {"language": EN}},
+            400,
+            "audio.uri_refused",
+        ),
+        (
+            # no network in unit tests: the name does not resolve
             {"audio": [{"audioUri": "https://example.com/a.wav"}], "config": {"language": EN}},
-            403,
-            "audio.uri_forbidden",
+            400,
+            "audio.uri_unreachable",
         ),
         (
             {"audio": [{"audioUri": "s3://ingest/uploads/someone-else/a.wav"}], "config": {"language": EN}},

@@ -29,6 +29,15 @@ class ErrorCode(StrEnum):
     AUDIO_NO_SAMPLES = "audio.no_samples"
     AUDIO_UNSUPPORTED_SAMPLE_RATE = "audio.unsupported_sample_rate"
     AUDIO_URI_FORBIDDEN = "audio.uri_forbidden"
+    #: an https audioUri the platform will not fetch (scheme, credentials, an address of a refused class, a
+    #: redirect to one, too many redirects); `details.reason` says which
+    AUDIO_URI_REFUSED = "audio.uri_refused"
+    #: an https audioUri whose host is not on the tenant's allow-list (tenants.audio_url_allowed_hosts)
+    AUDIO_URI_HOST_NOT_ALLOWED = "audio.uri_host_not_allowed"
+    #: an https audioUri that could not be fetched (no such host, refused connection, TLS failure, non-2xx)
+    AUDIO_URI_UNREACHABLE = "audio.uri_unreachable"
+    #: an https audioUri whose server did not send the whole body in time
+    AUDIO_URI_TIMEOUT = "audio.uri_timeout"
     # text input
     TEXT_EMPTY = "text.empty"
     TEXT_TOO_LONG = "text.too_long"
@@ -75,6 +84,10 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.AUDIO_NO_SAMPLES: 400,
     ErrorCode.AUDIO_UNSUPPORTED_SAMPLE_RATE: 400,
     ErrorCode.AUDIO_URI_FORBIDDEN: 403,
+    ErrorCode.AUDIO_URI_REFUSED: 400,
+    ErrorCode.AUDIO_URI_HOST_NOT_ALLOWED: 403,
+    ErrorCode.AUDIO_URI_UNREACHABLE: 400,
+    ErrorCode.AUDIO_URI_TIMEOUT: 408,
     ErrorCode.TEXT_EMPTY: 400,
     ErrorCode.TEXT_TOO_LONG: 413,
     ErrorCode.LANGUAGE_UNSUPPORTED: 400,

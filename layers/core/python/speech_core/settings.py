@@ -92,6 +92,19 @@ class SyncLimits(EnvironmentSettings, env_prefix="SYNC_"):
     max_tts_chars: int = Field(default=2_000, gt=0)
 
 
+class AudioLinkSettings(EnvironmentSettings, env_prefix="AUDIO_URL_"):
+    """Fetching an `audio[].audioUri` https link (speech_core.outbound.audio_link). CDK writes the stage's values
+    for the functions that read audio (docs/api.md, ULCA compatibility)."""
+
+    #: the local stage only: http:// links and loopback hosts (private, link-local, metadata stay refused)
+    allow_local: bool = False
+    #: a PEM file of CA certificates trusted besides the system's (the local stage's test CA); unset elsewhere
+    ca_bundle: str | None = None
+    #: the whole fetch (every redirect, connect, TLS, headers and body) ends within this many seconds
+    timeout_s: float = Field(default=10.0, gt=0, le=25)
+    max_redirects: int = Field(default=3, ge=0, le=10)
+
+
 class JobQueueSettings(EnvironmentSettings):
     """The job-start queue: a message `{"job": {jobId, tenantId, attempt}}` there starts a job's execution."""
 
@@ -195,6 +208,10 @@ def get_registry_settings() -> RegistrySettings:
 
 def get_storage_settings() -> StorageSettings:
     return read_settings(StorageSettings)
+
+
+def get_audio_link_settings() -> AudioLinkSettings:
+    return read_settings(AudioLinkSettings)
 
 
 def get_sync_limits() -> SyncLimits:

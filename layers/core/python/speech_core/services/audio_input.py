@@ -1,7 +1,11 @@
-"""The bytes of one ULCA `audio[]` item: inline base64, or an `s3://` URI of the caller's own upload.
+"""The bytes of one ULCA `audio[]` item: inline base64, an `s3://` URI of the caller's own upload, or an
+`https://` link.
 
-No URL is ever fetched from the internet (that would be an SSRF hole): an `audioUri` must name an object
-under `s3://<ingest bucket>/uploads/<caller's tenant id>/`, where `POST /v1/uploads` puts uploads.
+An `s3://` `audioUri` must name an object under `s3://<ingest bucket>/uploads/<caller's tenant id>/`, where
+`POST /v1/uploads` puts uploads. An `https://` link is fetched by `speech_core.outbound.audio_link`: public
+addresses only (the SSRF guard the webhooks use), the tenant's allow-list of hosts, every redirect re-checked,
+size and time capped while streaming (`http://` and loopback hosts only where the stage allows local links).
+Whatever the source, the bytes then go through the same audio validation.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ def read_audio_bytes(item: AudioInput, ctx: CallContext) -> bytes:
         return decode_base64_audio(item.audio_content, max_bytes=max_bytes)
     assert item.audio_uri is not None  # the model guarantees exactly one source
     parts = urlsplit(item.audio_uri)
+    if parts.scheme.lower() in ("http", "https"):
+        return ctx.deps.audio_links.fetch(item.audio_uri, ctx.tenant_id, max_bytes)
     key = parts.path.lstrip("/")
     bucket = ctx.deps.storage.ingest_bucket
     if (
@@ -40,8 +46,8 @@ def read_audio_bytes(item: AudioInput, ctx: CallContext) -> bytes:
     ):
         raise AudioError(
             ErrorCode.AUDIO_URI_FORBIDDEN,
-            "audioUri must name one of your own uploads (s3://<bucket>/uploads/<tenant>/...); "
-            "create one with POST /v1/uploads, or send audioContent",
+            "an s3:// audioUri must name one of your own uploads (s3://<bucket>/uploads/<tenant>/...); "
+            "create one with POST /v1/uploads, send an https:// link, or send audioContent",
             details={"allowedPrefix": f"s3://{bucket}/{uploads_prefix(ctx.tenant_id)}"},
         )
     try:

@@ -16,6 +16,7 @@ from speech_core.services.metering import CallRecord
 from speech_core.settings import (
     StorageSettings,
     SyncLimits,
+    get_audio_link_settings,
     get_inference_settings,
     get_registry_settings,
     get_storage_settings,
@@ -28,6 +29,12 @@ if TYPE_CHECKING:  # types only: each adapter is imported by the builder below, 
     from speech_core.inference import InferenceClient, ModelRegistry, ModelSelection, Task
     from speech_core.keys.rate_limiter import RateLimiter
     from speech_core.storage.object_store import ObjectStore
+
+
+class AudioLinkReader(Protocol):
+    """Fetches an `audio[].audioUri` https link for a tenant (speech_core.outbound.audio_link)."""
+
+    def fetch(self, url: str, tenant_id: uuid.UUID, max_bytes: int) -> bytes: ...
 
 
 class ServiceDeps(Protocol):
@@ -47,6 +54,8 @@ class ServiceDeps(Protocol):
     def storage(self) -> StorageSettings: ...
     @property
     def limits(self) -> SyncLimits: ...
+    @property
+    def audio_links(self) -> AudioLinkReader: ...
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class StaticServiceDeps:
     objects: ObjectStore
     storage: StorageSettings
     limits: SyncLimits
+    audio_links: AudioLinkReader | None = None
 
 
 class SettingsServiceDeps:
@@ -119,6 +129,27 @@ class SettingsServiceDeps:
     @cached_property
     def limits(self) -> SyncLimits:
         return get_sync_limits()
+
+    @cached_property
+    def audio_links(self) -> AudioLinkReader:
+        # cold start: http.client and ssl load with the first https audioUri
+        from speech_core.outbound.audio_link import AudioLinkFetcher, AudioLinkPolicy
+
+        settings = get_audio_link_settings()
+        tenants = self._repositories.tenants
+
+        def allowed_hosts(tenant_id: object) -> list[str]:
+            assert isinstance(tenant_id, uuid.UUID)
+            tenant = tenants.get(tenant_id)
+            return list(tenant.audio_url_allowed_hosts) if tenant is not None else []
+
+        policy = AudioLinkPolicy(
+            allow_local=settings.allow_local,
+            ca_bundle=settings.ca_bundle,
+            timeout_s=settings.timeout_s,
+            max_redirects=settings.max_redirects,
+        )
+        return AudioLinkFetcher(policy, allowed_hosts)
 
 
 @dataclass
