@@ -196,9 +196,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         id="GetOpenapi",
         handler="functions/catalog/handle_get_openapi.handler",
-        description="GET /v1/openapi.json: the API description",
+        description="GET /v1/openapi.json and /v1/asyncapi.json: the REST and streaming API descriptions",
         timeout_s=10,
-        rest_routes=_get("/v1/openapi.json"),
+        rest_routes=_get("/v1/openapi.json", "/v1/asyncapi.json"),
     ),
     # --- uploads ------------------------------------------------------------------------------------
     FunctionSpec(

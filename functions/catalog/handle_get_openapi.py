@@ -1,4 +1,4 @@
-"""GET /v1/openapi.json: the OpenAPI document generated from the routes."""
+"""GET /v1/openapi.json and /v1/asyncapi.json: the REST and streaming API documents, generated from the models."""
 
 from speech_core.api.http_app import http_entry
 from speech_core.api.openapi import router

@@ -184,6 +184,7 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
         ("GET", "/v1/models"): None,
         ("GET", "/v1/usage"): None,
         ("GET", "/v1/openapi.json"): None,
+        ("GET", "/v1/asyncapi.json"): None,
         ("GET", "/v1/health"): None,
     }
 

@@ -380,3 +380,14 @@ def test_translate_to_gives_the_nmt_of_each_final(api, websocket_url, make_key, 
     assert response.status_code == 200, response.text
     assert translation["translation"] == response.json()["output"][0]["target"]
     assert [m["type"] for m in received[-3:]] == ["final", "translation", "end"]
+
+
+def test_the_asyncapi_document_is_served_beside_the_openapi_one(local_cloud, make_key):
+    from speech_core.contracts.streaming_asyncapi import build_asyncapi
+
+    with local_cloud.client(make_key([Scope.STREAMING])) as client:
+        response = client.get("v1/asyncapi.json")
+        openapi = client.get("v1/openapi.json").json()
+    assert response.status_code == 200, response.text
+    assert response.json() == build_asyncapi()
+    assert "/v1/asyncapi.json" in openapi["paths"]

@@ -70,6 +70,7 @@ def test_openapi_document_covers_every_route_with_keys_and_error_bodies(deps):
         "/v1/usage",
         "/v1/health",
         "/v1/openapi.json",
+        "/v1/asyncapi.json",
         "/v1/uploads",
         "/v1/jobs",
         "/v1/jobs/{jobId}",
@@ -88,3 +89,10 @@ def test_openapi_document_covers_every_route_with_keys_and_error_bodies(deps):
 def test_unknown_route_is_a_json_404(deps):
     status, body, _ = call(models_handler, rest_event("GET", "/v1/nothing-here"))
     assert (status, body["error"]["code"]) == (404, "resource.not_found")
+
+
+def test_the_asyncapi_document_is_served_by_the_openapi_function(deps):
+    from speech_core.contracts.streaming_asyncapi import build_asyncapi
+
+    status, document, _ = call(openapi_handler, rest_event("GET", "/v1/asyncapi.json"))
+    assert status == 200 and document == build_asyncapi() and document["asyncapi"] == "3.0.0"

@@ -1,4 +1,5 @@
-"""GET /v1/openapi.json: the OpenAPI document, generated from every router and their pydantic models.
+"""GET /v1/openapi.json: the OpenAPI document, generated from every router and their pydantic models; and
+GET /v1/asyncapi.json: the WebSocket streaming API's AsyncAPI document, generated from its message models.
 
 This module sits above the route modules (it imports them all, when it first builds the document; none imports
 it), so its own route lives here rather than in `routes/`. Powertools writes the paths and schemas; this adds the
@@ -32,6 +33,21 @@ router = Router()
 )
 def get_openapi() -> dict[str, Any]:
     return build_openapi()
+
+
+@router.get(
+    "/v1/asyncapi.json",
+    summary="The WebSocket streaming API's AsyncAPI document",
+    tags=["catalog"],
+    responses={
+        200: {"description": "AsyncAPI 3 document, generated from the streaming message models"},
+        **COMMON_ERRORS,
+    },
+)
+def get_asyncapi() -> dict[str, Any]:
+    from speech_core.contracts.streaming_asyncapi import build_asyncapi  # cold start: this route's alone
+
+    return build_asyncapi()
 
 
 @lru_cache(maxsize=1)
