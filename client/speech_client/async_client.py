@@ -32,6 +32,7 @@ from .models import (
 )
 from .routes import AsrFormat, AudioSource, Request, UploadProgress
 from .streaming import AudioFrames, AudioStream
+from .streaming_tts import ChunkCallback, SynthesisStreamResult, synthesize_stream_to_file
 from .transcripts import SYNC_FORMAT, TOO_BIG_FOR_SYNC, fits_sync, render_sync
 from .transport import AsyncTransport
 
@@ -291,4 +292,27 @@ class AsyncSpeechClient:
             translate_to=translate_to,
             endpointing_ms=endpointing_ms,
             realtime=realtime,
+        )
+
+    async def synthesize_stream(
+        self,
+        texts: str | Iterable[str],
+        language: str,
+        output: str | Path,
+        *,
+        gender: Literal["male", "female"] = "female",
+        sample_rate: int = 16_000,
+        on_chunk: ChunkCallback | None = None,
+    ) -> SynthesisStreamResult:
+        """Streaming TTS over the WebSocket API into a WAV file: audio arrives sentence by sentence
+        (`on_chunk(seconds so far, chunk)`), so the first sentence is ready long before the whole text."""
+        return await synthesize_stream_to_file(
+            self.config.websocket_url,
+            self.config.api_key,
+            texts,
+            language,
+            output,
+            gender=gender,
+            sample_rate=sample_rate,
+            on_chunk=on_chunk,
         )

@@ -153,6 +153,7 @@ def transcribe(ctx: click.Context, file: Path, language: str, fmt: str, output: 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--audio-format", type=click.Choice(["wav", "mp3", "ogg", "flac"]), default=None)
 @click.option("--sample-rate", type=int, default=None)
+@click.option("--stream", "streamed", is_flag=True, help="Over the WebSocket API, sentence by sentence (WAV only).")
 @click.pass_context
 def synthesize(
     ctx: click.Context,
@@ -162,10 +163,37 @@ def synthesize(
     output: Path,
     audio_format: str | None,
     sample_rate: int | None,
+    streamed: bool,
 ) -> None:
     """Speak TEXT in a language into an audio file (its format from -o's suffix unless --audio-format)."""
 
+    def streamed_action(settings: Settings) -> None:
+        columns = (TextColumn("audio"), TextColumn("{task.fields[info]}"))
+        with settings.client() as client, Progress(*columns, console=err, disable=settings.json_output) as progress:
+            task = progress.add_task("audio", total=None, info="waiting for the first sentence")
+
+            def on_chunk(seconds: float, chunk: Any) -> None:
+                progress.update(task, info=f"{seconds:.2f} s received (sentence {chunk.text_seq})")
+
+            result = client.synthesize_stream(
+                text,
+                language,
+                output,
+                gender=gender,  # type: ignore[arg-type]
+                sample_rate=sample_rate or 16_000,
+                on_chunk=on_chunk,
+            )
+        if settings.json_output:
+            _emit_json(result)
+        else:
+            err.print(
+                f"wrote {output} ({result.audio_seconds:.2f} s in {result.chunks} chunks, {result.sample_rate} Hz)"
+            )
+
     def action(settings: Settings) -> None:
+        if streamed:
+            streamed_action(settings)
+            return
         fmt = audio_format or (output.suffix.lstrip(".").lower() if output.suffix else "wav")
         with settings.client() as client:
             result = client.synthesize(text, language, gender=gender, audio_format=fmt, sampling_rate=sample_rate)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from .models import (
 )
 from .routes import AsrFormat, AudioSource, Request, UploadProgress
 from .streaming import AudioFrames, AudioStream, StreamEvent
+from .streaming_tts import ChunkCallback, SynthesisStreamResult, synthesize_stream_to_file
 from .sync_bridge import iterate_in_thread
 from .transcripts import SYNC_FORMAT, TOO_BIG_FOR_SYNC, fits_sync, render_sync
 from .transport import SyncTransport
@@ -288,3 +290,28 @@ class SpeechClient:
         options = {"translate_to": translate_to, "endpointing_ms": endpointing_ms, "realtime": realtime}
         url, key = self.config.websocket_url, self.config.api_key
         return iterate_in_thread(lambda: AudioStream(url, key, audio, language, **options))  # type: ignore[arg-type]
+
+    def synthesize_stream(
+        self,
+        texts: str | Iterable[str],
+        language: str,
+        output: str | Path,
+        *,
+        gender: Literal["male", "female"] = "female",
+        sample_rate: int = 16_000,
+        on_chunk: ChunkCallback | None = None,
+    ) -> SynthesisStreamResult:
+        """Streaming TTS over the WebSocket API into a WAV file: audio arrives sentence by sentence
+        (`on_chunk(seconds so far, chunk)`), so the first sentence is ready long before the whole text."""
+        return asyncio.run(
+            synthesize_stream_to_file(
+                self.config.websocket_url,
+                self.config.api_key,
+                texts,
+                language,
+                output,
+                gender=gender,
+                sample_rate=sample_rate,
+                on_chunk=on_chunk,
+            )
+        )

@@ -338,7 +338,9 @@ class AudioStream:
             tries = self._retries[error.seq] = self._retries.get(error.seq, 0) + 1
             if tries <= MAX_FRAME_RETRIES:
                 seqs = sorted(s for s in self._unacked if s > self._ack) if error.code == "stream.gap" else [error.seq]
-                asyncio.get_running_loop().create_task(self._resend_later(seqs, 0.2 * tries))
+                wait = (error.details or {}).get("retryAfterSeconds")
+                delay = float(wait) if isinstance(wait, int | float) else 0.2 * tries
+                asyncio.get_running_loop().create_task(self._resend_later(seqs, delay))
                 return
         raise StreamError(error.code, error.message, error.seq, error.details)
 
