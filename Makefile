@@ -39,6 +39,9 @@ setup-triton: $(TRITON_VENV)/.installed ## Triton server env (.venvs/triton) and
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+	@# ITN/TN grammars, compiled once per package version into ~/.cache/speech-platform (outside the clone; minutes
+	@# the first time, instant after): the itn and text_normalization models only read them
+	$(TRITON_VENV)/bin/python -m triton_cluster.text_grammars compile
 
 # silero-vad goes in without its dependencies: they pull torch; the model only needs the ONNX file it ships.
 $(TRITON_VENV)/.installed: triton_cluster/requirements.lock | $(UV)
@@ -58,7 +61,10 @@ triton-down: ## stop the server started by triton-up
 
 bench-triton: setup ## Triton benchmark: p50/p95 and throughput per model, concurrency 1 vs 8, batching on/off
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_triton.py
-.PHONY: setup-triton triton-lock triton-up triton-down bench-triton
+
+bench-text-normalization: setup ## latency ITN and TN add to ASR and TTS (p50/p95, ratios), real tritonserver (~1 min)
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_text_normalization.py
+.PHONY: setup-triton triton-lock triton-up triton-down bench-triton bench-text-normalization
 
 # --- local cloud (local_cloud/) --------------------------------------------------------------
 PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))

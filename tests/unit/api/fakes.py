@@ -25,6 +25,8 @@ from speech_core.outbound.audio_link import AudioLinkFetcher, AudioLinkPolicy
 from speech_core.services.dependencies import ServiceDeps, StaticServiceDeps
 from speech_core.settings import StorageSettings, SyncLimits
 
+_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
 
 class FakeInference:
     """Answers like the real models would, deterministically: ASR 'hears' one word per second of audio."""
@@ -64,6 +66,13 @@ class FakeInference:
     def transliterate_words(self, selection: ModelSelection, words, source: str, target: str, top_k: int):
         self.calls.append(("transliterate_words", (list(words), top_k)))
         return [[f"{w.upper()}{n}" for n in range(top_k)] for w in words]
+
+    def normalize_texts(self, selection: ModelSelection, texts, language: str) -> list[str]:
+        """`itn` writes number words as digits, `text_normalization` says each digit as a word."""
+        self.calls.append((selection.model, list(texts)))
+        if selection.model == "itn":
+            return [" ".join(str(_DIGITS.index(w)) if w in _DIGITS else w for w in t.split()) for t in texts]
+        return [" ".join("".join(f" {_DIGITS[int(c)]} " if c.isdigit() else c for c in t).split()) for t in texts]
 
     def identify_language(self, selection: ModelSelection, texts) -> list[LanguageGuess]:
         return [LanguageGuess(language="hi", confidence=0.97, reliable=True) for _ in texts]

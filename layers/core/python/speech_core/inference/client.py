@@ -1,5 +1,6 @@
 """Typed inference calls to the Triton cluster: transcribe, synthesize, translate, transliterate,
-identify_language, detect_speech, and streaming sessions for `asr_streaming`.
+normalize_texts (ITN and text normalization), identify_language, detect_speech, and streaming sessions for
+`asr_streaming`.
 
 Each method takes the `ModelSelection` the registry made for the request (model, version, limits), checks the
 input against those limits (bad input is a typed 4xx error, never a model call), calls the transport with a
@@ -232,6 +233,18 @@ class InferenceClient:
         )
         column = reply.outputs["OUTPUT_TEXT"].reshape(rows, -1)
         return [[text for text in _texts(row) if text][:top_k] for row in column]
+
+    @tracer.capture_method(capture_response=False)
+    def normalize_texts(self, selection: ModelSelection, texts: Sequence[str], language: str) -> list[str]:
+        """Texts rewritten by an `itn` (spoken -> written) or `text_normalization` (written -> spoken) model,
+        in order: INPUT_TEXT + INPUT_LANGUAGE_ID -> OUTPUT_TEXT."""
+        self._check_texts(texts, selection.limits)
+        reply = self._call(
+            selection,
+            {"INPUT_TEXT": _bytes_column(texts), "INPUT_LANGUAGE_ID": _bytes_column([language] * len(texts))},
+            ["OUTPUT_TEXT"],
+        )
+        return _texts(reply.outputs["OUTPUT_TEXT"])
 
     @tracer.capture_method(capture_response=False)
     def identify_language(self, selection: ModelSelection, texts: Sequence[str]) -> list[LanguageGuess]:

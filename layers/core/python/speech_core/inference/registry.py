@@ -36,6 +36,10 @@ class Task(StrEnum):
     TRANSLITERATION = "transliteration"
     LANGUAGE_ID = "language_id"
     VAD = "vad"
+    #: inverse text normalization of ASR output (spoken -> written: "twenty five" -> "25"), `postProcessors: ["itn"]`
+    ITN = "itn"
+    #: text normalization before TTS (written -> spoken: "₹250" -> "two hundred and fifty rupees")
+    TEXT_NORMALIZATION = "text_normalization"
 
 
 #: tasks whose requests name a language pair rather than one language

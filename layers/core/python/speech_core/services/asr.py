@@ -16,6 +16,7 @@ from speech_core.contracts import (
     AsrRequest,
     AsrResponse,
     AudioInput,
+    PostProcessor,
     PreProcessor,
     Segment,
     TranscriptionFormatValue,
@@ -25,6 +26,7 @@ from speech_core.db.records import Segment as StoredSegment
 from speech_core.errors import AudioError, ErrorCode
 from speech_core.inference import Task
 from speech_core.observability import tracer
+from speech_core.services import text_normalization
 from speech_core.services.audio_input import read_audio_bytes
 from speech_core.services.dependencies import CallContext
 from speech_core.services.subtitles import group_words, to_srt, to_webvtt
@@ -90,17 +92,20 @@ def _recognise(
     return words, confidence, version
 
 
-def _render(segments: list[Segment], config: AsrConfig) -> str:
+def _render(text: str, segments: list[Segment], config: AsrConfig) -> str:
     form = config.transcription_format.value
     if form is TranscriptionFormatValue.SRT:
         return to_srt(segments)
     if form is TranscriptionFormatValue.WEBVTT:
         return to_webvtt(segments)
-    return " ".join(segment.text for segment in segments)
+    return text
 
 
 @tracer.capture_method(capture_response=False)
-def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelection, ctx: CallContext) -> AsrOutput:
+def transcribe_item(
+    item: AudioInput, config: AsrConfig, selection: ModelSelection, ctx: CallContext, itn: ModelSelection | None = None
+) -> AsrOutput:
+    """One audio item's transcript; with `itn` (the request's `postProcessors: ["itn"]`) in written form."""
     data = read_audio_bytes(item, ctx)
     audio = decode_for_asr(data, ctx)
     ctx.call.input_bytes += len(data)
@@ -108,6 +113,9 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
     words, confidence, _ = _recognise(audio, config, selection, ctx)
     segments = group_words(words)
     text = " ".join(segment.text for segment in segments)
+    if itn is not None:
+        language = config.language.source_language
+        text, segments = text_normalization.inverse_normalize_transcript(text, segments, language, itn, ctx)
     ctx.call.results.append(
         NewResult(
             tenant_id=ctx.tenant_id,
@@ -124,7 +132,7 @@ def transcribe_item(item: AudioInput, config: AsrConfig, selection: ModelSelecti
         )
     )
     return AsrOutput(
-        source=_render(segments, config), segments=segments, detected_language=config.language.source_language
+        source=_render(text, segments, config), segments=segments, detected_language=config.language.source_language
     )
 
 
@@ -134,6 +142,11 @@ def transcribe(request: AsrRequest, ctx: CallContext) -> AsrResponse:
     ctx.call.source_language = language
     # the cheap check first: an unsupported language is refused before any audio is read or decoded
     selection = ctx.select(Task.ASR, language=language, service_id=request.config.service_id)
-    outputs = [transcribe_item(item, request.config, selection, ctx) for item in request.audio]
+    itn = (
+        text_normalization.select_if_served(Task.ITN, language, ctx)
+        if PostProcessor.ITN in request.config.post_processors
+        else None
+    )
+    outputs = [transcribe_item(item, request.config, selection, ctx, itn) for item in request.audio]
     # config.serviceId says which service served (ULCA clients read it back)
     return AsrResponse(output=outputs, config=request.config.model_copy(update={"service_id": selection.service_id}))

@@ -1,7 +1,9 @@
 """Sync speech synthesis: ULCA `TtsRequest` → `TtsResponse`.
 
 Each text is split at sentence boundaries (the model's input limit stays small and prosody resets at each
-sentence), synthesized sentence by sentence with the registry's voice, joined with a short pause, resampled
+sentence), normalized to its spoken form where the registry has a text normalization model for the language
+(numbers, dates, currency in words: `services.text_normalization`), synthesized sentence by sentence with the
+registry's voice, joined with a short pause, resampled
 to the requested rate and encoded as WAV, MP3, OGG or FLAC — base64 in the body, or a presigned S3 link.
 """
 
@@ -18,6 +20,7 @@ from speech_core.db.records import NewResult
 from speech_core.errors import ErrorCode, RequestError
 from speech_core.inference import Task
 from speech_core.observability import tracer
+from speech_core.services import text_normalization
 from speech_core.services.dependencies import CallContext
 
 if TYPE_CHECKING:  # types only: numpy and the audio stack load with the first synthesis
@@ -52,8 +55,15 @@ def split_sentences(text: str, max_chars: int) -> list[str]:
 
 
 @tracer.capture_method(capture_response=False)
-def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx: CallContext) -> DecodedAudio:
-    """Speech for one text at the requested (or the model's) sample rate."""
+def synthesize_text(
+    text: str,
+    config: TtsConfig,
+    selection: ModelSelection,
+    ctx: CallContext,
+    normalizer: ModelSelection | None = None,
+) -> DecodedAudio:
+    """Speech for one text at the requested (or the model's) sample rate; with `normalizer` (a text
+    normalization model) each sentence is first rewritten as it is spoken."""
     import numpy as np  # cold start: numpy loads with the first synthesis (the model's answer is an array anyway)
 
     from speech_core.audio import DecodedAudio, resample  # cold start: soxr loads with the first synthesis
@@ -68,7 +78,10 @@ def synthesize_text(text: str, config: TtsConfig, selection: ModelSelection, ctx
     max_chars = selection.limits.max_text_chars or 500
     parts: list[np.ndarray] = []
     rate, version = 0, selection.version
-    for sentence in split_sentences(text, min(max_chars, 500)):
+    limit = min(max_chars, 500)
+    # spelled out, a sentence grows ("₹1,250,000" is five words): cut again what normalization lengthened
+    spoken = text_normalization.normalize_for_speech(split_sentences(text, limit), language, normalizer, ctx)
+    for sentence in (piece for said in spoken for piece in split_sentences(said, limit)):
         speech = ctx.deps.inference.synthesize(selection, sentence, language, config.gender.value)
         rate, version = speech.sample_rate, speech.model_version
         if parts:
@@ -109,10 +122,11 @@ def synthesize(request: TtsRequest, ctx: CallContext) -> TtsResponse:
     selection = ctx.select(
         Task.TTS, language=config.language.source_language, voice=config.gender.value, service_id=config.service_id
     )
+    normalizer = text_normalization.select_if_served(Task.TEXT_NORMALIZATION, config.language.source_language, ctx)
     outputs: list[AudioOutput] = []
     rate = config.sampling_rate or 0
     for index, item in enumerate(request.input):
-        audio = synthesize_text(item.source, config, selection, ctx)
+        audio = synthesize_text(item.source, config, selection, ctx, normalizer)
         rate = audio.sample_rate
         ctx.call.audio_seconds += audio.duration_s
         outputs.append(deliver(audio, config, index, ctx))
