@@ -153,7 +153,8 @@ class WebSocketGateway:
                 return web.json_response(
                     {"message": "Forbidden" if status == 403 else "Internal server error"}, status=status
                 )
-        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True)
+        # no permessage-deflate, as API Gateway (compressing a large answer also waits on a busy executor here)
+        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True, compress=False)
         await socket.prepare(request)
         connection = Connection(connection_id, socket, connected_at, source_ip, user_agent, authorizer_context)
         self.connections[connection_id] = connection
