@@ -109,3 +109,35 @@ def test_an_unknown_connection_is_none(store):
     with store.locked("nobody") as state:
         assert state is None
     assert store.peek("nobody") is None
+
+
+def test_a_session_is_found_by_its_id_on_the_connection_that_holds_it(store, tenant_id):
+    # Given a stream whose session was taken over by a second connection (resume)
+    first, second = f"c-{uuid.uuid4().hex}", f"c-{uuid.uuid4().hex}"
+    session_id = uuid.uuid4()
+    store.open(first, tenant_id, None)
+    store.open(second, tenant_id, None)
+    with store.locked(first) as state:
+        assert state is not None
+        state.session_id, state.state, state.endpointing_ms, state.translate_to = (
+            session_id,
+            ConnectionState.DETACHED,
+            500,
+            "es",
+        )
+        state.partial_latency_ms = {60: 3, 71: 1}
+    with store.locked_session(session_id) as old:
+        assert old is not None and old.connection_id == first and old.disconnected_at is not None
+        assert (old.endpointing_ms, old.translate_to, old.partial_latency_ms) == (500, "es", {60: 3, 71: 1})
+        old.state = ConnectionState.CLOSED
+    with store.locked(second) as state:
+        assert state is not None
+        state.session_id, state.stream_sequence_id, state.resumed_from = session_id, old.sequence_id, first
+        state.state = ConnectionState.STREAMING
+    # Then the session's row is now the second connection's, which keeps the first one's Triton sequence
+    with store.locked_session(session_id) as holder:
+        assert holder is not None and holder.connection_id == second and holder.resumed_from == first
+        assert holder.triton_sequence_id == old.sequence_id != holder.sequence_id
+        assert holder.last_seen_at is not None
+    with store.locked_session(uuid.uuid4()) as nobody:
+        assert nobody is None
