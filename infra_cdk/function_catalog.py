@@ -186,6 +186,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         rest_routes=_get("/v1/models"),
     ),
     FunctionSpec(
+        id="UlcaPipelineConfig",
+        handler="functions/catalog/handle_get_pipeline_config.handler",
+        description="ULCA config discovery (getModelsPipeline): serviceIds, languages, inference endpoint",
+        timeout_s=10,
+        # the model registry alone: no model call, nothing metered (the authorizer checks the key)
+        access=frozenset({_R}),
+        # {version}: v0 and v1 (checked by the route) on one gateway resource
+        rest_routes=_post("/ulca/apis/{version}/model/getModelsPipeline"),
+    ),
+    FunctionSpec(
         id="GetUsage",
         handler="functions/catalog/handle_get_usage.handler",
         description="GET /v1/usage: metered usage of the caller's tenant",

@@ -8,33 +8,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from speech_core.errors import AuthError, ErrorCode
+from speech_core.keys.key_headers import QUERY_KEY_NAMES, api_key_of
 
 if TYPE_CHECKING:
     from speech_core.keys import VerifiedKey
 
-# Query parameters a WebSocket client may use instead of a header (browsers cannot set headers there).
-QUERY_KEY_NAMES = ("key", "api_key", "apiKey")
+__all__ = ["QUERY_KEY_NAMES", "Unauthorized", "api_key_of", "authorize", "context_of", "policy", "stage_wide_resource"]
 
 
 class Unauthorized(Exception):  # noqa: N818 - API Gateway reads the message "Unauthorized" (401)
     def __init__(self) -> None:
         super().__init__("Unauthorized")
-
-
-def api_key_of(headers: dict[str, str] | None, query: dict[str, str] | None = None) -> str | None:
-    """The key from `x-api-key`, `Authorization: Bearer <key>`, Dhruva's raw `Authorization: <key>`, or
-    (WebSocket) a query parameter; None when none is given."""
-    lowered = {k.lower(): v for k, v in (headers or {}).items() if v}
-    if lowered.get("x-api-key", "").strip():
-        return lowered["x-api-key"].strip()
-    authorization = lowered.get("authorization", "").strip()
-    if authorization:
-        scheme, _, rest = authorization.partition(" ")
-        return rest.strip() if scheme.lower() == "bearer" and rest.strip() else authorization
-    for name in QUERY_KEY_NAMES:
-        if (query or {}).get(name):
-            return str((query or {})[name]).strip()
-    return None
 
 
 def stage_wide_resource(method_arn: str) -> str:

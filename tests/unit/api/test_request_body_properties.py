@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from functions.asr.handle_transcribe_audio import handler as asr_handler
 from functions.catalog.handle_get_openapi import handler as openapi_handler
+from functions.catalog.handle_get_pipeline_config import handler as pipeline_config_handler
 from functions.catalog.handle_get_usage import handler as usage_handler
 from functions.catalog.handle_list_models import handler as models_handler
 from functions.health.handle_get_health import handler as health_handler
@@ -59,6 +60,8 @@ class Route:
     valid: dict[str, Any] | None = None
     #: what a valid request answers
     success: int = 200
+    #: headers every call carries besides any a test sends (the key the authorizer verified, which a route reads)
+    headers: dict[str, str] | None = None
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
@@ -82,6 +85,12 @@ PIPELINE = {
     "inputData": {"input": [{"source": "hello"}]},
 }
 UPLOAD = {"fileName": "meeting.wav", "contentType": "audio/wav"}
+DISCOVERY = {
+    "pipelineTasks": [{"taskType": "asr", "config": {"language": EN}}, {"taskType": "translation"}],
+    "pipelineRequestConfig": {"pipelineId": "64392f96daac500b55c543cd"},
+}
+#: ULCA discovery answers with the key it was sent (the authorizer has verified it)
+ULCA_KEY = {"ulcaApiKey": "spk_abcdefghijkl_" + "k" * 40, "userID": "u-1"}
 JOB_UPLOAD = "uploads/11111111-1111-1111-1111-111111111111/u/talk.wav"
 JOB = {
     "audioUri": f"s3://ingest/{JOB_UPLOAD}",
@@ -105,6 +114,8 @@ BODY_ROUTES = [
     Route(pipeline_handler, "POST", "/services/inference/pipeline", PIPELINE),
     Route(upload_handler, "POST", "/v1/uploads", UPLOAD),
     Route(create_job_handler, "POST", "/v1/jobs", JOB, success=202),
+    Route(pipeline_config_handler, "POST", "/ulca/apis/v0/model/getModelsPipeline", DISCOVERY, headers=ULCA_KEY),
+    Route(pipeline_config_handler, "POST", "/ulca/apis/v1/model/getModelsPipeline", DISCOVERY, headers=ULCA_KEY),
 ]
 #: routes without a body: a body sent to them is ignored, but must not break them either
 GET_ROUTES = [
@@ -184,6 +195,8 @@ def send(
         event["headers"] = headers
     if multi_value_headers is not None:
         event["multiValueHeaders"] = multi_value_headers
+    if route.headers is not None:
+        event["headers"] = {**(event["headers"] or {}), **route.headers}
     response = route.handler(event, LambdaContext())
     status = response["statusCode"]
     sent = f"{'base64 ' if base64_encoded else ''}body {body!r:.300} headers {event['headers']!r:.200}"

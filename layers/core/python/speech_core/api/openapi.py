@@ -63,6 +63,7 @@ def _document() -> str:
         translation,
         transliteration,
         tts,
+        ulca,
         uploads,
     )
 
@@ -73,6 +74,7 @@ def _document() -> str:
         transliteration.router,
         language_id.router,
         pipeline.router,
+        ulca.router,
         catalog.router,
         uploads.router,
         jobs.router,
@@ -87,6 +89,12 @@ def _document() -> str:
             "scheme": "bearer",
             "description": "Authorization: Bearer <key> (a raw `Authorization: <key>` works too)",
         },
+        "ulcaApiKey": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "ulcaApiKey",
+            "description": "ULCA clients' header for the same API key (config discovery sends it)",
+        },
     }
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
@@ -94,7 +102,7 @@ def _document() -> str:
             for bodiless in ("204", "303"):  # Powertools gives every response the return type's content
                 operation.get("responses", {}).get(bodiless, {}).pop("content", None)
             if path not in PUBLIC_PATHS:
-                operation["security"] = [{"apiKey": []}, {"bearer": []}]
+                operation["security"] = [{"apiKey": []}, {"bearer": []}, {"ulcaApiKey": []}]
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         spec["components"].get("schemas", {}).pop(unused, None)
     return json.dumps(spec)
