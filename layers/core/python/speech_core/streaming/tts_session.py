@@ -161,52 +161,53 @@ def synthesize_queue(connection_id: str, holder: str, deps: TtsDeps) -> list[Ser
     Returns at once when another invocation holds the lease: it will take what was queued."""
     from speech_core.streaming import tts_audio  # cold start: numpy loads with the first sentence
 
+    done: tuple[QueuedSentence, np.ndarray] | None = None  # the sentence just synthesized, and its speech
     while True:
+        messages: Sequence[ServerMessage] = []
+        answers: list[ServerMessage] = []
+        # one transaction per sentence: send the one just synthesized (unless cleared), take the next
         with deps.tts_store.locked(connection_id) as row:
             if row is None or _ended(row):
                 return []
             state = TtsState.model_validate(row.tts_state)
-            if not state.may_synthesize(holder, clock()):
+            rate = row.sample_rate or 16_000
+            if done is not None:
+                sentence, signal = done
+                if not state.holds(holder, sentence):  # the lease ran out and another invocation took over
+                    return []
+                if state.is_cleared(sentence):
+                    state.drop_in_flight()
+                else:
+                    samples = tts_audio.with_pause(signal, rate, first=state.sentences_spoken == 0)
+                    messages = tts_audio.audio_chunks(
+                        samples,
+                        rate,
+                        ack=state.ack,
+                        first_seq=state.next_audio_seq,
+                        text_seq=sentence.text_seq,
+                        start_s=state.audio_seconds,
+                    )
+                    state.spoken(sentence, samples.size / rate, len(messages))
+            elif not state.may_synthesize(holder, clock()):
                 return []
-            sentence = state.take_sentence(holder, clock())
-            answers: list[ServerMessage] = []
-            if sentence is None and state.stop_requested:
+            taken = state.take_sentence(holder, clock())
+            if taken is None and state.stop_requested:
                 answers = [_record_usage(row, state, deps)]
             row.tts_state = state.model_dump()
-            if sentence is None:
-                return answers
-            language, voice, rate, tenant_id = row.source_language or "", state.voice, row.sample_rate, row.tenant_id
+            language, voice, tenant_id = row.source_language or "", state.voice, row.tenant_id
+        if messages:
+            deps.push.send(connection_id, [m.model_dump_json(by_alias=True, exclude_none=True) for m in messages])
+        if taken is None:
+            return answers
         try:
-            signal = _synthesize(sentence, language, voice, rate or 16_000, tenant_id, deps)
+            done = (taken, _synthesize(taken, language, voice, rate, tenant_id, deps))
         except SpeechError:
             with deps.tts_store.locked(connection_id) as row:
                 if row is not None:
                     state = TtsState.model_validate(row.tts_state)
-                    state.put_back(sentence)
+                    state.put_back(taken)
                     row.tts_state = state.model_dump()
             raise
-        with deps.tts_store.locked(connection_id) as row:
-            if row is None or _ended(row):
-                return []
-            state = TtsState.model_validate(row.tts_state)
-            if not state.holds(holder, sentence):  # the lease ran out and another invocation took over
-                return []
-            messages: Sequence[ServerMessage] = []
-            if state.is_cleared(sentence):
-                state.drop_in_flight()
-            else:
-                samples = tts_audio.with_pause(signal, rate or 16_000, first=state.sentences_spoken == 0)
-                messages = tts_audio.audio_chunks(
-                    samples,
-                    rate or 16_000,
-                    ack=state.ack,
-                    first_seq=state.next_audio_seq,
-                    text_seq=sentence.text_seq,
-                    start_s=state.audio_seconds,
-                )
-                state.spoken(sentence, samples.size / (rate or 16_000), len(messages))
-            row.tts_state = state.model_dump()
-        deps.push.send(connection_id, [m.model_dump_json(by_alias=True, exclude_none=True) for m in messages])
 
 
 # --- pieces -----------------------------------------------------------------------------------------------------
