@@ -112,6 +112,9 @@ class QueuesConfig(_Section):
 
 class WorkflowConfig(_Section):
     map_max_concurrency: int = Field(8, ge=1, le=1000)
+    #: a job with this many chunks or more runs the Distributed Map (items read from S3, a child execution per
+    #: chunk) instead of the inline Map; 240 chunks of at most 30 s is 2 h of audio or more
+    distributed_map_min_chunks: int = Field(240, ge=1)
     chunk_timeout_s: int = Field(300, ge=10)
     step_timeout_s: int = Field(900, ge=10)
     #: HeartbeatSeconds of the long single-message steps (prepare, assemble): their workers beat every 20 s, so a

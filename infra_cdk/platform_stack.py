@@ -49,7 +49,7 @@ class SpeechPlatformStack(Stack):
 
         queues = Queues(self, names.QUEUES, config=config)
         storage = Storage(self, names.STORAGE, config=config, s3_events_queue=queues.queue(names.QUEUE_S3_EVENTS))
-        workflow = Workflow(self, names.WORKFLOW, config=config, queues=queues)
+        workflow = Workflow(self, names.WORKFLOW, config=config, queues=queues, chunks_bucket=storage.audio)
         database, database_env = self._database(vpc, functions_sg)
         inference, triton_url = self._inference(vpc, functions_sg, storage, queues)
         # the stage's webhook signing key (AWS stages; the local stage signs with the development key)

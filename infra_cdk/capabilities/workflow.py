@@ -1,7 +1,15 @@
 """Workflow: the Step Functions state machine for long audio (S3-drop and POST /v1/jobs).
 
-    Prepare ─> Map(TranscribeChunk) ─> Assemble ─> RecordSucceeded
-        └───────────┴──────────────────┴── Catch ─> RecordFailed ─> Failed
+    Prepare ─> ChooseMap ─┬─> Map(TranscribeChunk) ────────────────────┬─> Assemble ─> RecordSucceeded
+                          └─> DistributedMap(TranscribeChunkItem) ─────┘
+        └──────────────────────────┴───────────────────────────────────┴──── Catch ─> RecordFailed ─> Failed
+
+The inline Map takes its items from the state (`$.prepared.chunks`); a job with `workflow.distributed_map_min_chunks`
+chunks or more (or one whose chunks `prepare` left out of the state: more than its inline limit) runs the
+Distributed Map, whose ItemReader reads the same items from the JSON array `prepare` wrote to the audio bucket
+(`$.prepared.itemsKey`), each item a child execution, so neither the 256 KB state nor the 25,000-event history
+bounds a job's length. The Distributed Map tolerates failed items: a chunk that keeps failing leaves no
+transcript, and Assemble fails the job naming it (with the error its worker recorded), as the inline Map does.
 
 Every Task sends a message with a task token to the step's SQS queue (`sqs:sendMessage.waitForTaskToken`)
 and waits for the queue's consumer to answer SendTaskSuccess/Failure. The message is
@@ -10,8 +18,11 @@ and waits for the queue's consumer to answer SendTaskSuccess/Failure. The messag
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from typing import cast
+
+from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -24,15 +35,20 @@ from infra_cdk.nag_acknowledgments import acknowledge
 
 #: the error a transcribe-chunk worker fails its task with (speech_core.batch.transcribe.CHUNK_FAILED)
 CHUNK_FAILED = "ChunkFailed"
+#: the Distributed Map's ToleratedFailureCount: more than any job has chunks (4 h at <= 30 s each is ~500-1000)
+TOLERATE_EVERY_CHUNK = 1_000_000
 
 
 class Workflow(Construct):
     """The job state machine and its log group."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, queues: Queues) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, queues: Queues, chunks_bucket: s3.IBucket
+    ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._queues = queues
+        self._chunks_bucket = chunks_bucket
         definition = self._definition()
         self.log_group = self._log_group()
         self.state_machine = self._state_machine(definition)
@@ -70,7 +86,18 @@ class Workflow(Construct):
         prepare = self._step("Prepare", names.QUEUE_PREPARE, "prepare", "$.prepared", cfg.step_timeout_s, beat)
         # a worker that died (or missed its heartbeats) gets one more try; prepare reuses chunk rows it finished
         prepare.add_retry(errors=["States.Timeout", "States.HeartbeatTimeout"], max_attempts=1)
-        chunks = self._transcribe_chunks()
+        inline, distributed = self._transcribe_chunks(), self._transcribe_chunks_distributed()
+        choose = (
+            sfn.Choice(self, "ChooseMap", comment="the inline Map for a short job, the Distributed Map for a long one")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.prepared.chunks"),
+                    sfn.Condition.number_less_than("$.prepared.chunkCount", cfg.distributed_map_min_chunks),
+                ),
+                inline,
+            )
+            .otherwise(distributed)
+        )
         assemble = self._step("Assemble", names.QUEUE_ASSEMBLE, "assemble", "$.assembled", cfg.step_timeout_s, beat)
         assemble.add_retry(errors=["States.Timeout", "States.HeartbeatTimeout"], max_attempts=1)
         record_succeeded = self._step(
@@ -80,20 +107,17 @@ class Workflow(Construct):
             "RecordFailed", names.QUEUE_JOB_STATUS, "record-failed", "$.recorded", cfg.step_timeout_s
         )
         record_failed.next(sfn.Fail(self, "Failed", cause="job failed", error="JobFailed"))
-        for task in (prepare, chunks, assemble):
+        for task in (prepare, inline, distributed, assemble):
             task.add_catch(record_failed, errors=["States.ALL"], result_path="$.error")
-        return (
-            sfn.Chain.start(prepare)
-            .next(chunks)
-            .next(assemble)
-            .next(record_succeeded)
-            .next(sfn.Succeed(self, "Succeeded"))
-        )
+        inline.next(assemble)
+        distributed.next(assemble)
+        assemble.next(record_succeeded).next(sfn.Succeed(self, "Succeeded"))
+        return sfn.Chain.start(prepare).next(choose)
 
-    def _transcribe_chunks(self) -> sfn.Map:
-        """The Map over the prepared chunks, one retried TranscribeChunk task (GPU work queue) per chunk."""
+    def _transcribe_task(self, task_id: str) -> tasks.SqsSendMessage:
+        """One chunk's TranscribeChunk task (GPU work queue), retried with backoff."""
         cfg = self._config.workflow
-        transcribe = self._step("TranscribeChunk", names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
+        transcribe = self._step(task_id, names.QUEUE_GPU_WORK, "transcribe-chunk", None, cfg.chunk_timeout_s)
         transcribe.add_retry(
             # ChunkFailed named as well: not every Step Functions implementation reads States.TaskFailed as the
             # wildcard AWS documents (LocalStack matches it literally)
@@ -102,15 +126,42 @@ class Workflow(Construct):
             interval=Duration.seconds(5),
             backoff_rate=2,
         )
+        return transcribe
+
+    def _transcribe_chunks(self) -> sfn.Map:
+        """The inline Map over the prepared chunks in the state, one TranscribeChunk task per chunk."""
         chunks = sfn.Map(
             self,
             "TranscribeChunks",
             items_path="$.prepared.chunks",
-            max_concurrency=cfg.map_max_concurrency,
+            max_concurrency=self._config.workflow.map_max_concurrency,
             item_selector={"job.$": "$.job", "chunk.$": "$$.Map.Item.Value"},
             result_path="$.transcripts",
         )
-        chunks.item_processor(transcribe)
+        chunks.item_processor(self._transcribe_task("TranscribeChunk"))
+        return chunks
+
+    def _transcribe_chunks_distributed(self) -> sfn.DistributedMap:
+        """The Distributed Map over the items file in the audio bucket: each chunk a standard child execution
+        (a task token needs a standard workflow), at the same concurrency; results stay in the database, so
+        nothing comes back into the state."""
+        chunks = sfn.DistributedMap(
+            self,
+            "TranscribeChunksDistributed",
+            item_reader=sfn.S3JsonItemReader(
+                bucket=self._chunks_bucket, key=sfn.JsonPath.string_at("$.prepared.itemsKey")
+            ),
+            max_concurrency=self._config.workflow.map_max_concurrency,
+            item_selector={"job.$": "$.job", "chunk.$": "$$.Map.Item.Value"},
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            # a failed chunk fails its item, not the run: Assemble names it (ChunkFailed) for the job's error. A count
+            # above any job's chunks rather than ToleratedFailurePercentage 100, whose integer LocalStack's ASL
+            # parser refuses (it takes only a decimal number there)
+            tolerated_failure_count=TOLERATE_EVERY_CHUNK,
+            label="chunks",
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        chunks.item_processor(self._transcribe_task("TranscribeChunkItem"))
         return chunks
 
     def _log_group(self) -> logs.LogGroup:
@@ -148,3 +199,24 @@ class Workflow(Construct):
             "Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray actions do not support "
             "resource-level permissions; AWS documents '*' for them.",
         )
+        stack = Stack.of(self)
+        bucket = stack.resolve(cast(CfnElement, self._chunks_bucket.node.default_child).logical_id)
+        machine = stack.resolve(cast(CfnElement, self.state_machine.node.default_child).logical_id)
+        acknowledge(
+            self.state_machine,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket}>/*]",
+            "The Distributed Map's ItemReader reads each job's items file, whose key the execution's state names "
+            "(chunks/<tenant>/<job>/items.json); s3:GetObject only, on the audio bucket only.",
+        )
+        execution = (
+            "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}'
+        )
+        for suffix in (":*", "/chunks:*"):
+            acknowledge(
+                self.state_machine,
+                f"AwsSolutions-IAM5[Resource::{execution}{suffix}]",
+                "The Distributed Map starts, describes and stops its own child executions and map runs, whose "
+                "names Step Functions makes per run: this state machine's executions only (CDK's DistributedMap "
+                "policy).",
+            )

@@ -172,6 +172,8 @@ def test_a_file_dropped_under_incoming_is_transcribed(
     # Then it succeeded with every output, sample-accurate timestamps and the line rules kept
     assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
     check_outputs(s3, local_cloud, done, recording, first_words)
+    # through the inline Map: its chunks are fewer than the local stage's distributed_map_min_chunks
+    assert done.execution_arn and map_states_run(local_cloud, done.execution_arn) == {"TranscribeChunks"}
     # and the job is the tenant's, visible through the API
     response = jobs_api.get(f"v1/jobs/{done.id}")
     assert response.status_code == 200, response.text
@@ -241,6 +243,40 @@ def test_an_s3_drop_jobs_billed_seconds_appear_in_the_tenants_usage_once(
     assert (day["task"], day["requests"], day["errors"]) == ("asr", 1, 0)
     assert day["audioSeconds"] == pytest.approx(done.billed_audio_seconds, abs=0.001)
     assert [d for d in usage.json()["days"] if d["task"] == "asr"] == []
+
+
+def map_states_run(local_cloud: LocalCloud, execution_arn: str) -> set[str]:
+    """The Map states the execution entered, and whether a Distributed Map's run started."""
+    stepfunctions = aws_client("stepfunctions", local_cloud.localstack_endpoint)
+    events: list[dict[str, Any]] = []
+    pages = stepfunctions.get_paginator("get_execution_history")
+    for page in pages.paginate(executionArn=execution_arn):
+        events += page["events"]
+    entered = {e["stateEnteredEventDetails"]["name"] for e in events if e["type"] == "MapStateEntered"}
+    return entered | ({"MapRunStarted"} if any(e["type"] == "MapRunStarted" for e in events) else set())
+
+
+def test_a_long_job_runs_the_distributed_map_over_the_items_file(
+    local_cloud: LocalCloud,
+    s3: Any,
+    first_words: dict[str, tuple[list[str], float]],
+) -> None:
+    # Given a recording with more chunks than the local stage's distributed_map_min_chunks (16)
+    recording = build_long_recording(repeats=9)
+    key = drop(s3, local_cloud, "distributed.wav", recording.wav_bytes(), language="en")
+    (job,) = job_for_key(local_cloud, key)
+    # When the workflow has run it
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
+    # Then it went through the Distributed Map (items read from S3), not the inline one
+    assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
+    assert done.chunks_total is not None and done.chunks_total >= 16
+    assert done.execution_arn
+    assert map_states_run(local_cloud, done.execution_arn) == {"TranscribeChunksDistributed", "MapRunStarted"}
+    # and every chunk was transcribed once, in its place on the timeline, with all four outputs
+    check_outputs(s3, local_cloud, done, recording, first_words)
+    chunks = get_repositories(local_cloud.database_url).job_chunks.list_chunks(done.id)
+    assert [c.index for c in chunks] == list(range(done.chunks_total))
+    assert all(c.state.value == "done" and c.attempts == 1 for c in chunks)
 
 
 def test_two_identical_s3_events_make_one_job(local_cloud: LocalCloud, s3: Any) -> None:

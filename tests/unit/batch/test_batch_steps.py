@@ -151,10 +151,28 @@ def test_prepare_writes_chunks_manifest_and_rows_and_is_idempotent() -> None:
     assert f"chunks/{job.tenant_id}/{job.id}/manifest.json" in keys
     assert f"chunks/{job.tenant_id}/{job.id}/{len(chunks) - 1:05d}.wav" in keys
     assert deps.jobs.rows[job.id].audio_seconds_total == pytest.approx(recording.duration_s)
+    # the items file the Distributed Map reads: the same items, as a JSON array
+    assert prepared["chunkCount"] == len(chunks)
+    assert prepared["itemsKey"] == f"chunks/{job.tenant_id}/{job.id}/items.json"
+    assert json.loads(deps.objects.objects[("audio", prepared["itemsKey"])][0]) == chunks
     # a retried prepare answers from the rows without decoding again
     opened = deps.objects.opened
     assert prepare_audio(message, deps) == prepared
     assert deps.objects.opened == opened
+
+
+def test_more_chunks_than_an_inline_map_takes_leave_them_to_the_items_file() -> None:
+    # Given a stage whose inline Map takes at most 2 chunks in the execution's state
+    deps = batch_deps()
+    deps.settings = deps.settings.model_copy(update={"inline_map_max_chunks": 2})
+    job = running_job(deps, build_long_recording(repeats=2).wav_bytes())
+    # When prepare cuts more than that
+    prepared = prepare_audio(TaskMessage.model_validate(task("prepare", {"job": ref_of(job)})), deps)
+    # Then its answer leaves the chunks out (the Distributed Map reads them from S3) and counts them
+    assert "chunks" not in prepared and prepared["chunkCount"] > 2
+    items = json.loads(deps.objects.objects[("audio", prepared["itemsKey"])][0])
+    assert [item["index"] for item in items] == list(range(prepared["chunkCount"]))
+    assert sum(item["numSamples"] for item in items) == prepared["totalSamples"]
 
 
 def test_a_corrupt_file_fails_prepare_with_its_code() -> None:
@@ -268,6 +286,22 @@ def test_assemble_refuses_a_transcript_with_missing_chunks() -> None:
     run_step(deps, lambda m, d, x: assemble_transcript(m, x), task("assemble", {"job": ref_of(job)}))
     kind, _, (error, cause) = deps.tasks.answers[-1]
     assert (kind, error) == ("failure", "ChunkFailed") and cause.startswith("chunk 0")
+
+
+def test_assemble_names_a_failed_chunk_with_its_recorded_error() -> None:
+    # Given a job whose chunk 1 failed (a Distributed Map tolerates the failed item and assemble runs)
+    deps = batch_deps()
+    job, prepared = prepared_job(deps, repeats=2)
+    for chunk in prepared["chunks"]:
+        if chunk["index"] != 1:
+            run_step(deps, transcribe_chunk, chunk_task(job, chunk))
+    deps.chunks.mark_chunk_failed(job.id, 1, "model.failed", "boom")
+    # When assemble runs, Then it fails the job naming that chunk, its place and its error
+    run_step(deps, lambda m, d, x: assemble_transcript(m, x), task("assemble", {"job": ref_of(job)}))
+    kind, _, (error, cause) = deps.tasks.answers[-1]
+    start = prepared["chunks"][1]["startSample"] / RATE
+    assert (kind, error) == ("failure", "ChunkFailed")
+    assert cause == f"chunk 1 at {start:.3f}s: model.failed: boom (1 missing)"
 
 
 def test_record_makes_the_job_final_once_and_notifies() -> None:

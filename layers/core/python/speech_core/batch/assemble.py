@@ -10,7 +10,7 @@ from speech_core.batch.jobs_access import result_key, running_job
 from speech_core.batch.messages import Assembled, StateInput, TaskMessage, usage_request_id
 from speech_core.batch.options import job_options
 from speech_core.batch.task_worker import StepFailure
-from speech_core.batch.transcribe import CHUNK_FAILED
+from speech_core.batch.transcribe import CHUNK_FAILED, chunk_failure
 from speech_core.contracts.jobs import JobRef
 from speech_core.db.records import ChunkState, JobChunkRecord, JobRecord, NewResult, RequestLogEntry, Segment
 from speech_core.inference import Task
@@ -47,6 +47,17 @@ def chunk_result(row: JobChunkRecord) -> ChunkResult:
         transcript=row.transcript,
         words=words,
     )
+
+
+def missing_chunks_failure(deps: BatchDeps, job: JobRecord, missing: list[int]) -> StepFailure:
+    """`ChunkFailed` naming the first chunk without a transcript, with the error its worker recorded where there
+    is one. The Distributed Map tolerates failed items (its items fail one by one, not the Map), so this is how
+    such a job ends FAILED naming its chunk, exactly as the inline Map's failure does."""
+    row = deps.chunks.get_chunk(job.id, missing[0])
+    if row is not None and row.state is ChunkState.FAILED and row.error_code:
+        failure = chunk_failure(row, row.error_code, row.error_message or "")
+        return StepFailure(CHUNK_FAILED, f"{failure.cause} ({len(missing)} missing)")
+    return StepFailure(CHUNK_FAILED, f"chunk {missing[0]}: not transcribed ({len(missing)} missing)")
 
 
 def meter_job(deps: BatchDeps, ref: JobRef, job: JobRecord, transcript: Transcript, model_version: str) -> bool:
@@ -94,8 +105,7 @@ def assemble_transcript(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]
         total_samples=state.prepared.total_samples if state.prepared else None,
     )
     if transcript.missing_chunks:
-        first = transcript.missing_chunks[0]
-        raise StepFailure(CHUNK_FAILED, f"chunk {first}: not transcribed ({len(transcript.missing_chunks)} missing)")
+        raise missing_chunks_failure(deps, job, transcript.missing_chunks)
     options = job_options(job, deps.settings.default_language)
     rules = SubtitleRules(
         max_chars_per_line=options.subtitles.max_chars_per_line, lines_per_cue=options.subtitles.lines_per_cue

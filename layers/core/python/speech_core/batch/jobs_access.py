@@ -31,6 +31,12 @@ def manifest_key(job: JobRecord) -> str:
     return f"chunks/{job.tenant_id}/{job.id}/manifest.json"
 
 
+def items_key(job: JobRecord) -> str:
+    """chunks/<tenant>/<job>/items.json in the audio bucket: the chunk items as a JSON array (the Distributed
+    Map's ItemReader reads it)."""
+    return f"chunks/{job.tenant_id}/{job.id}/items.json"
+
+
 def result_key(job: JobRecord, extension: str) -> str:
     """results/<tenant>/<job>/transcript.<format> in the results bucket."""
     return f"results/{job.tenant_id}/{job.id}/transcript.{extension}"

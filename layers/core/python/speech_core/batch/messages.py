@@ -43,9 +43,17 @@ class ChunkItem(_Wire):
 
 
 class Prepared(_Wire):
-    """What `prepare` answers (`$.prepared`)."""
+    """What `prepare` answers (`$.prepared`).
 
-    chunks: list[ChunkItem]
+    `itemsKey` is a JSON array of the chunk items in the audio bucket, always written: the Distributed Map reads
+    its items from it. `chunks` holds the same items in the execution's state for the inline Map, left out when
+    there are more than `BATCH_INLINE_MAP_MAX_CHUNKS` (the state's 256 KB payload and the execution's 25,000
+    history events bound an inline Map); the state machine's Choice runs the Distributed Map then, and whenever
+    `chunkCount` reaches the stage's `workflow.distributed_map_min_chunks`."""
+
+    chunks: list[ChunkItem] | None = None
+    chunk_count: int = Field(ge=0)
+    items_key: str
     total_samples: int = Field(ge=0)
     sample_rate: int = JOB_SAMPLE_RATE
 

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from speech_core.batch.deps import BatchDeps
-from speech_core.batch.jobs_access import chunk_key, manifest_key, running_job
+from speech_core.batch.jobs_access import chunk_key, items_key, manifest_key, running_job
 from speech_core.batch.messages import JOB_SAMPLE_RATE as BATCH_SAMPLE_RATE
 from speech_core.batch.messages import ChunkItem, Prepared, StateInput, TaskMessage
 from speech_core.batch.ports import WorkflowTasks
@@ -62,10 +62,21 @@ def chunk_wav(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def prepared_from_rows(rows: list[JobChunkRecord]) -> Prepared:
+def prepared_answer(deps: BatchDeps, job: JobRecord, bucket: str, rows: list[JobChunkRecord]) -> Prepared:
+    """`$.prepared` for the job's chunk rows; writes the items file the Distributed Map reads (again on a reuse:
+    the same content, so a retry finds it whichever Map runs)."""
     chunks = [ChunkItem(index=r.index, start_sample=r.start_sample, num_samples=r.num_samples) for r in rows]
+    key = items_key(job)
+    items = json.dumps([chunk.wire() for chunk in chunks], separators=(",", ":")).encode()
+    deps.objects.put(bucket, key, items, "application/json")
     last = chunks[-1]
-    return Prepared(chunks=chunks, total_samples=last.start_sample + last.num_samples)
+    inline = len(chunks) <= deps.settings.inline_map_max_chunks
+    return Prepared(
+        chunks=chunks if inline else None,
+        chunk_count=len(chunks),
+        items_key=key,
+        total_samples=last.start_sample + last.num_samples,
+    )
 
 
 def speech_finder(deps: BatchDeps, job: JobRecord) -> Any:
@@ -87,15 +98,15 @@ def prepare_audio(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]:
 
     state = StateInput.model_validate(message.input)
     job = running_job(deps, state.job)
-    existing = deps.chunks.list_chunks(job.id)
-    if existing and job.audio_seconds_total is not None:
-        logger.info("chunks exist: reused", extra={"chunks": len(existing)})
-        return prepared_from_rows(existing).wire()
-    # the cheap refusal first: a language no ASR model serves fails the job before any audio is read
-    deps.registry.select(Task.ASR, language=job.source_language or deps.settings.default_language)
     bucket = deps.storage.audio_bucket
     if bucket is None:
         raise RuntimeError("AUDIO_BUCKET is not set for this function")
+    existing = deps.chunks.list_chunks(job.id)
+    if existing and job.audio_seconds_total is not None:
+        logger.info("chunks exist: reused", extra={"chunks": len(existing)})
+        return prepared_answer(deps, job, bucket, existing).wire()
+    # the cheap refusal first: a language no ASR model serves fails the job before any audio is read
+    deps.registry.select(Task.ASR, language=job.source_language or deps.settings.default_language)
     head = deps.objects.head(job.input_bucket, job.input_key)
     if head is None:
         raise StepFailure(ErrorCode.RESOURCE_NOT_FOUND.value, f"the job's audio {job.input_key} does not exist")
@@ -141,4 +152,4 @@ def prepare_audio(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]:
     except RequestError as error:
         raise JobNotRunning(error.message) from error
     logger.info("prepared", extra={"chunks": len(stored), "audio_seconds": round(total / BATCH_SAMPLE_RATE, 3)})
-    return prepared_from_rows(stored).wire()
+    return prepared_answer(deps, job, bucket, stored).wire()

@@ -13,6 +13,10 @@ class BatchSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_prefix="BATCH_")
 
     max_chunk_seconds: float = Field(default=30.0, ge=5, le=60)
+    #: the most chunks an inline Map gets in the execution's state; above it `prepare` leaves `chunks` out and
+    #: the Distributed Map reads them from S3 (a chunk item is ~55 bytes of the state's 256 KB, and each inline
+    #: iteration ~8 of the execution's 25,000 history events, more with retries)
+    inline_map_max_chunks: int = Field(default=1000, ge=1, le=2000)
     #: the language of a dropped file with neither object metadata nor a sidecar saying otherwise
     default_language: str = "en"
     #: how often a long step tells the workflow it is alive (well inside the task's HeartbeatSeconds)
