@@ -23,6 +23,7 @@ from speech_core.contracts.streaming import (
     MAX_GAP_WAIT_S,
     MAX_PENDING_FRAMES,
     MAX_STREAM_SECONDS,
+    MAX_UTTERANCE_S,
     RESUME_WINDOW_S,
 )
 from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
@@ -207,7 +208,7 @@ def started() -> tuple[FakeDeps, Caller]:
     (ready,) = send(deps, who, action="start", language="en")
     assert ready["type"] == "ready" and ready["ack"] == -1 and ready["resumeToken"]
     assert ready["limits"]["maxStreamSeconds"] == MAX_STREAM_SECONDS
-    assert ready["limits"]["maxUtteranceSeconds"] == 600.0
+    assert ready["limits"]["maxUtteranceSeconds"] == MAX_UTTERANCE_S
     return deps, who
 
 
@@ -514,3 +515,12 @@ def test_an_utterance_idle_too_long_ends_at_the_next_message(started, monkeypatc
     final, error = send(deps, who, action="audio", seq=2, audio="%%%")
     assert final["type"] == "final" and error["code"] == "audio.invalid_base64"
     assert deps.store.rows[CONNECTION].utterance_open is False
+
+
+def test_an_utterance_ends_by_itself_at_the_longest_utterance(started):
+    deps, who = started
+    second = pcm(16000, value=3000)  # 1 s of speech a frame: no silence to end it
+    kinds = [[a["type"] for a in send(deps, who, action="audio", seq=seq, audio=second)] for seq in range(31)]
+    assert kinds.index(["partial", "final"]) == int(MAX_UTTERANCE_S) - 1 and kinds[-1] == ["partial"]
+    (final, end) = send(deps, who, action="stop")
+    assert final["start"] == MAX_UTTERANCE_S and end["audioSeconds"] == 31.0

@@ -43,6 +43,9 @@ MAX_FRAMES_PER_SECOND = 50
 #: an utterance with no audio for this long is ended (its final sent) at the next message, before the model's
 #: 60 s sequence idle would drop it
 MAX_AUDIO_IDLE_S = 30.0
+#: audio seconds after which an utterance ends by itself (a `final`), silence or not: the final is a second pass
+#: over the whole utterance, and it must fit the stream function's 29 s (the sync API's 60 s limit, halved)
+MAX_UTTERANCE_S = 30.0
 #: endpointing bounds (ms of silence that end an utterance)
 MIN_ENDPOINTING_MS = 100
 MAX_ENDPOINTING_MS = 10_000

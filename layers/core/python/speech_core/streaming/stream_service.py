@@ -33,6 +33,7 @@ from speech_core.contracts.streaming import (
     MAX_GAP_WAIT_S,
     MAX_PENDING_FRAMES,
     MAX_STREAM_SECONDS,
+    MAX_UTTERANCE_S,
     RESUME_WINDOW_S,
     STREAM_SAMPLE_RATE,
     AudioMessage,
@@ -200,7 +201,9 @@ def _start(message: StartMessage, state: StreamState, caller: Caller, deps: Stre
 
 
 def _limits(selection: ModelSelection) -> StreamLimits:
-    return StreamLimits(max_stream_seconds=MAX_STREAM_SECONDS, max_utterance_seconds=selection.limits.max_audio_seconds)
+    model_limit = selection.limits.max_audio_seconds
+    utterance = MAX_UTTERANCE_S if model_limit is None else min(MAX_UTTERANCE_S, model_limit)
+    return StreamLimits(max_stream_seconds=MAX_STREAM_SECONDS, max_utterance_seconds=utterance)
 
 
 def _resume(message: ResumeMessage, state: StreamState, caller: Caller, deps: StreamDeps) -> ReadyMessage:
@@ -333,8 +336,9 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     state.partial_latency_ms = latency.add(state.partial_latency_ms, (clock() - received_at) * 1000)
     run = after_chunk(SilenceRun(state.trailing_silence_s, state.utterance_has_speech), samples, STREAM_SAMPLE_RATE)
     state.trailing_silence_s, state.utterance_has_speech = run.trailing_s, run.has_speech
-    if state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms:
-        return [partial, *_finish_utterance(state, deps)]  # an endpoint: the utterance's final now
+    endpoint = state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms
+    if endpoint or state.audio_seconds - state.utterance_start_s >= MAX_UTTERANCE_S - 1e-6:
+        return [partial, *_finish_utterance(state, deps)]  # an endpoint, or the longest utterance: its final now
     return [partial]
 
 
