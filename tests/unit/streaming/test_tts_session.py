@@ -318,3 +318,10 @@ def test_routing_sends_tts_messages_here_and_asr_ones_on(started: FakeDeps):
     assert is_tts_stream(CONNECTION, None, True, started)  # type: ignore[arg-type]
     started.tts_store.open("asr-connection")
     assert not is_tts_stream("asr-connection", json.dumps({"action": "stop"}), False, started)  # type: ignore[arg-type]
+
+
+def test_text_on_a_recognition_stream_is_refused(deps: FakeDeps):
+    row = deps.tts_store.rows[CONNECTION]
+    row.session_id, row.task, row.state = uuid.uuid4(), "asr", ConnectionState.STREAMING
+    (error,) = send(deps, action="text", seq=0, text="Not here.", flush=True)
+    assert error["code"] == "request.invalid" and deps.inference.spoken == []

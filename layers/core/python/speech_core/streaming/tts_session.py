@@ -269,6 +269,8 @@ class _session:  # noqa: N801 - used as a context manager, reads like one
                 raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "this connection is not open")
             if row.session_id is None:
                 raise RequestError(ErrorCode.STREAM_NOT_STARTED, "send `start` before text")
+            if row.task != TTS_TASK:
+                raise RequestError(ErrorCode.REQUEST_INVALID, "this connection streams speech recognition, not TTS")
             state = TtsState.model_validate(row.tts_state)
             if row.usage_recorded_at is not None or state.stop_requested:
                 raise RequestError(ErrorCode.STREAM_NOT_STARTED, "this stream has ended (`stop` was sent)")
