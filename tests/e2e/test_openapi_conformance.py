@@ -113,7 +113,7 @@ CASES = [
 
 def test_the_served_document_is_the_generated_one(served_document: dict[str, Any]) -> None:
     assert _operations(served_document) == OPERATIONS
-    assert set(served_document["components"]["securitySchemes"]) == {"apiKey", "bearer"}
+    assert set(served_document["components"]["securitySchemes"]) == {"apiKey", "bearer", "ulcaApiKey"}
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
@@ -180,6 +180,10 @@ def _valid_requests(goforward_wav: bytes) -> dict[tuple[str, str], dict[str, Any
         ("POST", "/v1/pipeline"): pipeline,
         ("POST", "/services/inference/pipeline"): pipeline,
         ("POST", "/v1/uploads"): {"fileName": "meeting.wav", "contentType": "audio/wav"},
+        ("POST", "/ulca/apis/{version}/model/getModelsPipeline"): {
+            "pipelineTasks": [{"taskType": "asr"}, {"taskType": "translation"}, {"taskType": "tts"}],
+            "pipelineRequestConfig": {"pipelineId": "64392f96daac500b55c543cd"},
+        },
         ("GET", "/v1/jobs"): None,
         ("GET", "/v1/models"): None,
         ("GET", "/v1/usage"): None,
@@ -255,6 +259,8 @@ def test_valid_requests_answer_200_with_conforming_bodies(
             fields["body"] = body
         if job_id is not None:
             fields["path_parameters"] = {"jobId": job_id()}
+        if "{version}" in path:  # ULCA discovery: v0 (v1 is the same)
+            fields["path_parameters"] = {"version": "v0"}
         case = operation.Case(**fields)
         # When it is sent through the local stack
         response = case.call(session=http_session, headers={"x-api-key": conformance_key})
