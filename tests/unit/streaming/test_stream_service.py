@@ -520,7 +520,25 @@ def test_an_utterance_idle_too_long_ends_at_the_next_message(started, monkeypatc
 def test_an_utterance_ends_by_itself_at_the_longest_utterance(started):
     deps, who = started
     second = pcm(16000, value=3000)  # 1 s of speech a frame: no silence to end it
-    kinds = [[a["type"] for a in send(deps, who, action="audio", seq=seq, audio=second)] for seq in range(31)]
+    count = int(MAX_UTTERANCE_S) + 1
+    kinds = [[a["type"] for a in send(deps, who, action="audio", seq=seq, audio=second)] for seq in range(count)]
     assert kinds.index(["partial", "final"]) == int(MAX_UTTERANCE_S) - 1 and kinds[-1] == ["partial"]
     (final, end) = send(deps, who, action="stop")
-    assert final["start"] == MAX_UTTERANCE_S and end["audioSeconds"] == 31.0
+    assert final["start"] == MAX_UTTERANCE_S and end["audioSeconds"] == count
+
+
+def test_a_failed_endpoint_final_keeps_the_frame_and_starts_a_new_utterance(monkeypatch):
+    from speech_core.errors import InferenceError
+
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    send(deps, who, action="audio", seq=0, audio=pcm(4000, value=3000))
+
+    def timed_out(self: FakeSession) -> Any:
+        raise InferenceError(ErrorCode.MODEL_TIMEOUT, "the model took too long")
+
+    monkeypatch.setattr(FakeSession, "finish", timed_out)
+    partial, error = send(deps, who, action="audio", seq=1, audio=pcm(8000, value=0))
+    assert partial["ack"] == 1 and error["code"] == "model.timeout" and error["ack"] == 1
+    row = deps.store.rows[CONNECTION]
+    assert row.next_seq == 2 and not row.utterance_open and row.utterance_start_s == 0.75

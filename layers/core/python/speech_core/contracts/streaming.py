@@ -44,8 +44,9 @@ MAX_FRAMES_PER_SECOND = 50
 #: 60 s sequence idle would drop it
 MAX_AUDIO_IDLE_S = 30.0
 #: audio seconds after which an utterance ends by itself (a `final`), silence or not: the final is a second pass
-#: over the whole utterance, and it must fit the stream function's 29 s (the sync API's 60 s limit, halved)
-MAX_UTTERANCE_S = 30.0
+#: over the whole utterance that holds the connection's frames meanwhile, and must fit the function's 29 s
+#: (a 30 s utterance's took over 25 s on the shared 2-core machine)
+MAX_UTTERANCE_S = 15.0
 #: endpointing bounds (ms of silence that end an utterance)
 MIN_ENDPOINTING_MS = 100
 MAX_ENDPOINTING_MS = 10_000

@@ -338,8 +338,26 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     state.trailing_silence_s, state.utterance_has_speech = run.trailing_s, run.has_speech
     endpoint = state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms
     if endpoint or state.audio_seconds - state.utterance_start_s >= MAX_UTTERANCE_S - 1e-6:
-        return [partial, *_finish_utterance(state, deps)]  # an endpoint, or the longest utterance: its final now
+        return [partial, *_end_utterance_after_frame(state, deps)]  # an endpoint, or the longest utterance
     return [partial]
+
+
+def _end_utterance_after_frame(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """The utterance's final once its frame is applied. The frame stays applied when the final fails (the model
+    has its audio): the error frame says the utterance's final is lost, and the next audio starts a new one."""
+    try:
+        return _finish_utterance(state, deps)
+    except SpeechError as error:
+        logger.warning("utterance final failed", extra={"code": error.code.value, "session_id": str(state.session_id)})
+        _reset_utterance(state)
+        return [
+            ErrorFrame(
+                ack=state.ack,
+                code=error.code.value,
+                message=f"the utterance's final failed ({error.message}); the stream goes on with a new utterance",
+                details=error.details or None,
+            )
+        ]
 
 
 def _count_frame(state: StreamState, now: float) -> None:
