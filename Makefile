@@ -117,8 +117,9 @@ layer-deps: setup ## build the third-party Lambda layer for STAGE's architecture
 	find $(DEPS_LAYER) -name __pycache__ -type d -prune -exec rm -rf {} +
 	@du -sh $(DEPS_LAYER)
 
-deploy: setup layer-deps ## cdk deploy STAGE=dev|staging|prod (needs AWS credentials; see docs/deploy.md)
+deploy: setup layer-deps ## cdk deploy STAGE=dev|staging|prod (needs AWS credentials; see docs/deploy.md), then the console's files
 	$(CDK) deploy speech-$(STAGE) -c stage=$(STAGE) -c require_built_layers=true --require-approval broadening
+	$(PY) console/publish.py $(STAGE)
 
 diff: setup ## cdk diff of STAGE against what is deployed (needs AWS credentials)
 	$(CDK) diff speech-$(STAGE) -c stage=$(STAGE)
@@ -169,3 +170,34 @@ bench: bench-triton bench-local-cloud bench-api bench-cold-start bench-jobs ## e
 demo: setup ## run the main job on a sample
 	$(PY) -m local_cloud.demo
 .PHONY: demo
+
+# --- web console (console/) ---------------------------------------------------------------------------
+# Node packages from console/package-lock.json (npm ci); the API client's types are generated from the OpenAPI
+# document the API serves (built from the code, so the types cannot drift), then Vite builds console/dist, which
+# `make up` serves locally and `make deploy` uploads to the stage's console bucket. Debian's chromium drives the
+# console's e2e tests (tests/e2e/test_console_pages.py; no browser download).
+CONSOLE_APT := chromium
+CONSOLE_SOURCES := $(shell find console/src console/public console/index.html console/vite.config.ts -type f 2>/dev/null)
+API_SOURCES := $(shell find layers/core/python/speech_core/api layers/core/python/speech_core/contracts -name '*.py' 2>/dev/null)
+
+setup: setup-console
+setup-console: console/dist/index.html ## the web console: npm ci, API types from the OpenAPI document, vite build; chromium for its e2e tests
+	@dpkg -s $(CONSOLE_APT) >/dev/null 2>&1 || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $(CONSOLE_APT); }
+
+console/node_modules/.installed: console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+console/src/api/schema.d.ts: $(API_SOURCES) console/node_modules/.installed | .venv/.installed
+	mkdir -p console/build
+	$(PY) -c "import json; from speech_core.api.openapi import build_openapi; print(json.dumps(build_openapi(), indent=1))" > console/build/openapi.json
+	cd console && npm run --silent gen:api
+
+console/dist/index.html: console/src/api/schema.d.ts $(CONSOLE_SOURCES) console/node_modules/.installed
+	cd console && npm run --silent build
+
+test-console: console/src/api/schema.d.ts ## the console's eslint, tsc --noEmit and vitest unit tests
+	cd console && npm run --silent lint && npm run --silent typecheck && npm run --silent test
+test: test-console
+.PHONY: setup-console test-console

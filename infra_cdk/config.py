@@ -164,6 +164,18 @@ class NotifyConfig(_Section):
     allow_insecure_webhooks: bool = False
 
 
+class ConsoleConfig(_Section):
+    """The web console (console/, a static single-page app): where it is served and the origin the API allows."""
+
+    #: S3 + CloudFront (origin access control, security headers) in this stack; false where something else serves
+    #: the built app (the local stage: the local cloud's console server)
+    hosted: bool = True
+    #: the console's origin (scheme://host[:port]) when it is not the stage's CloudFront address: a custom domain,
+    #: or locally the console server's address, which the local cloud passes at synth time. The REST API's CORS
+    #: allows exactly this one origin (or the CloudFront address where hosted and unset).
+    origin: str | None = Field(None, pattern=r"^https?://[^/\s]+$")
+
+
 class AudioUrlConfig(_Section):
     """`audio[].audioUri` https links (speech_core.outbound.audio_link): what the functions that read audio allow."""
 
@@ -199,6 +211,7 @@ class StageConfig(_Section):
     api: ApiConfig = ApiConfig()
     notify: NotifyConfig = NotifyConfig()
     audio_urls: AudioUrlConfig = AudioUrlConfig()
+    console: ConsoleConfig = ConsoleConfig()
     observability: ObservabilityConfig = ObservabilityConfig()
     tags: dict[str, str] = {}
 

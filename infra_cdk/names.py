@@ -34,6 +34,7 @@ REST_API = "RestApi"
 WEBSOCKET_API = "WebSocketApi"
 INFERENCE = "Inference"
 OBSERVABILITY = "Observability"
+CONSOLE = "Console"
 
 # Buckets (construct id -> purpose documented in storage.py).
 BUCKET_INGEST = "IngestBucket"
@@ -91,6 +92,9 @@ OUT_WEBHOOK_SIGNING_SECRET_ARN = "WebhookSigningSecretArn"
 OUT_TRITON_URL = "TritonUrl"
 OUT_ALARM_TOPIC_ARN = "AlarmTopicArn"
 OUT_DASHBOARD_NAME = "DashboardName"
+OUT_CONSOLE_URL = "ConsoleUrl"
+OUT_CONSOLE_BUCKET = "ConsoleBucketName"
+OUT_CONSOLE_DISTRIBUTION_ID = "ConsoleDistributionId"
 
 
 def out_bucket(construct_id: str) -> str:

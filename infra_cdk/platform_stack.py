@@ -13,6 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from infra_cdk import names
+from infra_cdk.capabilities.console_hosting import ConsoleHosting
 from infra_cdk.capabilities.database import Database
 from infra_cdk.capabilities.functions import Functions, PlatformResources
 from infra_cdk.capabilities.inference import Inference
@@ -56,10 +57,34 @@ class SpeechPlatformStack(Stack):
         signing = (
             WebhookSigningKey(self, names.WEBHOOK_SIGNING, config=config) if config.notify.signing_secret else None
         )
-        resources = _platform_resources(storage, queues, workflow, database, database_env, triton_url, signing)
+        # the web console: S3 + CloudFront where hosted here; its origin is the one the API answers CORS for
+        console = (
+            ConsoleHosting(self, names.CONSOLE, config=config, access_logs=storage.access_logs)
+            if config.console.hosted
+            else None
+        )
+        console_origin = console.origin if console is not None else config.console.origin
+        resources = _platform_resources(
+            storage, queues, workflow, database, database_env, triton_url, signing, console_origin
+        )
         self.functions = self._functions(resources, vpc, functions_sg, require_built_layers)
-        rest_api = RestApi(self, names.REST_API, config=config, functions=self.functions.invoke_targets)
+        rest_api = RestApi(
+            self, names.REST_API, config=config, functions=self.functions.invoke_targets, cors_origin=console_origin
+        )
         websocket_api = self._websocket_api()
+        if console is not None:
+            console.serve(
+                api_url=rest_api.base_url,
+                websocket_url=websocket_api.stage.url if websocket_api is not None else None,
+            )
+            CfnOutput(self, names.OUT_CONSOLE_URL, value=console.origin + "/", description="Web console URL")
+            CfnOutput(self, names.OUT_CONSOLE_BUCKET, value=console.bucket.bucket_name, description="Console files")
+            CfnOutput(
+                self,
+                names.OUT_CONSOLE_DISTRIBUTION_ID,
+                value=console.distribution.distribution_id,
+                description="Console CloudFront distribution (make deploy invalidates it after uploading)",
+            )
         observability = self._observability(rest_api, queues, workflow, inference)
         if database is not None:
             self._migrate_on_deploy(database)
@@ -224,6 +249,7 @@ def _platform_resources(
     database_env: dict[str, str],
     triton_url: str,
     signing: WebhookSigningKey | None,
+    console_origin: str | None,
 ) -> PlatformResources:
     """What the functions may be granted access to and are told about, from the other capabilities."""
     return PlatformResources(
@@ -237,4 +263,5 @@ def _platform_resources(
         database_env=database_env,
         triton_url=triton_url,
         webhook_signing_secret=signing.secret if signing else None,
+        console_origin=console_origin,
     )

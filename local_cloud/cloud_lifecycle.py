@@ -26,7 +26,15 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from local_cloud.child_processes import ProcessFailedError, log_tail, pid_alive, stop_pid
+from local_cloud.child_processes import (
+    ProcessFailedError,
+    free_port,
+    log_tail,
+    pid_alive,
+    start_process,
+    stop_pid,
+    wait_until,
+)
 from local_cloud.cloudformation_deployer import deploy_stack, find_stack
 from local_cloud.localstack_process import LocalStack
 from local_cloud.runtime_launcher import start_runtime
@@ -34,6 +42,7 @@ from local_cloud.runtime_plan import PLAYED_TYPE_PREFIXES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_STATE_DIR = REPO_ROOT / ".local" / "cloud"
+CONSOLE_DIST = REPO_ROOT / "console" / "dist"
 DEV_TENANT = "dev"
 HEALTH_PATH = "v1/health"
 
@@ -55,6 +64,8 @@ class LocalCloudState(BaseModel):
     database_url: str | None = None
     outputs: dict[str, str] = {}
     api_key: str | None = None
+    #: the web console (console/dist served by local_cloud.console_server); None when it was not built
+    console_url: str | None = None
 
 
 def state_path(state_dir: Path) -> Path:
@@ -147,8 +158,12 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
             _save(state, state_dir)
     _say(f"LocalStack ready on {localstack.endpoint}")
 
+    # the console's port is chosen first: the local stage is synthesized with its origin, the one the API's CORS
+    # allows (as an AWS stage's API allows its CloudFront address)
+    console_port = free_port()
+    console_origin = f"http://127.0.0.1:{console_port}"
     assembly = state_dir / "cdk.out"
-    _synthesize(assembly, state_dir / "synth.log")
+    _synthesize(assembly, state_dir / "synth.log", console_origin)
     deployed = deploy_stack(find_stack(assembly), localstack.endpoint)
     _say(
         f"stack {deployed.stack.stack_name}: {len(deployed.physical_ids)} resources in LocalStack, "
@@ -164,6 +179,7 @@ def _up(state: LocalCloudState, state_dir: Path, with_triton: bool) -> None:
     state.parts.append(Part(name="runtime", pid=runtime.pid, ports=ports, log=str(runtime.log_path)))
     state.outputs = runtime.outputs
     _save(state, state_dir)
+    _start_console(state, state_dir, console_port, runtime.ready["s3_endpoint"])
 
     _wait_healthy(state, with_triton)
     _say(f"up in {time.monotonic() - started:.0f} s")
@@ -183,11 +199,31 @@ def _migrate_and_seed(database_url: str) -> str:
     return created.plaintext
 
 
-def _synthesize(outdir: Path, log_path: Path) -> None:
+def _start_console(state: LocalCloudState, state_dir: Path, port: int, s3_endpoint: str) -> None:
+    """Serves the built console (console/dist) on `port`, its /config.json naming this cloud's API URLs."""
+    if not (CONSOLE_DIST / "index.html").is_file():
+        _say(f"web console not built ({CONSOLE_DIST} is missing; `make setup-console` builds it): not served")
+        return
+    log_path = state_dir / "console.log"
+    argv = [sys.executable, "-m", "local_cloud.console_server", "--dist", str(CONSOLE_DIST), "--port", str(port)]
+    argv += ["--api-url", _api_url(state), "--connect-origin", s3_endpoint]
+    if state.outputs.get("WebSocketUrl"):
+        argv += ["--websocket-url", state.outputs["WebSocketUrl"]]
+    process = start_process("console", argv, log_path, cwd=REPO_ROOT)
+    state.parts.append(Part(name="console", pid=process.pid, ports=[port], log=str(log_path)))
+    _save(state, state_dir)
+    url = f"http://127.0.0.1:{port}/"
+    wait_until("console", lambda: _get(url + "config.json")[0] == 200, process.pid, log_path, 30)
+    state.console_url = url
+    _save(state, state_dir)
+    _say(f"web console on {url}")
+
+
+def _synthesize(outdir: Path, log_path: Path, console_origin: str) -> None:
     # in a child process: the CDK app runs its jsii (node) kernel, which need not outlive synthesis
     with log_path.open("wb") as log:
         result = subprocess.run(
-            [sys.executable, "-m", "local_cloud.stage_synth", str(outdir)],
+            [sys.executable, "-m", "local_cloud.stage_synth", str(outdir), "local", console_origin],
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -297,6 +333,8 @@ def status(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, Any]:
 def print_endpoints(state: LocalCloudState) -> None:
     """The endpoints and the dev key, for people."""
     print("\nLocal cloud is up.")
+    if state.console_url:
+        print(f"  {'Web console':<24} {state.console_url}   (paste the API key below)")
     for name in sorted(state.outputs):
         value = state.outputs[name]
         if value.startswith(("http://127.0.0.1", "ws://127.0.0.1")) and "/queue/" not in value:

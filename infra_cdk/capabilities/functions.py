@@ -55,6 +55,7 @@ class PlatformResources:
         database_env: dict[str, str],
         triton_url: str,
         webhook_signing_secret: secretsmanager.ISecret | None = None,
+        console_origin: str | None = None,
     ) -> None:
         self.ingest = ingest
         self.audio = audio
@@ -70,6 +71,8 @@ class PlatformResources:
         self.triton_url = triton_url
         #: the stage's webhook signing key (AWS stages); None where functions sign with WEBHOOK_SIGNING_KEY
         self.webhook_signing_secret = webhook_signing_secret
+        #: the stage's web console origin, the one the REST functions answer CORS for (None: no console)
+        self.console_origin = console_origin
 
 
 class Functions(Construct):
@@ -251,6 +254,8 @@ class Functions(Construct):
             env["AUDIO_URL_CA_BUNDLE"] = str(REPO_ROOT / cfg.audio_urls.ca_bundle)
         if Access.WEBHOOK_SIGNING_KEY in access and res.webhook_signing_secret is not None:
             env["WEBHOOK_SIGNING_SECRET_ARN"] = res.webhook_signing_secret.secret_arn
+        if spec.rest_routes and res.console_origin:
+            env["CONSOLE_ORIGIN"] = res.console_origin
         return env
 
     def _grant(self, spec: FunctionSpec, fn: lambda_.Function) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
@@ -22,6 +22,7 @@ from infra_cdk.config import StageConfig
 from infra_cdk.function_catalog import FUNCTIONS, REST_AUTHORIZER_ID
 from infra_cdk.nag_acknowledgments import acknowledge
 from speech_core.errors import ErrorCode
+from speech_core.settings import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS
 
 # Media types API Gateway passes through as binary (audio uploads/downloads on the sync routes).
 BINARY_MEDIA_TYPES = ["audio/*", "application/octet-stream", "multipart/form-data"]
@@ -44,10 +45,18 @@ class RestApi(Construct):
     """The REST API, its REQUEST authorizer, stage settings, access logs and gateway error bodies."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, functions: dict[str, lambda_.IFunction]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: dict[str, lambda_.IFunction],
+        cors_origin: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
+        #: the one origin browsers may call from (the stage's console); None: no CORS at all
+        self._cors_origin = cors_origin
         self.api = self._api(self._access_logs())
         self._authorizer(functions)
         self._request_validator()
@@ -124,12 +133,13 @@ class RestApi(Construct):
 
     def _routes(self, functions: dict[str, lambda_.IFunction]) -> None:
         """One method per catalog route, integrated with its function; all but the health check authorized."""
+        routed: dict[str, apigw.Resource] = {}
         for spec in FUNCTIONS:
             if not spec.rest_routes:
                 continue
             integration = apigw.LambdaIntegration(functions[spec.id], allow_test_invoke=False)
             for route in spec.rest_routes:
-                resource = self.api.root.resource_for_path(route.path)
+                resource = routed[route.path] = self.api.root.resource_for_path(route.path)
                 path_params = {
                     f"method.request.path.{part[1:-1]}": True for part in route.path.split("/") if part.startswith("{")
                 }
@@ -151,6 +161,21 @@ class RestApi(Construct):
                     acknowledge(method, "AwsSolutions-APIG4", reason)
                     acknowledge(method, "AwsSolutions-COG4", reason)
 
+        if self._cors_origin:
+            for resource in routed.values():
+                self._preflight(resource, self._cors_origin)
+
+    def _preflight(self, resource: apigw.Resource, origin: str) -> None:
+        """OPTIONS answered by the gateway itself (MOCK) for exactly the console's origin, on the resources that
+        carry routes only (not on the intermediate path parts: the stack stays well under 500 resources); the
+        functions add the same origin to their answers (speech_core.api.http_app.cors_config)."""
+        resource.add_cors_preflight(
+            allow_origins=[origin],
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            max_age=Duration.minutes(10),
+        )
+
     def _gateway_responses(self) -> None:
         """Gateway-made errors (401, 403, 429, 413, 504, other 4xx/5xx) in the platform's error body."""
         for response_type, (status, code, message) in _GATEWAY_ERRORS.items():
@@ -159,8 +184,28 @@ class RestApi(Construct):
                 f"Gateway{response_type.response_type}",
                 type=response_type,
                 status_code=status,
+                # the console reads the error's code and message (a wrong key is a gateway 403) across origins
+                response_headers=(
+                    {
+                        "Access-Control-Allow-Origin": f"'{self._cors_origin}'",
+                        "Access-Control-Expose-Headers": f"'{','.join(CORS_EXPOSE_HEADERS)}'",
+                        "Vary": "'Origin'",
+                    }
+                    if self._cors_origin
+                    else None
+                ),
                 templates={"application/json": json.dumps(body)},
             )
+
+    @property
+    def base_url(self) -> str:
+        """The stage's base URL (https://<id>.execute-api.<region>.<suffix>/<stage>/ or the custom domain),
+        built from the API's id alone: unlike `api.url` it does not wait for the deployment, so what the
+        deployment depends on (the CORS origin) may depend on it."""
+        cfg = self._config.api
+        if cfg.domain_name:
+            return f"https://{cfg.domain_name}/"
+        return f"https://{self.api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{self._config.stage}/"
 
     def _custom_domain(self) -> None:
         """The stage's custom domain name (TLS 1.2), where it has one."""

@@ -39,6 +39,8 @@ class LocalCloud:
     #: the Triton server's PID and its (HTTP, gRPC, metrics) ports, for the fault tests that stop and restart it
     triton_pid: int | None = None
     triton_ports: tuple[int, ...] = ()
+    #: the web console served by the local cloud (None when console/dist was not built)
+    console_url: str | None = None
 
     def client(self, key: str | None = None, **headers: str) -> httpx.Client:
         all_headers = {"x-api-key": key or self.api_key} if key != "" else {}
@@ -61,6 +63,7 @@ def local_cloud() -> Iterator[LocalCloud]:
             localstack_endpoint=next(f"http://127.0.0.1:{p.ports[0]}" for p in state.parts if p.name == "localstack"),
             triton_pid=next((p.pid for p in state.parts if p.name == "triton"), None),
             triton_ports=next((tuple(p.ports) for p in state.parts if p.name == "triton"), ()),
+            console_url=state.console_url,
         )
     finally:
         down(state_dir)

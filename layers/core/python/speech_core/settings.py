@@ -28,6 +28,19 @@ class PowertoolsSettings(EnvironmentSettings):
     powertools_trace_disabled: bool = False
 
 
+class ConsoleSettings(EnvironmentSettings):
+    """The stage's web console (console/): the one origin browsers may call the REST API from. CDK writes it for
+    every REST function (the CloudFront address in AWS stages, the local cloud's console server locally)."""
+
+    console_origin: str | None = Field(default=None, description="scheme://host[:port], e.g. https://d1.cloudfront.net")
+
+
+#: the headers the console sends and reads across origins: the functions' CORS answers (speech_core.api.http_app)
+#: and the gateway's own (preflight, gateway errors; infra_cdk's RestApi) list the same ones
+CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "Authorization")
+CORS_EXPOSE_HEADERS = ("x-amzn-RequestId", "Retry-After", "X-Skipped-Post-Processors")
+
+
 class PydanticSettings(EnvironmentSettings):
     """What pydantic reads itself; CDK writes it for every function. `__all__`: no plugin is used, so pydantic
     never scans the installed distributions' entry points for one (see `speech_core.pydantic_plugins`)."""
@@ -174,7 +187,7 @@ def declare_environment(*models: type[EnvironmentSettings | BaseSettings]) -> Fu
     model the handler did not declare fails loudly instead of drifting from the template.
     """
     global _declared
-    environment: FunctionEnvironment = (PowertoolsSettings, PydanticSettings, *models)
+    environment: FunctionEnvironment = (PowertoolsSettings, PydanticSettings, ConsoleSettings, *models)
     _declared = environment
     if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         for model in environment:
@@ -188,6 +201,10 @@ def read_settings[Settings: (EnvironmentSettings | BaseSettings)](model: type[Se
     if _declared is not None and model not in _declared and "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
         raise RuntimeError(f"{model.__name__} is read but this function's handler does not declare it")
     return model()
+
+
+def get_console_settings() -> ConsoleSettings:
+    return read_settings(ConsoleSettings)
 
 
 def get_database_settings() -> DatabaseSettings:

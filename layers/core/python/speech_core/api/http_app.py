@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,8 +23,22 @@ from speech_core.api.request_body import GatedRequestValidation
 from speech_core.contracts.parsing import speech_error_from_errors
 from speech_core.errors import ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.observability import logger, metrics, tracer
+from speech_core.settings import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, get_console_settings
 
 JSON = "application/json"
+
+
+def cors_config() -> CORSConfig | None:
+    """CORS for exactly the stage's console origin; none (no CORS headers at all) where the stage has no console."""
+    origin = get_console_settings().console_origin
+    if not origin:
+        return None
+    return CORSConfig(
+        allow_origin=origin,
+        allow_headers=list(CORS_ALLOW_HEADERS),
+        expose_headers=list(CORS_EXPOSE_HEADERS),
+        max_age=600,
+    )
 
 
 def error_response(error: SpeechError, request_id: str | None) -> Response:
@@ -58,7 +72,7 @@ def _record_refusal(app: APIGatewayRestResolver, error: SpeechError) -> None:
 
 def build_app(*routers: Router) -> APIGatewayRestResolver:
     """A resolver with these routers and the platform's error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors_config())
     # every route's body goes through the body gate, inside Powertools' request validation (request_body)
     app._request_validation_middleware = GatedRequestValidation(on_refused=lambda error: _record_refusal(app, error))
     for router in routers:

@@ -58,6 +58,8 @@ class UsageDay(BaseModel):
 
 class UsageResponse(BaseModel):
     keyPrefix: str  # noqa: N815
+    #: the key's scopes (tasks it may call), as the authorizer verified them
+    scopes: list[str] = Field(default_factory=list)
     since: date
     until: date
     days: list[UsageDay]
@@ -138,6 +140,7 @@ def get_usage(
         keyless = [row for row in deps.usage.daily_without_key(caller.tenant_id, since) if row.day <= until]
     response = UsageResponse(
         keyPrefix=caller.key_prefix,
+        scopes=sorted(caller.scopes),
         since=since,
         until=until,
         days=_usage_days(rows),

@@ -1,0 +1,51 @@
+import { Badge, Code, Group, Paper, Stack, Text, Title } from "@mantine/core";
+
+import { useExchanges } from "../api/exchanges";
+
+/** The newest call of this page: request and response JSON (audio elided), request id, status, latency. */
+export function ExchangePanel({ prefixes, title = "Last request" }: { prefixes: string[]; title?: string }) {
+  const [latest] = useExchanges(prefixes);
+  return (
+    <Paper withBorder p="sm" component="section" aria-label="Request and response" data-testid="exchange">
+      <Title order={3} size="h5" mb="xs">
+        {title}
+      </Title>
+      {!latest ? (
+        <Text c="dimmed" size="sm">
+          No request yet.
+        </Text>
+      ) : (
+        <Stack gap="xs">
+          <Group gap="xs">
+            <Badge color={latest.status && latest.status < 400 ? "green" : "red"} data-testid="exchange-status">
+              {latest.status ?? "no answer"}
+            </Badge>
+            <Text size="sm" ff="monospace">
+              {latest.method} {latest.path}
+            </Text>
+          </Group>
+          <Group gap="lg">
+            <Text size="sm">
+              Request id: <span data-testid="exchange-request-id">{latest.requestId ?? "—"}</span>
+            </Text>
+            <Text size="sm">
+              Latency: <span data-testid="exchange-latency">{Math.round(latest.latencyMs)} ms</span>
+            </Text>
+          </Group>
+          <Text size="sm" fw={600}>
+            Request
+          </Text>
+          <Code block data-testid="exchange-request" style={{ maxHeight: 240, overflow: "auto" }}>
+            {latest.requestBody === null ? "(no body)" : JSON.stringify(latest.requestBody, null, 2)}
+          </Code>
+          <Text size="sm" fw={600}>
+            Response
+          </Text>
+          <Code block data-testid="exchange-response" style={{ maxHeight: 320, overflow: "auto" }}>
+            {JSON.stringify(latest.responseBody, null, 2)}
+          </Code>
+        </Stack>
+      )}
+    </Paper>
+  );
+}

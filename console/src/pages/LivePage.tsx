@@ -1,0 +1,209 @@
+import { Badge, Button, Code, Group, Paper, Select, Stack, Text, Title } from "@mantine/core";
+import { useEffect, useRef, useState } from "react";
+
+import { useApi } from "../api/context";
+import { languagesOf, useModels } from "../api/models";
+import { ApiErrorAlert } from "../components/ApiErrorAlert";
+import { NeedsKey } from "../components/NeedsKey";
+import { useApiKey } from "../lib/apiKey";
+import { bytesToBase64, floatToPcm16 } from "../lib/audio";
+import { elideAudio } from "../lib/elide";
+import { LatencyTracker } from "../lib/liveLatency";
+import { CAPTURE_RATE, startMicrophone, type MicrophoneCapture } from "../lib/microphone";
+
+const FRAME_SAMPLES = CAPTURE_RATE / 4; // 250 ms frames: 8 000 bytes of PCM16
+
+interface Final {
+  text: string;
+  start: number;
+  end: number;
+}
+
+type Phase = "idle" | "connecting" | "streaming" | "stopping" | "ended";
+
+/** Live: the microphone to the WebSocket API; partials as they arrive, finals, latency per frame. */
+export function LivePage() {
+  const { config } = useApi();
+  const key = useApiKey();
+  const models = useModels();
+  const languages = languagesOf(models.data, "asr_streaming");
+  const [language, setLanguage] = useState<string | null>("en");
+  const [phase, setPhase] = useState<Phase>("idle");
+  const [partial, setPartial] = useState("");
+  const [partials, setPartials] = useState(0);
+  const [finals, setFinals] = useState<Final[]>([]);
+  const [latency, setLatency] = useState<{ p50: number | null; p95: number | null; count: number }>({ p50: null, p95: null, count: 0 });
+  const [lastSent, setLastSent] = useState<unknown>(null);
+  const [lastReceived, setLastReceived] = useState<unknown>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [ended, setEnded] = useState<{ audioSeconds: number; billedSeconds: number } | null>(null);
+  const socket = useRef<WebSocket | null>(null);
+  const mic = useRef<MicrophoneCapture | null>(null);
+  const pending = useRef<Float32Array[]>([]);
+  const pendingCount = useRef(0);
+  const seq = useRef(0);
+  const tracker = useRef(new LatencyTracker());
+
+  useEffect(
+    () => () => {
+      void mic.current?.stop();
+      socket.current?.close();
+    },
+    [],
+  );
+
+  const send = (message: Record<string, unknown>) => {
+    socket.current?.send(JSON.stringify(message));
+    setLastSent(elideAudio(message));
+  };
+
+  const flush = (all: boolean) => {
+    while (pendingCount.current >= FRAME_SAMPLES || (all && pendingCount.current > 0)) {
+      const joined = new Float32Array(pendingCount.current);
+      let offset = 0;
+      for (const block of pending.current) {
+        joined.set(block, offset);
+        offset += block.length;
+      }
+      const take = Math.min(FRAME_SAMPLES, joined.length);
+      const frame = floatToPcm16(joined.subarray(0, take));
+      const rest = joined.slice(take);
+      pending.current = rest.length ? [rest] : [];
+      pendingCount.current = rest.length;
+      const frameSeq = seq.current;
+      seq.current += 1;
+      tracker.current.frameSent(frameSeq, performance.now());
+      send({ action: "audio", seq: frameSeq, audio: bytesToBase64(new Uint8Array(frame.buffer)) });
+    }
+  };
+
+  const onMessage = (event: MessageEvent<string>) => {
+    const message = JSON.parse(event.data) as Record<string, unknown> & { type: string; ack?: number };
+    setLastReceived(elideAudio(message));
+    if (typeof message.ack === "number") {
+      tracker.current.acknowledged(message.ack, performance.now());
+      setLatency({ p50: tracker.current.percentile(50), p95: tracker.current.percentile(95), count: tracker.current.count });
+    }
+    if (message.type === "ready") {
+      void (async () => {
+        try {
+          mic.current = await startMicrophone((samples) => {
+            pending.current.push(samples);
+            pendingCount.current += samples.length;
+            flush(false);
+          });
+          setPhase("streaming");
+        } catch (err) {
+          setError(err);
+          socket.current?.close();
+          setPhase("idle");
+        }
+      })();
+    } else if (message.type === "partial") {
+      setPartial(String(message.text ?? ""));
+      setPartials((n) => n + 1);
+    } else if (message.type === "final") {
+      setFinals((list) => [...list, { text: String(message.text ?? ""), start: Number(message.start), end: Number(message.end) }]);
+      setPartial("");
+    } else if (message.type === "end") {
+      setEnded({ audioSeconds: Number(message.audioSeconds), billedSeconds: Number(message.billedSeconds) });
+      setPhase("ended");
+      socket.current?.close();
+    } else if (message.type === "error") {
+      setError({ name: "StreamError", message: `${String(message.code)}: ${String(message.message)}` });
+    }
+  };
+
+  const start = () => {
+    if (!config.websocketUrl || !key) return;
+    setError(null);
+    setFinals([]);
+    setPartial("");
+    setPartials(0);
+    setEnded(null);
+    seq.current = 0;
+    pending.current = [];
+    pendingCount.current = 0;
+    tracker.current = new LatencyTracker();
+    setPhase("connecting");
+    // browsers cannot set headers on a WebSocket: the API takes the key as ?key= on the upgrade only
+    const ws = new WebSocket(`${config.websocketUrl}?key=${encodeURIComponent(key)}`);
+    socket.current = ws;
+    ws.onopen = () => send({ action: "start", language: language ?? "en", sampleRate: CAPTURE_RATE, encoding: "pcm_s16le" });
+    ws.onmessage = onMessage;
+    ws.onerror = () => setError(new Error("The WebSocket API refused or dropped the connection (check the key's streaming scope)."));
+    ws.onclose = () => setPhase((p) => (p === "ended" ? p : "idle"));
+  };
+
+  const stop = async () => {
+    setPhase("stopping");
+    await mic.current?.stop();
+    mic.current = null;
+    flush(true);
+    send({ action: "stop" });
+  };
+
+  return (
+    <NeedsKey>
+      <Stack>
+        <Title order={2}>Live transcription</Title>
+        {!config.websocketUrl ? <Text c="red">This stage has no WebSocket API.</Text> : null}
+        <Group align="end">
+          <Select label="Language" data={languages.length ? languages : ["en"]} value={language} onChange={setLanguage} allowDeselect={false} />
+          {phase === "streaming" ? (
+            <Button color="red" onClick={() => void stop()}>
+              Stop
+            </Button>
+          ) : (
+            <Button onClick={start} loading={phase === "connecting" || phase === "stopping"} disabled={!config.websocketUrl}>
+              Start streaming
+            </Button>
+          )}
+          <Badge data-testid="live-phase">{phase}</Badge>
+        </Group>
+        {error ? <ApiErrorAlert error={error} /> : null}
+        <Paper withBorder p="sm" aria-live="polite" aria-label="Live transcript">
+          <Text size="sm" c="dimmed">
+            Partial ({partials} so far)
+          </Text>
+          <Text data-testid="live-partial" fs="italic">
+            {partial || "…"}
+          </Text>
+          <Text size="sm" c="dimmed" mt="sm">
+            Finals
+          </Text>
+          {finals.map((f, i) => (
+            <Text key={i} data-testid="live-final">
+              [{f.start.toFixed(2)}–{f.end.toFixed(2)} s] {f.text}
+            </Text>
+          ))}
+        </Paper>
+        <Group>
+          <Text size="sm" data-testid="live-latency">
+            Latency (frame sent → acknowledged): p50 {latency.p50 !== null ? `${Math.round(latency.p50)} ms` : "—"}, p95{" "}
+            {latency.p95 !== null ? `${Math.round(latency.p95)} ms` : "—"} over {latency.count} frames
+          </Text>
+          {ended ? (
+            <Text size="sm" data-testid="live-end">
+              Stream ended: {ended.audioSeconds.toFixed(2)} s of audio, {ended.billedSeconds} s billed
+            </Text>
+          ) : null}
+        </Group>
+        <Paper withBorder p="sm" component="section" aria-label="Messages">
+          <Text size="sm" fw={600}>
+            Last message sent
+          </Text>
+          <Code block data-testid="live-sent">
+            {JSON.stringify(lastSent, null, 2)}
+          </Code>
+          <Text size="sm" fw={600}>
+            Last message received
+          </Text>
+          <Code block data-testid="live-received">
+            {JSON.stringify(lastReceived, null, 2)}
+          </Code>
+        </Paper>
+      </Stack>
+    </NeedsKey>
+  );
+}
