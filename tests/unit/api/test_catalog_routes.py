@@ -77,6 +77,7 @@ def test_openapi_document_covers_every_route_with_keys_and_error_bodies(deps):
         "/v1/jobs/{jobId}/cancel",
         "/v1/jobs/{jobId}/retry",
         "/v1/jobs/{jobId}/transcript",
+        "/ulca/apis/{version}/model/getModelsPipeline",
     }
     assert set(spec["paths"]) == expected
     for path, operations in spec["paths"].items():
