@@ -21,6 +21,11 @@ The recording is the pocketsphinx test clips (public-domain LibriVox readings an
 another with silences between, written to a WAV file a block at a time. Sizes: BENCH_JOBS_HOURS (1),
 BENCH_JOBS_LONG_HOURS (4; 0 skips the long job), BENCH_JOBS_CONCURRENCY ("1,2,4"). The stack is brought up for
 the run (like `make up`, in a temporary folder) and stopped after.
+
+Which Map runs: the local stage sends a job of 16 chunks or more to the Distributed Map (so that e2e runs both);
+the bench sets the deployed state machine's switch to the dev stage's `workflow.distributed_map_min_chunks`
+(240) instead, so each job takes the Map it would take in AWS (1 h ≈ 150 chunks: inline; 4 h: distributed), and
+the concurrency on both Maps. The tables name the Map each job ran.
 """
 
 from __future__ import annotations
@@ -55,6 +60,11 @@ HOURS = float(os.environ.get("BENCH_JOBS_HOURS", "1"))
 LONG_HOURS = float(os.environ.get("BENCH_JOBS_LONG_HOURS", "4"))
 CONCURRENCIES = tuple(int(c) for c in os.environ.get("BENCH_JOBS_CONCURRENCY", "1,2,4").split(","))
 MAP_STATE = "TranscribeChunks"
+DISTRIBUTED_MAP_STATE = "TranscribeChunksDistributed"
+CHOICE_STATE = "ChooseMap"
+#: each Map's chunk task
+CHUNK_TASKS = {MAP_STATE: "TranscribeChunk", DISTRIBUTED_MAP_STATE: "TranscribeChunkItem"}
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
 MODELS = ("asr", "vad")
 #: the workflow's functions, by the handler module their execution environments run
 STEP_HANDLERS = {
@@ -66,7 +76,9 @@ STEP_HANDLERS = {
     "record": "handle_record_job_status",
 }
 SILENCES_S = (1.2, 2.0, 0.9, 3.1, 1.5)
-JOB_TIMEOUT_S_PER_AUDIO_HOUR = 3600.0
+#: a guard against a job that hangs, not a target: this CPU Triton runs ~2x real time unloaded, slower on a busy
+#: machine, and a job that ran out of it would cost the whole unattended run (hours), so 2 h per audio hour
+JOB_TIMEOUT_S_PER_AUDIO_HOUR = 7200.0
 
 
 def write_recording(path: Path, hours: float) -> float:
@@ -184,13 +196,25 @@ def peak_memory_mb() -> dict[str, float]:
     return peaks
 
 
+def aws_distributed_map_min_chunks() -> int:
+    """The dev stage's switch between the inline and the Distributed Map (cdk.json)."""
+    from infra_cdk.config import load_stage_config
+
+    stages = json.loads(CDK_JSON.read_text())["context"]["stages"]
+    return load_stage_config("dev", stages).workflow.distributed_map_min_chunks
+
+
 def set_map_concurrency(stack: Stack, concurrency: int) -> None:
-    """The deployed state machine with its Map's MaxConcurrency set to `concurrency` (UpdateStateMachine)."""
+    """The deployed state machine with both Maps' MaxConcurrency set to `concurrency` and the switch between
+    them at the AWS stages' threshold (UpdateStateMachine)."""
     sfn = stack.client("stepfunctions")
     arn = stack.state.outputs["JobStateMachineArn"]
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
-    map_state = definition["States"][MAP_STATE]
-    map_state["MaxConcurrency"] = concurrency
+    for name in CHUNK_TASKS:
+        definition["States"][name]["MaxConcurrency"] = concurrency
+    (rule,) = definition["States"][CHOICE_STATE]["Choices"]
+    below = next(condition for condition in rule["And"] if "NumericLessThan" in condition)
+    below["NumericLessThan"] = aws_distributed_map_min_chunks()
     sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(definition))
 
 
@@ -278,11 +302,20 @@ def _span(run: JobRun, state: str) -> float:
     return sum(run.spans.get(state, []))
 
 
+def map_of(run: JobRun) -> str:
+    """The Map state the job ran."""
+    return next((name for name in CHUNK_TASKS if name in run.spans), MAP_STATE)
+
+
+def _map_label(run: JobRun) -> str:
+    return "distributed" if map_of(run) == DISTRIBUTED_MAP_STATE else "inline"
+
+
 def print_throughput(runs: list[JobRun], asr_instances: int) -> None:
     hours = runs[0].audio_s / 3600
     print(f"\n{hours:.2f} h of real speech, S3-drop -> succeeded; ASR instances in Triton: {asr_instances}")
     header = (
-        f"{'Map c':>6}{'chunks':>8}{'wall s':>9}{'model s':>9}{'wall÷(model÷c)':>16}"
+        f"{'Map c':>6}{'map':>12}{'chunks':>8}{'wall s':>9}{'model s':>9}{'wall÷(model÷c)':>16}"
         f"{'÷ min(c,inst)':>15}{'wall÷model':>12}{'asr batch':>11}{'x real time':>13}"
     )
     print(header)
@@ -291,7 +324,7 @@ def print_throughput(runs: list[JobRun], asr_instances: int) -> None:
         effective = min(run.concurrency, asr_instances)
         batch = run.model_s["asr:inferences"] / max(run.model_s["asr:executions"], 1)
         print(
-            f"{run.concurrency:>6}{run.job.chunks_total or 0:>8}{run.wall_s:>9.1f}{model:>9.1f}"
+            f"{run.concurrency:>6}{_map_label(run):>12}{run.job.chunks_total or 0:>8}{run.wall_s:>9.1f}{model:>9.1f}"
             f"{run.wall_s / (model / run.concurrency):>16.2f}{run.wall_s / (model / effective):>15.2f}"
             f"{run.wall_s / model:>12.2f}{batch:>11.2f}{run.audio_s / run.wall_s:>13.1f}"
         )
@@ -303,10 +336,11 @@ def print_throughput(runs: list[JobRun], asr_instances: int) -> None:
     for run in runs:
         job = run.job
         queued = (job.started_at - job.created_at).total_seconds() if job.started_at else float("nan")
-        chunk_tasks = sorted(run.spans.get("TranscribeChunk", [])) or [float("nan")]
+        # in AWS a Distributed Map's chunk tasks run in child executions, whose spans the job's history lacks (nan)
+        chunk_tasks = sorted(run.spans.get(CHUNK_TASKS[map_of(run)], [])) or [float("nan")]
         print(
             f"{run.concurrency:>6}{queued:>8.1f}{_span(run, 'Prepare'):>9.1f}{run.model_s['vad']:>8.1f}"
-            f"{_span(run, MAP_STATE):>8.1f}{run.model_s['asr']:>8.1f}{run.model_s['asr'] / run.concurrency:>8.1f}"
+            f"{_span(run, map_of(run)):>8.1f}{run.model_s['asr']:>8.1f}{run.model_s['asr'] / run.concurrency:>8.1f}"
             f"{_span(run, 'Assemble'):>10.1f}{_span(run, 'RecordSucceeded'):>8.1f}"
             f"{chunk_tasks[len(chunk_tasks) // 2]:>16.2f}"
         )
@@ -314,10 +348,10 @@ def print_throughput(runs: list[JobRun], asr_instances: int) -> None:
 
 def print_memory(runs: list[JobRun]) -> None:
     print("\npeak resident memory of each step's environments (MB; target: the same for every length, < 512)")
-    print(f"{'job':<14}{'audio h':>8}" + "".join(f"{step:>18}" for step in STEP_HANDLERS))
+    print(f"{'job':<14}{'audio h':>8}{'map':>12}" + "".join(f"{step:>18}" for step in STEP_HANDLERS))
     for run in runs:
         print(
-            f"{run.label:<14}{run.audio_s / 3600:>8.2f}"
+            f"{run.label:<14}{run.audio_s / 3600:>8.2f}{_map_label(run):>12}"
             + "".join(f"{run.peaks_mb.get(step, 0):>18.0f}" for step in STEP_HANDLERS)
         )
 
