@@ -343,4 +343,11 @@ def print_endpoints(state: LocalCloudState) -> None:
     print(f"\n  API key (tenant '{DEV_TENANT}', all scopes; shown once): {state.api_key}")
     print(f"  Try: curl {_api_url(state)}{HEALTH_PATH}")
     print(f"       curl -H 'Authorization: Bearer {state.api_key}' {_api_url(state)}<route>")
+    print("  Point the speech CLI and the Python client (client/README.md) at it:")
+    websocket_url = state.outputs.get("WebSocketUrl")
+    print(f"       export SPEECH_API_URL={_api_url(state)}")
+    print(f"       export SPEECH_API_KEY={state.api_key}")
+    if websocket_url:
+        print(f"       export SPEECH_WS_URL={websocket_url}")
+    print("       .venv/bin/speech models    # or: speech transcribe FILE, speech stream FILE, speech --help")
     print("  Stop everything with: make down\n")
