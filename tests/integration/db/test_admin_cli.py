@@ -56,7 +56,7 @@ def test_tenant_settings_shown_set_and_cleared(database_url):
     shown = json.loads(_admin(database_url, "tenant-settings", "--tenant", name).stdout)
     assert shown == {"tenant": name, "defaultLanguage": None, "audioUrlAllowedHosts": []}
 
-    hosts = "Media.Example.com, cdn.example.org.,media.example.com"
+    hosts = "Media.Example.com, cdn.example.org.,media.example.com,*.cdn.example.net"
     set_ = _admin(
         database_url, "tenant-settings", "--tenant", name, "--default-language", "hi", "--audio-url-hosts", hosts
     )
@@ -64,11 +64,11 @@ def test_tenant_settings_shown_set_and_cleared(database_url):
     assert json.loads(set_.stdout) == {
         "tenant": name,
         "defaultLanguage": "hi",
-        "audioUrlAllowedHosts": ["cdn.example.org", "media.example.com"],
+        "audioUrlAllowedHosts": ["*.cdn.example.net", "cdn.example.org", "media.example.com"],
     }
     # one setting changed at a time keeps the other
     kept = json.loads(_admin(database_url, "tenant-settings", "--tenant", name, "--no-default-language").stdout)
-    assert kept["defaultLanguage"] is None and kept["audioUrlAllowedHosts"] == ["cdn.example.org", "media.example.com"]
+    assert kept["defaultLanguage"] is None and len(kept["audioUrlAllowedHosts"]) == 3
     cleared = json.loads(_admin(database_url, "tenant-settings", "--tenant", name, "--audio-url-hosts", "").stdout)
     assert cleared["audioUrlAllowedHosts"] == []
 
@@ -80,6 +80,8 @@ def test_tenant_settings_refuse_what_is_not_a_language_or_a_host(database_url):
         ("--default-language", "Hindi!"),
         ("--audio-url-hosts", "https://media.example.com/x"),
         ("--audio-url-hosts", "media.example.com:443"),
+        ("--audio-url-hosts", "*"),
+        ("--audio-url-hosts", "media.*.com"),
     ):
         refused = _admin(database_url, "tenant-settings", "--tenant", name, *args)
         assert refused.returncode == 2, args

@@ -90,7 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     language = settings.add_mutually_exclusive_group()
     language.add_argument("--default-language", default=None, help="e.g. hi, en, ta (ISO 639)")
     language.add_argument("--no-default-language", action="store_true", help="use the platform default")
-    settings.add_argument("--audio-url-hosts", default=None, help='comma list of host names; "" for any public host')
+    settings.add_argument(
+        "--audio-url-hosts",
+        default=None,
+        help='comma list of host names (*.example.com: any name below it); "" for any public host',
+    )
     return parser
 
 
@@ -99,8 +103,9 @@ _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-
 
 
 def _parse_hosts(text: str) -> list[str]:
+    """Bare host names; `*.example.com` allows every name below example.com (speech_core.outbound.audio_link)."""
     hosts = [host.strip().lower().rstrip(".") for host in text.split(",") if host.strip()]
-    bad = [host for host in hosts if not _HOST.match(host)]
+    bad = [host for host in hosts if not _HOST.match(host.removeprefix("*."))]
     if bad:
         raise RequestError(ErrorCode.REQUEST_INVALID, f"not host names (no scheme, port or path): {bad}")
     return sorted(set(hosts))

@@ -38,7 +38,14 @@ class ConsoleSettings(EnvironmentSettings):
 #: the headers the console sends and reads across origins: the functions' CORS answers (speech_core.api.http_app)
 #: and the gateway's own (preflight, gateway errors; infra_cdk's RestApi) list the same ones
 CORS_ALLOW_HEADERS = ("Content-Type", "X-Api-Key", "Authorization")
-CORS_EXPOSE_HEADERS = ("x-amzn-RequestId", "Retry-After", "X-Skipped-Post-Processors")
+CORS_EXPOSE_HEADERS = (
+    "x-amzn-RequestId",
+    "Retry-After",
+    "X-Skipped-Post-Processors",
+    "X-Service-Id",
+    "X-Model-Version",
+    "X-Transcript-Complete",
+)
 
 
 class PydanticSettings(EnvironmentSettings):
