@@ -25,7 +25,7 @@ from speech_core.keys import Scope
 from speech_core.notify import stage_signing_key, tenant_webhook_secret, verify_signature
 from speech_core.settings import get_notify_settings
 from tests.e2e.conftest import LocalCloud
-from tests.e2e.test_batch_jobs import EN, dev_tenant_id, drop, job_for_key, upload, wait_for
+from tests.e2e.test_batch_jobs import EN, dev_tenant_id, drop, job_for_key, map_states_run, upload, wait_for
 from tests.unit.batch.long_recording import build_long_recording
 
 #: the Map retries a ChunkFailed task 3 times (infra_cdk/capabilities/workflow.py): 4 tries in all
@@ -57,13 +57,23 @@ def chunks_once_prepared(local_cloud: LocalCloud, job: JobRecord, timeout_s: flo
     raise AssertionError(f"job {job.id} was not prepared within {timeout_s} s")
 
 
+@pytest.mark.parametrize(
+    ("repeats", "map_state"),
+    [
+        (2, "TranscribeChunks"),
+        # 17 chunks, over the local stage's distributed_map_min_chunks (16): the Distributed Map, which tolerates a
+        # failed item, so here assemble is what fails the job naming the chunk
+        (9, "TranscribeChunksDistributed"),
+    ],
+    ids=["inline-map", "distributed-map"],
+)
 def test_a_chunk_that_keeps_failing_fails_the_job_naming_it_and_retry_reruns_only_that_chunk(
-    local_cloud: LocalCloud, s3: Any, jobs_api: httpx.Client
+    local_cloud: LocalCloud, s3: Any, jobs_api: httpx.Client, repeats: int, map_state: str
 ) -> None:
     repositories = get_repositories(local_cloud.database_url)
     audio_bucket = local_cloud.outputs["AudioBucketName"]
     # Given a recording of several chunks (more than the local Map's concurrency of 2, so the last one waits)
-    key = drop(s3, local_cloud, "lost-chunk.wav", build_long_recording(repeats=2).wav_bytes(), language="en")
+    key = drop(s3, local_cloud, "lost-chunk.wav", build_long_recording(repeats=repeats).wav_bytes(), language="en")
     (job,) = job_for_key(local_cloud, key)
     chunks = chunks_once_prepared(local_cloud, job)
     assert len(chunks) >= 3, [c.num_samples for c in chunks]
@@ -80,6 +90,7 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_it_and_retry_reruns_onl
     assert failed.error_code == "job.chunk_failed"
     assert failed.error_message is not None
     assert failed.error_message.startswith(f"chunk {lost.index} at {lost.start_sample / 16000:.3f}s: audio.empty")
+    assert failed.execution_arn and map_state in map_states_run(local_cloud, failed.execution_arn)
     after_failure = {c.index: c for c in repositories.job_chunks.list_chunks(job.id)}
     broken = after_failure[lost.index]
     assert broken.state is ChunkState.FAILED and broken.error_code == "audio.empty"
@@ -99,6 +110,7 @@ def test_a_chunk_that_keeps_failing_fails_the_job_naming_it_and_retry_reruns_onl
     done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
     assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
     assert done.attempt == 2 and done.chunks_done == done.chunks_total == len(chunks)
+    assert done.execution_arn and map_state in map_states_run(local_cloud, done.execution_arn)
     assert set(done.outputs) == {"json", "txt", "srt", "vtt"}
     final = {c.index: c for c in repositories.job_chunks.list_chunks(job.id)}
     assert all(c.state is ChunkState.DONE for c in final.values())
