@@ -163,8 +163,12 @@ bench-cold-start: setup ## cold start: each function's handler import (-X import
 bench-jobs: setup ## batch jobs: 1 h of speech at Map concurrency 1/2/4 (wall vs model time, where it goes), step memory 1 h vs 4 h
 	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_jobs.py
 
-bench: bench-triton bench-local-cloud bench-api bench-cold-start bench-jobs ## every benchmark (Triton, local cloud, HTTPS API, cold start); see docs/benchmarks.md
-.PHONY: bench-api bench-cold-start bench-jobs bench
+# streaming TTS's benchmark joins when its module is there (tests/benchmarks/bench_stream_tts.py)
+bench-stream: setup ## WebSocket streaming: partial latency p50/p95, chunk cost at 5 min vs 10 s, concurrent real-time streams (+ TTS)
+	$(PY) -m pytest -s -p no:cacheprovider tests/benchmarks/bench_stream.py $(wildcard tests/benchmarks/bench_stream_tts.py)
+
+bench: bench-triton bench-local-cloud bench-api bench-cold-start bench-jobs bench-stream ## every benchmark (Triton, local cloud, HTTPS API, cold start, jobs, streaming); see docs/benchmarks.md
+.PHONY: bench-api bench-cold-start bench-jobs bench-stream bench
 
 # --- the main job ------------------------------------------------------------------------------------
 demo: setup ## run the main job on a sample
