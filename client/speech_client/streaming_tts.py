@@ -1,13 +1,15 @@
 """Streaming synthesis over the WebSocket API: text in, audio chunks out as each sentence is ready, into a file.
 
-`start {task: "tts"}` → `ready`; `text {seq, text, flush}` for each piece of text; `stop` → the rest of the audio,
-then `end {characters, audioSeconds, billedSeconds}`. Audio comes as `audio {seq, audio, textSeq, start, end,
-final}` chunks of 16-bit PCM at the asked sample rate (at most 0.5 s each); the client orders them by `seq`,
-ignores a repeated one, and writes them as one WAV file.
+`start {task: "tts"}` → `ready`; `text {seq, text, flush}` for each piece of text (`flush` on the last);
+`stop` once the first answer is in → the rest of the audio, then `end {characters, audioSeconds,
+billedSeconds}`. Audio comes as `audio {seq, audio, textSeq, start, end, final}` chunks of 16-bit PCM at the
+asked sample rate (at most 0.5 s each); the client orders them by `seq`, ignores a repeated one, and writes
+them as one WAV file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import wave
@@ -21,6 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from .errors import AuthenticationError, ConfigurationError, PermissionDeniedError, StreamError, TransportError
 from .models import ApiModel
 
+#: seconds to wait for the first answer to the text before sending `stop` anyway
+FIRST_ANSWER_WAIT_S = 5.0
 #: (audio seconds received so far, the chunk just received)
 ChunkCallback = Callable[[float, "AudioChunk"], None]
 
@@ -57,6 +61,7 @@ async def synthesize_stream_to_file(
     sample_rate: int = 16_000,
     on_chunk: ChunkCallback | None = None,
     open_timeout_s: float = 10.0,
+    idle_timeout_s: float = 60.0,
 ) -> SynthesisStreamResult:
     """Speaks `texts` (one string, or pieces as they come, e.g. from a language model) into a WAV file."""
     if not websocket_url:
@@ -78,14 +83,26 @@ async def synthesize_stream_to_file(
         await socket.send(json.dumps(start))
         await _expect_ready(socket)
         pieces = [texts] if isinstance(texts, str) else texts
-        seq = 0
-        async for piece in _each(pieces):
-            await socket.send(json.dumps({"action": "text", "seq": seq, "text": piece, "flush": False}))
-            seq += 1
-        await socket.send(json.dumps({"action": "text", "seq": seq, "text": "", "flush": True}))
-        await socket.send(json.dumps({"action": "stop"}))
+        sent = await _send_texts(socket, pieces)
+        stop_sent = False
+        if not sent:
+            await socket.send(json.dumps({"action": "stop"}))
+            stop_sent = True
         try:
-            async for text in socket:
+            while True:
+                try:
+                    # `stop` goes once the first answer is in (or after a pause): the text is queued by then
+                    wait = idle_timeout_s if stop_sent else FIRST_ANSWER_WAIT_S
+                    text = await asyncio.wait_for(socket.recv(), wait)
+                except TimeoutError:
+                    if stop_sent:
+                        raise StreamError("stream.timeout", f"no answer for {idle_timeout_s:g} s") from None
+                    text = None
+                if not stop_sent:
+                    await socket.send(json.dumps({"action": "stop"}))
+                    stop_sent = True
+                if text is None:
+                    continue
                 message: dict[str, Any] = json.loads(text)
                 kind = message.get("type")
                 if kind == "audio":
@@ -111,6 +128,22 @@ async def synthesize_stream_to_file(
         except ConnectionClosed as error:
             raise StreamError("stream.closed", f"the connection closed before the synthesis ended: {error}") from error
     raise StreamError("stream.closed", "the connection closed before the synthesis ended")
+
+
+async def _send_texts(socket: Any, pieces: Iterable[str] | AsyncIterable[str]) -> int:
+    """Sends the pieces numbered from 0, the last one with `flush` (one piece of look-ahead); how many."""
+    seq, previous = 0, None
+    async for piece in _each(pieces):
+        if not piece:
+            continue
+        if previous is not None:
+            await socket.send(json.dumps({"action": "text", "seq": seq, "text": previous, "flush": False}))
+            seq += 1
+        previous = piece
+    if previous is None:
+        return 0
+    await socket.send(json.dumps({"action": "text", "seq": seq, "text": previous, "flush": True}))
+    return seq + 1
 
 
 async def _expect_ready(socket: Any) -> None:

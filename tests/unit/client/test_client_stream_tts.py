@@ -43,6 +43,12 @@ async def synthesize(answers: list[str], tmp_path: Path, seen: list[dict[str, An
         )
 
 
+@pytest.fixture(autouse=True)
+def short_first_answer_wait(monkeypatch):
+    # this fake answers only `stop`, which the client sends after the first answer or this pause
+    monkeypatch.setattr("speech_client.streaming_tts.FIRST_ANSWER_WAIT_S", 0.05)
+
+
 def test_chunks_are_written_in_order_once_with_the_servers_totals(tmp_path):
     seen: list[dict[str, Any]] = []
     end = json.dumps(
@@ -51,9 +57,9 @@ def test_chunks_are_written_in_order_once_with_the_servers_totals(tmp_path):
     result = asyncio.run(
         synthesize([chunk(1, 200), chunk(0, 100), chunk(1, 200), chunk(2, 300, 1), end], tmp_path, seen)
     )
-    # the text went as numbered pieces, then a flush and stop
-    assert [m["action"] for m in seen] == ["start", "text", "text", "text", "stop"]
-    assert seen[0]["task"] == "tts" and [m.get("seq") for m in seen[1:4]] == [0, 1, 2] and seen[3]["flush"] is True
+    # the text went as numbered pieces, the last one flushed, then stop
+    assert [m["action"] for m in seen] == ["start", "text", "text", "stop"]
+    assert seen[0]["task"] == "tts" and [(m["seq"], m["flush"]) for m in seen[1:3]] == [(0, False), (1, True)]
     assert (result.chunks, result.characters, result.audio_seconds) == (3, 24, 0.15)
     with wave.open(str(tmp_path / "out.wav")) as wav:
         frames = wav.readframes(wav.getnframes())
