@@ -9,6 +9,8 @@ no console error, and keeps a screenshot of the page under .local/test-artifacts
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import time
 import wave
@@ -299,6 +301,36 @@ def test_text_to_speech_plays_audio_of_a_sensible_duration(keyed: ConsolePage, c
     keyed.screenshot("text-to-speech")
 
 
+def test_text_to_speech_streams_over_the_websocket_api(keyed: ConsolePage, client: httpx.Client) -> None:
+    text = "The train leaves at seven. Passengers wait on the platform."
+    # Given the sync TTS of the same text (a stream's joined audio lasts what the sync TTS lasts)
+    sync = client.post(
+        "v1/tts",
+        json={"input": [{"source": text}], "config": {"language": {"sourceLanguage": "en"}, "gender": "female"}},
+    ).json()
+    with wave.open(io.BytesIO(base64.b64decode(sync["audio"][0]["audioContent"]))) as wav:
+        sync_seconds = wav.getnframes() / wav.getframerate()
+    page = keyed.open("text-to-speech")
+    page.get_by_label("Text", exact=True).fill(text)
+    page.get_by_role("button", name="Stream speech").click()
+    # Then audio chunks arrive and play, and the joined audio is playable at the end
+    expect(page.get_by_test_id("tts-stream-audio")).to_be_visible()
+    stats = page.get_by_test_id("tts-stream-stats").inner_text()
+    assert re.search(r"first audio after \d+ ms", stats), stats
+    chunks = int(stats.split(" chunks")[0])
+    assert chunks >= 2, stats  # two sentences: at least one chunk each
+    duration = page.evaluate(
+        """async () => {
+            const a = document.querySelector('[data-testid="tts-stream-audio"]');
+            if (a.readyState < 1) await new Promise(r => a.addEventListener('loadedmetadata', r, {once: true}));
+            return a.duration;
+        }"""
+    )
+    assert abs(duration - sync_seconds) / sync_seconds < 0.15, (duration, sync_seconds)
+    expect(page.get_by_test_id("tts-stream-received")).to_contain_text('"type": "end"')
+    keyed.screenshot("text-to-speech-streaming")
+
+
 # --- Translate and transliterate --------------------------------------------------------------------------
 
 
@@ -439,9 +471,14 @@ def test_jobs_cancel_and_retry(keyed: ConsolePage, client: httpx.Client, long_re
 # --- Live ------------------------------------------------------------------------------------------------------
 
 
-def test_live_streams_the_microphone_partials_then_final(keyed: ConsolePage, local_cloud: LocalCloud) -> None:
+def test_live_streams_the_microphone_partials_then_final(
+    keyed: ConsolePage, local_cloud: LocalCloud, client: httpx.Client
+) -> None:
     assert local_cloud.websocket_url
     page = keyed.open("live")
+    # with live translation of each final into Spanish (translateTo)
+    page.get_by_role("textbox", name="Translate finals to").click()
+    page.get_by_role("option", name="es", exact=True).click()
     page.get_by_role("button", name="Start streaming").click()
     expect(page.get_by_test_id("live-phase")).to_have_text("streaming")
     # Then partials arrive while the microphone plays
@@ -454,6 +491,16 @@ def test_live_streams_the_microphone_partials_then_final(keyed: ConsolePage, loc
     latency = page.get_by_test_id("live-latency").inner_text()
     assert re.search(r"p50 \d+ ms", latency), latency
     expect(page.get_by_test_id("live-sent")).to_contain_text('"action": "stop"')
+    # and each final's translation is the sync NMT of its text
+    final_text = page.get_by_test_id("live-final").first.inner_text().split("] ", 1)[1]
+    expected = client.post(
+        "v1/nmt",
+        json={
+            "input": [{"source": final_text}],
+            "config": {"language": {"sourceLanguage": "en", "targetLanguage": "es"}},
+        },
+    ).json()["output"][0]["target"]
+    expect(page.get_by_test_id("live-translation").first).to_have_text(f"→ {expected}")
     keyed.screenshot("live")
 
 

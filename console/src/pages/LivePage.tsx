@@ -2,7 +2,7 @@ import { Badge, Button, Code, Group, Paper, Select, Stack, Text, Title } from "@
 import { useEffect, useRef, useState } from "react";
 
 import { useApi } from "../api/context";
-import { languagesOf, useModels } from "../api/models";
+import { languagesOf, pairsOf, useModels } from "../api/models";
 import { ApiErrorAlert } from "../components/ApiErrorAlert";
 import { NeedsKey } from "../components/NeedsKey";
 import { useApiKey } from "../lib/apiKey";
@@ -17,6 +17,7 @@ interface Final {
   text: string;
   start: number;
   end: number;
+  translation?: string;
 }
 
 type Phase = "idle" | "connecting" | "streaming" | "stopping" | "ended";
@@ -28,6 +29,11 @@ export function LivePage() {
   const models = useModels();
   const languages = languagesOf(models.data, "asr_streaming");
   const [language, setLanguage] = useState<string | null>("en");
+  // optional live translation of each final (translateTo): the targets the registry pairs with the language
+  const targets = pairsOf(models.data, "translation")
+    .filter((p) => p.startsWith(`${language}-`))
+    .map((p) => p.split("-")[1] ?? "");
+  const [translateTo, setTranslateTo] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>("idle");
   const [partial, setPartial] = useState("");
   const [partials, setPartials] = useState(0);
@@ -105,6 +111,13 @@ export function LivePage() {
     } else if (message.type === "final") {
       setFinals((list) => [...list, { text: String(message.text ?? ""), start: Number(message.start), end: Number(message.end) }]);
       setPartial("");
+    } else if (message.type === "translation") {
+      // follows its final: attach it to the final with the same times
+      setFinals((list) =>
+        list.map((f) =>
+          f.start === Number(message.start) && f.end === Number(message.end) ? { ...f, translation: String(message.translation ?? "") } : f,
+        ),
+      );
     } else if (message.type === "end") {
       setEnded({ audioSeconds: Number(message.audioSeconds), billedSeconds: Number(message.billedSeconds) });
       setPhase("ended");
@@ -129,7 +142,14 @@ export function LivePage() {
     // browsers cannot set headers on a WebSocket: the API takes the key as ?key= on the upgrade only
     const ws = new WebSocket(`${config.websocketUrl}?key=${encodeURIComponent(key)}`);
     socket.current = ws;
-    ws.onopen = () => send({ action: "start", language: language ?? "en", sampleRate: CAPTURE_RATE, encoding: "pcm_s16le" });
+    ws.onopen = () =>
+      send({
+        action: "start",
+        language: language ?? "en",
+        sampleRate: CAPTURE_RATE,
+        encoding: "pcm_s16le",
+        ...(translateTo ? { translateTo } : {}),
+      });
     ws.onmessage = onMessage;
     ws.onerror = () => setError(new Error("The WebSocket API refused or dropped the connection (check the key's streaming scope)."));
     ws.onclose = () => setPhase((p) => (p === "ended" ? p : "idle"));
@@ -150,6 +170,15 @@ export function LivePage() {
         {!config.websocketUrl ? <Text c="red">This stage has no WebSocket API.</Text> : null}
         <Group align="end">
           <Select label="Language" data={languages.length ? languages : ["en"]} value={language} onChange={setLanguage} allowDeselect={false} />
+          <Select
+            label="Translate finals to"
+            placeholder="No translation"
+            data={targets}
+            value={translateTo}
+            onChange={setTranslateTo}
+            clearable
+            disabled={phase !== "idle" && phase !== "ended"}
+          />
           {phase === "streaming" ? (
             <Button color="red" onClick={() => void stop()}>
               Stop
@@ -173,9 +202,16 @@ export function LivePage() {
             Finals
           </Text>
           {finals.map((f, i) => (
-            <Text key={i} data-testid="live-final">
-              [{f.start.toFixed(2)}–{f.end.toFixed(2)} s] {f.text}
-            </Text>
+            <div key={i}>
+              <Text data-testid="live-final">
+                [{f.start.toFixed(2)}–{f.end.toFixed(2)} s] {f.text}
+              </Text>
+              {f.translation !== undefined ? (
+                <Text size="sm" c="blue.8" data-testid="live-translation">
+                  → {f.translation}
+                </Text>
+              ) : null}
+            </div>
           ))}
         </Paper>
         <Group>

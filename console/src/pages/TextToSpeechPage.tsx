@@ -9,6 +9,7 @@ import { ApiErrorAlert } from "../components/ApiErrorAlert";
 import { DownloadButton } from "../components/Downloads";
 import { ExchangePanel } from "../components/ExchangePanel";
 import { NeedsKey } from "../components/NeedsKey";
+import { StreamingTts } from "../components/StreamingTts";
 import { base64ToBytes, wavDurationSeconds } from "../lib/audio";
 import { formatSeconds } from "../lib/subtitles";
 
@@ -74,6 +75,7 @@ export function TextToSpeechPage() {
             </Group>
           </Stack>
         ) : null}
+        <StreamingTts text={text} language={language ?? "en"} gender={voice ?? "female"} />
         <ExchangePanel prefixes={["/v1/tts"]} />
       </Stack>
     </NeedsKey>
