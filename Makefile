@@ -24,8 +24,14 @@ $(UV):
 	$(UV) sync --frozen --python $(PYTHON312)
 	touch $@
 
-setup: .venv/.installed setup-triton setup-localstack ## install everything: .venv, Triton env, LocalStack env
+setup: .venv/.installed setup-triton setup-localstack setup-terminal ## install everything: .venv, Triton env, LocalStack env
 .PHONY: help setup
+
+# tmux: the e2e tests run the `speech` CLI in a real terminal and read its screen (tests/e2e/test_client_and_cli.py)
+setup-terminal:
+	@command -v tmux >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends tmux; }
+.PHONY: setup-terminal
 
 # --- Triton cluster (triton_cluster/) -----------------------------------------------------------------
 TRITON_VENV := .venvs/triton
