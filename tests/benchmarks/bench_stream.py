@@ -10,13 +10,15 @@ WebSocket clients through the local API Gateway, the stream function, PostgreSQL
    partial is back), so each latency is that frame's whole cost with nothing queued before it. The median
    around 10 s against the median over the last 10 s, without endpointing (utterances end at the 15 s cap) and
    with endpointing at 500 ms. Target <= 1.2 (each frame sends only its own samples, the model keeps the state).
-3. Concurrent real-time streams: N streams at once, each at real-time pace, for N = 1, 2, 4, ...; a level
-   holds when no stream fell behind: every stream's p95 partial latency under 1 s (four frames) and its last
-   partial within 1 s of its last frame, with no errors. Prints the largest N that held.
+3. Concurrent real-time streams: N streams at once, each at real-time pace with endpointing at 500 ms, for
+   N = 1, 2, 4, ...; a level holds when no stream fell behind: in every stream the median partial latency
+   over its last quarter stays under 1 s (four frames; a queue that grows raises it, a final's one-off pause
+   does not), with no errors. Prints the largest N that held.
 
-Sizes (env): BENCH_STREAM_LATENCY_S (30), BENCH_STREAM_LONG_S (300), BENCH_STREAM_CONCURRENT_S (15),
-BENCH_STREAM_MAX_CONCURRENCY (32). BENCH_STREAM_STATE_DIR reuses a running stack (e.g. `.local/cloud` after
-`make up`); otherwise one is brought up in a temporary folder and stopped after.
+Sizes (env): BENCH_STREAM_LATENCY_S (30), BENCH_STREAM_LONG_S (300), BENCH_STREAM_CONCURRENT_S (20),
+BENCH_STREAM_MAX_CONCURRENCY (32); BENCH_STREAM_PARTS (1,2,3) picks the measurements.
+BENCH_STREAM_STATE_DIR reuses a running stack (e.g. `.local/cloud` after `make up`); otherwise one is brought
+up in a temporary folder and stopped after.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
 PAUSE_S = 0.6
 LATENCY_S = float(os.environ.get("BENCH_STREAM_LATENCY_S", "30"))
 LONG_S = float(os.environ.get("BENCH_STREAM_LONG_S", "300"))
-CONCURRENT_S = float(os.environ.get("BENCH_STREAM_CONCURRENT_S", "15"))
+CONCURRENT_S = float(os.environ.get("BENCH_STREAM_CONCURRENT_S", "20"))
 MAX_CONCURRENCY = int(os.environ.get("BENCH_STREAM_MAX_CONCURRENCY", "32"))
+PARTS = set(os.environ.get("BENCH_STREAM_PARTS", "1,2,3").split(","))
 FELL_BEHIND_S = 1.0
 LOCKSTEP_MIN_GAP_S = 0.025
 TIMEOUT_S = 300.0
@@ -116,11 +119,6 @@ class StreamResult:
     def latencies(self) -> list[float]:
         """Per frame: seconds from sending it to the first partial that acknowledged it."""
         return [self.acked_at[seq] - sent for seq, sent in enumerate(self.sent_at) if seq in self.acked_at]
-
-    @property
-    def last_lag_s(self) -> float:
-        last = len(self.sent_at) - 1
-        return self.acked_at.get(last, float("inf")) - self.sent_at[last]
 
 
 async def run_stream(
@@ -220,7 +218,7 @@ def measure_cost_over_time(stack: Stack) -> None:
 async def _concurrent(stack: Stack, frames: list[str], n: int) -> list[StreamResult]:
     async def one(i: int) -> StreamResult:
         await asyncio.sleep(i * FRAME_S / n)  # spread the streams' frames over the 250 ms period, as clients are
-        return await run_stream(stack.websocket_url, stack.keys[i], frames, paced=True)
+        return await run_stream(stack.websocket_url, stack.keys[i], frames, paced=True, endpointing=500)
 
     return list(await asyncio.gather(*(one(i) for i in range(n))))
 
@@ -229,21 +227,20 @@ def measure_concurrency(stack: Stack) -> None:
     frames = speech_frames(CONCURRENT_S)
     print(
         f"\n3. concurrent real-time streams ({CONCURRENT_S:.0f} s each; "
-        f"behind: p95 or last lag over {FELL_BEHIND_S:g} s)"
+        f"endpointing 500 ms; behind: late median over {FELL_BEHIND_S:g} s)"
     )
-    print(f"{'streams':>8}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'worst last lag ms':>19}{'errors':>7}{'held':>6}")
+    print(f"{'streams':>8}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'worst late median ms':>22}{'errors':>7}{'held':>6}")
     held = 0
     n = 1
     while n <= MAX_CONCURRENCY:
         results = asyncio.run(_concurrent(stack, frames, n))
         latencies = [lat for r in results for lat in r.latencies]
-        worst_p95 = max(pct(r.latencies, 0.95) for r in results)
-        worst_lag = max(r.last_lag_s for r in results)
+        worst_late = max(statistics.median(r.latencies[-max(1, len(r.latencies) // 4) :]) for r in results)
         errors = sum(len(r.errors) for r in results)
-        ok = worst_p95 < FELL_BEHIND_S and worst_lag < FELL_BEHIND_S and errors == 0 and all(r.end for r in results)
+        ok = worst_late < FELL_BEHIND_S and errors == 0 and all(r.end for r in results)
         print(
             f"{n:>8}{ms(pct(latencies, 0.5)):>8}{ms(pct(latencies, 0.95)):>8}{ms(max(latencies)):>8}"
-            f"{ms(worst_lag):>19}{errors:>7}{'yes' if ok else 'no':>6}"
+            f"{ms(worst_late):>22}{errors:>7}{'yes' if ok else 'no':>6}"
         )
         if not ok:
             break
@@ -253,6 +250,9 @@ def measure_concurrency(stack: Stack) -> None:
 
 
 def test_streaming_benchmark(stack: Stack) -> None:
-    measure_latency(stack)
-    measure_cost_over_time(stack)
-    measure_concurrency(stack)
+    if "1" in PARTS:
+        measure_latency(stack)
+    if "2" in PARTS:
+        measure_cost_over_time(stack)
+    if "3" in PARTS:
+        measure_concurrency(stack)
