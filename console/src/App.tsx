@@ -58,7 +58,7 @@ export function App() {
               Speech console
             </Title>
           </Group>
-          <Text size="sm" c={key ? "green.8" : "dimmed"} data-testid="key-status">
+          <Text size="sm" fw={600} data-testid="key-status">
             {key ? "Key set" : "No key"}
           </Text>
         </Group>

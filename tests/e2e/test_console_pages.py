@@ -27,6 +27,8 @@ from tests.e2e.conftest import GOFORWARD_RAW, LocalCloud, b64, wav_bytes
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
+#: axe-core (console/package.json devDependency): the accessibility rules every page is checked against
+AXE = Path(__file__).resolve().parents[2] / "console" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".local" / "test-artifacts" / "console"
 # the closed network: no background connections, no component updates, no sync; a fake microphone and speaker
 CHROMIUM_FLAGS = [
@@ -146,6 +148,57 @@ def _exchange_shows_a_request_id(page: Page, path: str) -> str:
     assert re.fullmatch(r"[0-9a-f-]{36}", request_id), request_id
     assert re.fullmatch(r"\d+ ms", page.get_by_test_id("exchange-latency").inner_text())
     return request_id
+
+
+# --- Every page: accessible, keyboard, small screens --------------------------------------------------------
+
+PAGES = [
+    "key",
+    "speech-to-text",
+    "live",
+    "text-to-speech",
+    "translate",
+    "transliterate",
+    "pipeline",
+    "jobs",
+    "usage",
+]
+
+
+def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -> None:
+    assert AXE.is_file(), "axe-core is missing: make setup-console installs console/node_modules"
+    page = keyed.page
+    axe_source = AXE.read_text()
+    for path in PAGES:
+        keyed.open(path)
+        expect(page.get_by_role("heading", level=2)).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        # evaluated through the DevTools protocol: the page's CSP (scripts from its own origin only) stays on
+        page.evaluate(axe_source)
+        # WCAG 2.1 A/AA rules: labels, names, contrast, landmarks...
+        violations = page.evaluate(
+            """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))
+                .violations.map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
+        )
+        assert violations == [], f"{path}: {violations}"
+    # the navigation works from the keyboard: Tab to a page's link, Enter opens it
+    keyed.open("key")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.textContent") == "Usage":
+            break
+    else:
+        raise AssertionError("Tab never reached the Usage link")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Usage", level=2)).to_be_visible()
+    # and on a phone-sized screen the navigation folds behind a labelled button
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("link", name="Jobs")).not_to_be_in_viewport()
+    page.get_by_role("button", name="Toggle navigation").click()
+    expect(page.get_by_role("link", name="Jobs")).to_be_in_viewport()
+    page.get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Batch jobs", level=2)).to_be_visible()
+    keyed.screenshot("jobs-small-screen")
 
 
 # --- Key -------------------------------------------------------------------------------------------------

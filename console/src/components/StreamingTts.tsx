@@ -118,7 +118,7 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
         <Text size="sm" fw={600}>
           Last message received
         </Text>
-        <Code block data-testid="tts-stream-received">
+        <Code block tabIndex={0} data-testid="tts-stream-received">
           {JSON.stringify(lastReceived, null, 2)}
         </Code>
       </Stack>

@@ -15,7 +15,7 @@ const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 const STATE_COLORS: Record<string, string> = {
   queued: "gray",
   running: "blue",
-  succeeded: "green",
+  succeeded: "teal",
   failed: "red",
   cancelled: "orange",
 };
@@ -130,11 +130,11 @@ function JobRow({ job, onAction }: { job: Schemas["Job"]; onAction: (action: "ca
         </Text>
       </Table.Td>
       <Table.Td>
-        <Badge color={STATE_COLORS[job.state] ?? "gray"} data-testid="job-state">
+        <Badge variant="light" color={STATE_COLORS[job.state] ?? "gray"} data-testid="job-state">
           {job.state}
         </Badge>
         {job.error ? (
-          <Text size="xs" c="red">
+          <Text size="xs" c="red.9">
             {job.error.code}: {job.error.message}
           </Text>
         ) : null}

@@ -69,7 +69,7 @@ export function KeyPage() {
               Key <code data-testid="key-prefix">{data.keyPrefix}</code>
             </Text>
           </Group>
-          <Group gap="xs" aria-label="Scopes">
+          <Group gap="xs" role="group" aria-label="Scopes">
             <Text fw={600}>Scopes:</Text>
             {data.scopes?.map((scope) => (
               <Badge key={scope} variant="light" data-testid="key-scope">

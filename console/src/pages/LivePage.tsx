@@ -167,7 +167,7 @@ export function LivePage() {
     <NeedsKey>
       <Stack>
         <Title order={2}>Live transcription</Title>
-        {!config.websocketUrl ? <Text c="red">This stage has no WebSocket API.</Text> : null}
+        {!config.websocketUrl ? <Text c="red.9">This stage has no WebSocket API.</Text> : null}
         <Group align="end">
           <Select label="Language" data={languages.length ? languages : ["en"]} value={language} onChange={setLanguage} allowDeselect={false} />
           <Select
@@ -188,7 +188,7 @@ export function LivePage() {
               Start streaming
             </Button>
           )}
-          <Badge data-testid="live-phase">{phase}</Badge>
+          <Badge variant="light" data-testid="live-phase">{phase}</Badge>
         </Group>
         {error ? <ApiErrorAlert error={error} /> : null}
         <Paper withBorder p="sm" aria-live="polite" aria-label="Live transcript">
@@ -207,7 +207,7 @@ export function LivePage() {
                 [{f.start.toFixed(2)}–{f.end.toFixed(2)} s] {f.text}
               </Text>
               {f.translation !== undefined ? (
-                <Text size="sm" c="blue.8" data-testid="live-translation">
+                <Text size="sm" c="blue.9" data-testid="live-translation">
                   → {f.translation}
                 </Text>
               ) : null}
@@ -229,13 +229,13 @@ export function LivePage() {
           <Text size="sm" fw={600}>
             Last message sent
           </Text>
-          <Code block data-testid="live-sent">
+          <Code block tabIndex={0} data-testid="live-sent">
             {JSON.stringify(lastSent, null, 2)}
           </Code>
           <Text size="sm" fw={600}>
             Last message received
           </Text>
-          <Code block data-testid="live-received">
+          <Code block tabIndex={0} data-testid="live-received">
             {JSON.stringify(lastReceived, null, 2)}
           </Code>
         </Paper>

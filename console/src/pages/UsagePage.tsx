@@ -67,7 +67,7 @@ export function UsagePage() {
             {max}
           </text>
         </svg>
-        <Group gap="md" aria-label="Legend">
+        <Group gap="md" role="group" aria-label="Legend">
           {tasks.map((task) => (
             <Group key={task} gap={4}>
               <svg width={12} height={12} aria-hidden="true">
