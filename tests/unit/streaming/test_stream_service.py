@@ -475,6 +475,18 @@ def test_translate_to_sends_the_translation_of_each_final():
     assert [a["type"] for a in send(deps, who, action="stop")] == ["final", "end"]
 
 
+def test_without_interim_results_frames_are_acknowledged_and_finals_are_unchanged():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, interimResults=False)
+    answers = [send(deps, who, action="audio", seq=seq, audio=pcm(1600)) for seq in (1, 0, 0, 2)]
+    # held behind the gap: nothing; each applied frame: one ack (no text); a duplicate: nothing
+    assert answers == [[], [{"type": "ack", "ack": 1}], [], [{"type": "ack", "ack": 2}]]
+    final, end = send(deps, who, action="stop")
+    assert final["type"] == "final" and final["text"] and final["ack"] == 2
+    # the latency of partials never sent is not reported
+    assert end["type"] == "end" and "partialLatencyP50Ms" not in end and end["audioSeconds"] > 0
+
+
 def test_an_unsupported_translation_pair_is_refused_at_start():
     deps, who = FakeDeps(), caller()
     connect(who, CONNECTION, deps)  # type: ignore[arg-type]

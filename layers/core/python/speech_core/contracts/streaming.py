@@ -70,6 +70,9 @@ class StartMessage(WireModel):
     translate_to: str | None = Field(
         default=None, min_length=2, max_length=16, description="translate each final into this language"
     )
+    interim_results: bool = Field(
+        default=True, description="false: no `partial` messages; each applied audio frame is answered by an `ack`"
+    )
 
 
 class ResumeMessage(WireModel):
@@ -157,6 +160,12 @@ class PartialMessage(ServerMessage):
     stable: str
     start: float
     end: float
+
+
+class AckMessage(ServerMessage):
+    """Answers applied audio when `interimResults` is false (instead of a `partial`): the acknowledgement only."""
+
+    type: Literal["ack"] = "ack"
 
 
 class FinalMessage(ServerMessage):

@@ -329,6 +329,7 @@ class StreamState(BaseModel):
     trailing_silence_s: float = 0.0
     utterance_has_speech: bool = False
     translate_to: str | None = None
+    interim_results: bool = True
     #: partial latencies, {histogram bucket: count} (speech_core.streaming.latency)
     partial_latency_ms: dict[int, int] = Field(default_factory=dict)
     last_audio_at: float | None = None

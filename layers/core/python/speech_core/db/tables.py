@@ -270,6 +270,8 @@ class WebSocketConnection(Base):
     trailing_silence_s: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
     utterance_has_speech: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     translate_to: Mapped[str | None] = mapped_column(String(16))
+    #: false: applied frames are answered with `ack`, not `partial` (migration 0010)
+    interim_results: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     #: the session's partial latencies as a histogram {bucket: count} (speech_core.streaming.latency)
     partial_latency_ms: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default="{}")
     last_audio_at: Mapped[float | None] = mapped_column(Float)

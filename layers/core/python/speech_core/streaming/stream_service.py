@@ -36,6 +36,7 @@ from speech_core.contracts.streaming import (
     MAX_UTTERANCE_S,
     RESUME_WINDOW_S,
     STREAM_SAMPLE_RATE,
+    AckMessage,
     AudioMessage,
     ClientMessage,
     EndMessage,
@@ -195,6 +196,7 @@ def _start(message: StartMessage, state: StreamState, caller: Caller, deps: Stre
     state.sample_rate = message.sample_rate
     state.endpointing_ms = message.endpointing
     state.translate_to = message.translate_to
+    state.interim_results = message.interim_results
     state.state = ConnectionState.STREAMING
     logger.info("stream started", extra={"session_id": str(state.session_id), "language": message.language})
     return ReadyMessage(ack=state.ack, session_id=str(state.session_id), resume_token=token, limits=_limits(selection))
@@ -277,6 +279,7 @@ def _move_session(old: StreamState, new: StreamState) -> None:
         "trailing_silence_s",
         "utterance_has_speech",
         "translate_to",
+        "interim_results",
         "partial_latency_ms",
         "last_audio_at",
     ):
@@ -324,22 +327,23 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     state.audio_seconds += samples.size / STREAM_SAMPLE_RATE
     state.next_seq = admission.next_seq
     state.last_audio_at = now
-    stable = stable_prefix(state.last_partial, update.text)
+    answer: ServerMessage = AckMessage(ack=state.ack)
+    if state.interim_results:
+        answer = PartialMessage(
+            ack=state.ack,
+            text=update.text,
+            stable=stable_prefix(state.last_partial, update.text),
+            start=round(state.utterance_start_s, 3),
+            end=round(state.audio_seconds, 3),
+        )
+        state.partial_latency_ms = latency.add(state.partial_latency_ms, (clock() - received_at) * 1000)
     state.last_partial = update.text
-    partial = PartialMessage(
-        ack=state.ack,
-        text=update.text,
-        stable=stable,
-        start=round(state.utterance_start_s, 3),
-        end=round(state.audio_seconds, 3),
-    )
-    state.partial_latency_ms = latency.add(state.partial_latency_ms, (clock() - received_at) * 1000)
     run = after_chunk(SilenceRun(state.trailing_silence_s, state.utterance_has_speech), samples, STREAM_SAMPLE_RATE)
     state.trailing_silence_s, state.utterance_has_speech = run.trailing_s, run.has_speech
     endpoint = state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms
     if endpoint or state.audio_seconds - state.utterance_start_s >= MAX_UTTERANCE_S - 1e-6:
-        return [partial, *_end_utterance_after_frame(state, deps)]  # an endpoint, or the longest utterance
-    return [partial]
+        return [answer, *_end_utterance_after_frame(state, deps)]  # an endpoint, or the longest utterance
+    return [answer]
 
 
 def _end_utterance_after_frame(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:

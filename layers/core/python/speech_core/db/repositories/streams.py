@@ -39,6 +39,7 @@ _WRITABLE = (
     "trailing_silence_s",
     "utterance_has_speech",
     "translate_to",
+    "interim_results",
     "last_audio_at",
     "rate_window_start",
     "rate_window_frames",
