@@ -235,7 +235,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_get_job.handler",
         description="GET /v1/jobs/{jobId}: state, progress and presigned result URLs",
         timeout_s=10,
-        access=frozenset({_D, Access.RESULTS_READ}),
+        access=frozenset({_D, _R, Access.RESULTS_READ}),
         rest_routes=_get("/v1/jobs/{jobId}"),
     ),
     FunctionSpec(
@@ -243,7 +243,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_list_jobs.handler",
         description="GET /v1/jobs: the caller's jobs, paged, filtered by state",
         timeout_s=10,
-        access=frozenset({_D, Access.RESULTS_READ}),
+        access=frozenset({_D, _R, Access.RESULTS_READ}),
         rest_routes=_get("/v1/jobs"),
     ),
     FunctionSpec(
@@ -251,7 +251,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_cancel_job.handler",
         description="POST /v1/jobs/{jobId}/cancel: the job cancelled, its execution stopped",
         timeout_s=10,
-        access=frozenset({_D, Access.STOP_WORKFLOW}),
+        access=frozenset({_D, _R, Access.STOP_WORKFLOW}),
         rest_routes=_post("/v1/jobs/{jobId}/cancel"),
     ),
     FunctionSpec(
@@ -259,7 +259,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_retry_job.handler",
         description="POST /v1/jobs/{jobId}/retry: a failed or cancelled job queued as its next attempt",
         timeout_s=10,
-        access=frozenset({_D, Access.SEND_JOB_START}),
+        access=frozenset({_D, _R, Access.SEND_JOB_START}),
         rest_routes=_post("/v1/jobs/{jobId}/retry"),
     ),
     FunctionSpec(
@@ -286,7 +286,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/jobs/handle_get_job_transcript.handler",
         description="GET /v1/jobs/{jobId}/transcript: the transcript so far, or whole once succeeded",
         timeout_s=15,
-        access=frozenset({_D, Access.RESULTS_READ}),
+        access=frozenset({_D, _R, Access.RESULTS_READ}),
         rest_routes=_get("/v1/jobs/{jobId}/transcript"),
     ),
     # --- S3-drop batch path and the workflow's steps (docs/jobs-contract.md) ---------------------------------
@@ -336,8 +336,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/batch/handle_assemble_transcript.handler",
         description="Workflow step: merge chunks on the global timeline, JSON/TXT/SRT/VTT -> results, usage",
         timeout_s=300,
-        # model-registry: the model name metered with the job's usage
-        access=frozenset({_D, _R, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
+        # model-registry: the model name metered with the job's usage; triton: the job's postProcessors (itn)
+        access=frozenset({_D, _T, _R, Access.RESULTS_WRITE, Access.TASK_RESPONSE}),
         queue_source=QueueSource(queue=names.QUEUE_ASSEMBLE, batch_size=1),
         role="consumer",
     ),

@@ -3,9 +3,9 @@
 from speech_core.api.http_app import http_entry
 from speech_core.api.routes.jobs import router
 from speech_core.api.snapshot import register_snapshot_hooks
-from speech_core.settings import DatabaseSettings, StorageSettings, declare_environment
+from speech_core.settings import DatabaseSettings, RegistrySettings, StorageSettings, declare_environment
 
 #: what this function reads from its environment (held to the template by tests/infra)
-ENVIRONMENT = declare_environment(DatabaseSettings, StorageSettings)
+ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, StorageSettings)
 handler = http_entry(router)
 register_snapshot_hooks(ENVIRONMENT)  # SnapStart: warm before the snapshot, renew after a restore

@@ -240,18 +240,32 @@ class FakeQueue:
 
 
 @dataclass
+class FakeLimits:
+    max_batch_items: int | None = None
+
+
+@dataclass
 class FakeSelection:
     model: str
     version: str = "1"
+    limits: FakeLimits = field(default_factory=FakeLimits)
 
 
 class FakeRegistry:
+    """en for every task; `itn_batch` is the itn service's max_batch_items."""
+
+    def __init__(self, itn_batch: int | None = None) -> None:
+        self.itn_batch = itn_batch
+
+    def supported_languages(self, task: Any) -> list[str]:
+        return ["en"]
+
     def select(self, task: Any, **kwargs: Any) -> FakeSelection:
         if kwargs.get("language") not in (None, "en"):
             from speech_core.errors import LanguageError
 
             raise LanguageError(ErrorCode.LANGUAGE_UNSUPPORTED, f"no model for {kwargs['language']}")
-        return FakeSelection(model=str(task))
+        return FakeSelection(model=str(task), limits=FakeLimits(self.itn_batch))
 
 
 class EnergyVad:
@@ -287,6 +301,9 @@ class FakeInference:
         self.vad = EnergyVad()
         self.raise_next: list[Exception] = []
         self.transcribed = 0
+        #: each normalize_texts request's texts; an itn that writes "hello" as "Hello!"
+        self.normalized: list[list[str]] = []
+        self.normalize_raise_next: list[Exception] = []
 
     def detect_speech(self, selection: Any, audio: np.ndarray) -> list[SpeechSegment]:
         return [SpeechSegment(start=s / 16000, end=e / 16000) for s, e in self.vad.spans(audio)]
@@ -302,6 +319,12 @@ class FakeInference:
             model="asr",
             model_version="1",
         )
+
+    def normalize_texts(self, selection: Any, texts: Sequence[str], language: str) -> list[str]:
+        if self.normalize_raise_next:
+            raise self.normalize_raise_next.pop(0)
+        self.normalized.append(list(texts))
+        return [text.replace("hello", "Hello!") for text in texts]
 
 
 def batch_deps(**overrides: Any) -> StaticBatchDeps:

@@ -212,3 +212,39 @@ def test_webhook_url_is_checked_at_create(deps):
     # the local stage takes a receiver on this machine, and the job keeps its URL
     created = jobs.create_job(_request(webhook={"url": "http://127.0.0.1:9000/hook"}), _caller(), local)
     assert local.jobs.rows[created.job.job_id].webhook_url == "http://127.0.0.1:9000/hook"
+
+
+def test_a_job_names_the_post_processors_it_asked_for_and_those_not_served(deps):
+    # Given a job asking for itn (served for en) and punctuation (no model serves it)
+    config = {"language": {"sourceLanguage": "en"}, "postProcessors": ["itn", "punctuation"]}
+    created = jobs.create_job(_request(config=config), _caller(), deps)
+    # Then its view names both and skips punctuation only, as the sync API's X-Skipped-Post-Processors
+    assert [p.value for p in created.job.post_processors] == ["itn", "punctuation"]
+    assert created.job.skipped_post_processors == ["punctuation"]
+    wire = jobs.get_job(TENANT, created.job.job_id, deps).to_wire()
+    assert wire["skippedPostProcessors"] == ["punctuation"] and wire["postProcessors"] == ["itn", "punctuation"]
+    # a language without an itn grammar skips itn too
+    record = deps.jobs.get(TENANT, created.job.job_id).model_copy(update={"source_language": "ta"})
+    assert jobs.job_view(record, deps).skipped_post_processors == ["itn", "punctuation"]
+
+
+def test_a_job_without_post_processors_skips_none(deps):
+    created = jobs.create_job(_request(), _caller(), deps)
+    assert created.job.post_processors == [] and created.job.skipped_post_processors == []
+
+
+def test_a_partial_transcript_is_as_heard_and_says_so_a_stored_one_names_only_the_unserved(deps):
+    config = {"language": {"sourceLanguage": "en"}, "postProcessors": ["itn", "punctuation"]}
+    job = jobs.create_job(_request(config=config), _caller(), deps).job
+    deps.jobs.set(job.job_id, state=JobState.RUNNING, chunks_total=1, audio_seconds_total=10.0)
+    deps.job_chunks.put_chunks(job.job_id, [NewJobChunk(index=0, start_sample=0, num_samples=160_000, object_key="c")])
+    deps.job_chunks.mark_done(job.job_id, 0, "ten meters", None)
+    # while running: the text as heard, every asked post-processor named as not reflected
+    partial = jobs.job_transcript(TENANT, job.job_id, TranscriptFormat.TXT, deps)
+    assert partial.body == "ten meters\n" and partial.skipped_post_processors == ("itn", "punctuation")
+    # once succeeded: the stored output (written form, by assemble), only the unserved one named
+    key = f"results/{TENANT}/{job.job_id}/transcript.txt"
+    deps.objects.put("results", key, b"10 m\n", "text/plain")
+    deps.jobs.set(job.job_id, state=JobState.SUCCEEDED, outputs={"txt": key})
+    whole = jobs.job_transcript(TENANT, job.job_id, TranscriptFormat.TXT, deps)
+    assert whole.body == "10 m\n" and whole.skipped_post_processors == ("punctuation",)

@@ -1,5 +1,6 @@
-"""The `assemble` step: the done chunks merged in order on the global timeline -> every requested output in
-the results bucket, and the job attempt's usage metered once (task `asr`, audio seconds)."""
+"""The `assemble` step: the done chunks merged in order on the global timeline, the job's post-processors
+applied (post_processing.py: ITN), -> every requested output in the results bucket, and the job attempt's usage
+metered once (task `asr`, audio seconds)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from speech_core.batch.deps import BatchDeps
 from speech_core.batch.jobs_access import result_key, running_job
 from speech_core.batch.messages import Assembled, StateInput, TaskMessage, usage_request_id
 from speech_core.batch.options import job_options
+from speech_core.batch.post_processing import apply_post_processors
 from speech_core.batch.task_worker import StepFailure
 from speech_core.batch.transcribe import CHUNK_FAILED, chunk_failure
 from speech_core.contracts.jobs import JobRef
@@ -107,6 +109,8 @@ def assemble_transcript(message: TaskMessage, deps: BatchDeps) -> dict[str, Any]
     if transcript.missing_chunks:
         raise missing_chunks_failure(deps, job, transcript.missing_chunks)
     options = job_options(job, deps.settings.default_language)
+    language = job.source_language or deps.settings.default_language
+    transcript = apply_post_processors(transcript, options.config.post_processors, language, str(job.tenant_id), deps)
     rules = SubtitleRules(
         max_chars_per_line=options.subtitles.max_chars_per_line, lines_per_cue=options.subtitles.lines_per_cue
     )

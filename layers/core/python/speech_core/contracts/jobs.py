@@ -140,6 +140,12 @@ class Job(WireModel):
     audio_uri: str
     language: str | None = None
     output_formats: list[TranscriptFormat]
+    post_processors: list[PostProcessor] = Field(default=[], description="the post-processors the job asked for")
+    skipped_post_processors: list[str] = Field(
+        default=[],
+        description="the asked post-processors no served model applies for the job's language (punctuation; itn "
+        "outside en and hi): its outputs are as heard for those (the sync API's X-Skipped-Post-Processors)",
+    )
     progress: JobProgress
     created_at: datetime
     started_at: datetime | None = None

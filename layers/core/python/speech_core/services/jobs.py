@@ -25,6 +25,7 @@ from speech_core.contracts.jobs import (
     JobProgress,
     JobRef,
 )
+from speech_core.contracts.task_configs import PostProcessor
 from speech_core.db.records import (
     JOB_SAMPLE_RATE,
     ChunkState,
@@ -83,6 +84,7 @@ def job_view(job: JobRecord, deps: JobServiceDeps) -> Job:
             for fmt, key in sorted(job.outputs.items())
             if fmt in TranscriptFormat.__members__.values() and isinstance(key, str)
         }
+    requested = options.config.post_processors if options else []
     done = job.audio_seconds_done
     total = job.audio_seconds_total
     fraction = min(1.0, done / total) if total else 0.0
@@ -96,6 +98,8 @@ def job_view(job: JobRecord, deps: JobServiceDeps) -> Job:
         audio_uri=f"s3://{job.input_bucket}/{job.input_key}",
         language=job.source_language,
         output_formats=options.output_formats if options else list(TranscriptFormat),
+        post_processors=requested,
+        skipped_post_processors=_skipped(requested, job.source_language, deps),
         progress=JobProgress(
             audio_seconds=round(done, 3),
             total_audio_seconds=round(total, 3) if total is not None else None,
@@ -111,6 +115,16 @@ def job_view(job: JobRecord, deps: JobServiceDeps) -> Job:
         results_expire_in_seconds=ttl,
         error=JobError(code=job.error_code, message=job.error_message or "") if job.error_code is not None else None,
     )
+
+
+def _skipped(requested: list[PostProcessor], language: str | None, deps: JobServiceDeps) -> list[str]:
+    """What the assemble step will not apply (post_processing.py), as the sync API's X-Skipped-Post-Processors."""
+    if not requested:
+        return []
+    # cold start: the registry (and its yaml) only for a job that asked for post-processors
+    from speech_core.services.text_normalization import skipped_post_processors
+
+    return skipped_post_processors(requested, language or "", deps.registry)
 
 
 def _options(job: JobRecord) -> JobOptions | None:
@@ -319,6 +333,8 @@ class TranscriptAnswer:
     complete: bool
     body: str | None = None
     redirect_url: str | None = None
+    #: the job's post-processors this body does not reflect (X-Skipped-Post-Processors)
+    skipped_post_processors: tuple[str, ...] = ()
 
 
 @tracer.capture_method(capture_response=False)
@@ -326,20 +342,28 @@ def job_transcript(
     tenant_id: uuid.UUID, job_id: uuid.UUID, fmt: TranscriptFormat, deps: JobServiceDeps
 ) -> TranscriptAnswer:
     """The whole transcript of a succeeded job (its stored output); otherwise what the done chunks give so
-    far, in order on the job's timeline (a running job, or a failed or cancelled one)."""
+    far, in order on the job's timeline (a running job, or a failed or cancelled one). The transcript so far is
+    as heard: the job's post-processors (ITN) run once, in the assemble step, so a partial answer names them all
+    as skipped, and a stored one those the assemble step could not apply."""
     job = _own_job(tenant_id, job_id, deps)
+    options = _options(job)
+    requested = options.config.post_processors if options else []
     content_type = CONTENT_TYPES[fmt]
     stored = job.outputs.get(fmt.value)
     bucket = deps.storage.results_bucket
     if job.state is JobState.SUCCEEDED and isinstance(stored, str) and bucket is not None:
+        skipped = tuple(_skipped(requested, job.source_language, deps))
         try:
             data = deps.objects.get(bucket, stored, MAX_INLINE_TRANSCRIPT_BYTES)
         except ObjectTooLarge:
             url = deps.objects.presigned_get_url(bucket, stored, deps.storage.presigned_url_ttl_s)
-            return TranscriptAnswer(content_type=content_type, complete=True, redirect_url=url)
+            return TranscriptAnswer(
+                content_type=content_type, complete=True, redirect_url=url, skipped_post_processors=skipped
+            )
         if data is not None:
-            return TranscriptAnswer(content_type=content_type, complete=True, body=data.decode("utf-8"))
-    options = _options(job)
+            return TranscriptAnswer(
+                content_type=content_type, complete=True, body=data.decode("utf-8"), skipped_post_processors=skipped
+            )
     chunks = [
         ChunkResult.model_validate(chunk, from_attributes=True)
         for chunk in deps.job_chunks.list_chunks(job.id, ChunkState.DONE)
@@ -362,4 +386,5 @@ def job_transcript(
             "the partial transcript is too big to answer; wait for the job to finish and use its result link",
         )
     complete = job.state is JobState.SUCCEEDED or (job.chunks_total is not None and transcript.complete)
-    return TranscriptAnswer(content_type=content_type, complete=complete, body=body)
+    as_heard = tuple(dict.fromkeys(p.value for p in requested))
+    return TranscriptAnswer(content_type=content_type, complete=complete, body=body, skipped_post_processors=as_heard)

@@ -149,7 +149,9 @@ _TRANSCRIPT_CONTENT: dict[str, Any] = {
     tags=["jobs"],
     responses={
         200: {
-            "description": "The transcript in the asked format; X-Transcript-Complete says whether it is whole",
+            "description": "The transcript in the asked format; X-Transcript-Complete says whether it is whole, "
+            "X-Skipped-Post-Processors which asked post-processors it does not reflect (all of them while the job "
+            "runs: the transcript so far is as heard)",
             "content": _TRANSCRIPT_CONTENT,
         },
         303: {"description": "A stored transcript too big for a response body: follow Location (presigned)"},
@@ -163,6 +165,8 @@ def get_job_transcript(
     with call_context(router, Scope.JOBS) as ctx:
         answer = jobs.job_transcript(ctx.tenant_id, jobId, format, job_deps_provider())
     headers = {"X-Transcript-Complete": "true" if answer.complete else "false", "Cache-Control": "no-store"}
+    if answer.skipped_post_processors:
+        headers["X-Skipped-Post-Processors"] = ",".join(answer.skipped_post_processors)
     if answer.redirect_url is not None:
         return Response(303, None, body="", headers={**headers, "Location": answer.redirect_url})
     return Response(200, answer.content_type, body=answer.body, headers=headers)
