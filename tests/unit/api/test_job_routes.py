@@ -98,3 +98,14 @@ def test_a_refused_create_body_is_in_the_request_log(deps, job_deps):
     status, _, _ = _create(outputFormats=["docx"])
     assert status == 400
     assert [(e.task, e.status, e.error_code) for e in deps.request_log.entries] == [("jobs", 400, "request.invalid")]
+
+
+def test_a_jobs_post_processors_show_on_the_job_and_the_partial_transcripts_header(job_deps):
+    config = {"language": {"sourceLanguage": "en"}, "postProcessors": ["itn", "punctuation"]}
+    status, job, _ = _create(config=config)
+    assert status == 202 and job["postProcessors"] == ["itn", "punctuation"]
+    assert job["skippedPostProcessors"] == ["punctuation"]
+    path = f"/v1/jobs/{job['jobId']}/transcript"
+    response = transcript_handler(rest_event("GET", path, query={"format": "txt"}), LambdaContext())
+    headers = {name: ",".join(values) for name, values in response["multiValueHeaders"].items()}
+    assert response["statusCode"] == 200 and headers["X-Skipped-Post-Processors"] == "itn,punctuation"
