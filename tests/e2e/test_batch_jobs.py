@@ -421,3 +421,31 @@ def test_triton_killed_and_restarted_during_a_job_loses_and_duplicates_no_chunk(
         r for r in repositories.request_log.list_for_tenant(done.tenant_id, 500) if r.request_id == f"job-{done.id}-a1"
     ]
     assert len(metered) == 1 and metered[0].audio_seconds == pytest.approx(done.billed_audio_seconds)
+
+
+def test_a_job_with_itn_writes_its_outputs_in_written_form(
+    local_cloud: LocalCloud, s3: Any, jobs_api: httpx.Client, goforward_wav: bytes
+) -> None:
+    # Given a job asking for itn (served for en) and punctuation (no model serves it)
+    audio_uri = upload(jobs_api, goforward_wav)
+    config = {**EN, "postProcessors": ["itn", "punctuation"]}
+    response = jobs_api.post("v1/jobs", json={"audioUri": audio_uri, "config": config})
+    assert response.status_code == 202, response.text
+    assert response.json()["skippedPostProcessors"] == ["punctuation"]
+    job = get_repositories(local_cloud.database_url).jobs.get(
+        dev_tenant_id(local_cloud), uuid.UUID(response.json()["jobId"])
+    )
+    assert job is not None
+    # When it finishes
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=300)
+    assert done.state is JobState.SUCCEEDED, (done.error_code, done.error_message)
+    # Then every output is in written form, as the sync API's ("ten meters" -> "10 m")
+    assert result_text(s3, local_cloud, done.outputs["txt"]) == "go forward 10 m\n"
+    assert json.loads(result_text(s3, local_cloud, done.outputs["json"]))["text"] == "go forward 10 m"
+    cues = list(srt.parse(result_text(s3, local_cloud, done.outputs["srt"])))
+    assert " ".join(c.content.replace("\n", " ") for c in cues) == "go forward 10 m"
+    assert "10 m" in result_text(s3, local_cloud, done.outputs["vtt"])
+    # and the transcript route answers the stored output, naming only the unserved post-processor
+    transcript = jobs_api.get(f"v1/jobs/{job.id}/transcript", params={"format": "txt"})
+    assert transcript.text == "go forward 10 m\n"
+    assert transcript.headers["x-skipped-post-processors"] == "punctuation"
