@@ -220,7 +220,7 @@ def test_a_dropped_file_without_a_language_takes_the_tenants_default(
     assert job.source_language == "hi"
     assert client.get(f"v1/jobs/{job.id}").json()["language"] == "hi"
     # and the local cloud, which serves no Hindi ASR, fails it with the code saying so (and bills nothing)
-    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED}, timeout_s=120)
+    done = wait_for(local_cloud, job, {JobState.SUCCEEDED, JobState.FAILED})
     assert (done.state, done.error_code) == (JobState.FAILED, "language.unsupported")
     assert client.get("v1/usage").json()["keylessDays"] == []
 

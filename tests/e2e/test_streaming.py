@@ -382,6 +382,28 @@ def test_translate_to_gives_the_nmt_of_each_final(api, websocket_url, make_key, 
     assert [m["type"] for m in received[-3:]] == ["final", "translation", "end"]
 
 
+def test_without_interim_results_every_frame_is_acknowledged_and_the_final_is_the_same(
+    websocket_url, make_key, goforward_frames, sync_text
+):
+    async def session() -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en", "interimResults": False}))
+            for seq, frame in enumerate(goforward_frames):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
+            await socket.send(json.dumps({"action": "stop"}))
+            await _collect_until(socket, {"end"}, received)
+        return received
+
+    received = asyncio.run(session())
+    assert not [m for m in received if m["type"] == "partial"]
+    acks = [m["ack"] for m in received if m["type"] == "ack"]
+    assert acks == list(range(len(goforward_frames)))
+    (final,) = [m for m in received if m["type"] == "final"]
+    assert final["text"] == sync_text
+    assert "partialLatencyP50Ms" not in received[-1] and received[-1]["type"] == "end"
+
+
 def test_the_asyncapi_document_is_served_beside_the_openapi_one(local_cloud, make_key):
     from speech_core.contracts.streaming_asyncapi import build_asyncapi
 

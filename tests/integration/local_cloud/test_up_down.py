@@ -58,7 +58,7 @@ def test_up_serves_health_and_authorized_routes_then_down_leaves_nothing(state_d
     result = _cli("up", state_dir, 480)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     state = LocalCloudState.model_validate_json(state_path(state_dir).read_text())
-    assert {p.name for p in state.parts} == {"postgres", "triton", "localstack", "runtime"}
+    assert {p.name for p in state.parts} == {"postgres", "triton", "localstack", "runtime", "console"}
     assert state.api_key and state.api_key in result.stdout
     api = state.outputs["RestApiUrl"]
 
