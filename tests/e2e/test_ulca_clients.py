@@ -11,6 +11,7 @@ serviceId that served it; audio by https link (a real local TLS server) is fetch
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ import soundfile as sf
 
 from local_cloud.cloud_lifecycle import DEV_TENANT
 from speech_core.db.repositories import get_repositories
+from speech_core.keys import KeyLimits, Scope, get_api_key_service
 from tests.e2e.conftest import LocalCloud, b64
 from tests.unit.outbound.tls_audio_server import AudioServer, tls_audio_server
 
@@ -31,6 +33,19 @@ LOCAL_STAGE_CA = REPO_ROOT / ".local" / "audio-url-ca.pem"
 TRANSCRIPT = "go forward ten meters"
 PIPELINE_ID = "64392f96daac500b55c543cd"  # a Bhashini pipeline id, as clients ship it
 USER_ID = "0c3e5a58f2d54ee8a7a3b7d0f5f8e3c1"
+
+
+@pytest.fixture(scope="module")
+def local_cloud(local_cloud: LocalCloud) -> LocalCloud:
+    """The session's cloud with a key of this module's own (the dev tenant's, every scope), whose limits these
+    tests cannot reach: the session's shared key may have spent its per-minute budget in earlier modules."""
+    tenant = get_repositories(local_cloud.database_url).tenants.get_by_name(DEV_TENANT)
+    assert tenant is not None
+    limits = KeyLimits(per_minute=10_000, per_hour=100_000, per_day=1_000_000)
+    created = get_api_key_service(local_cloud.database_url).create_key(
+        tenant.id, "e2e-ulca", list(Scope), limits=limits
+    )
+    return dataclasses.replace(local_cloud, api_key=created.plaintext)
 
 
 def discover(local_cloud: LocalCloud, *tasks: dict[str, Any]) -> dict[str, Any]:
