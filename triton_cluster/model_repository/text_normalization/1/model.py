@@ -4,7 +4,9 @@ One implementation serves two models, told apart by the `kind` parameter of thei
 - `text_normalization` (kind `tn`): written -> spoken, before TTS ("₹250 on 3 March" -> "two hundred and fifty
   rupees on the third of march");
 - `itn` (kind `itn`): spoken -> written, on ASR output ("twenty five dollars" -> "$25").
-`itn/1/model.py` is a copy of this file (the same git blob, as tts/2 is of tts/1).
+`itn/1/model.py` is a relative symlink to this file, so there is one source. Every way the repository is
+consumed reads through it: tritonserver on this folder (`make triton-up`, the tests), `shutil.copytree` and
+`aws s3 sync`/`cp` (both copy the target's bytes: S3 gets a plain model.py for each model).
 
 The grammars are compiled at set-up (`make setup-triton` runs `triton_cluster/text_grammars.py`) into one
 FAR archive per kind and language, in a cache outside the clone keyed by the package versions. Loading only
