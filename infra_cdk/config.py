@@ -134,7 +134,8 @@ class ApiConfig(_Section):
     #: With no identity source the authorizer sees every request and no client style gets a gateway 401.
     authorizer_cache_ttl_s: int = Field(0, ge=0, le=3600)
     rest_identity_sources: list[str] = []
-    #: empty: browsers cannot set headers on a WebSocket, so the key may also come as `?key=`
+    #: empty: the key may come in a header, in the `speech.v1` subprotocol offer (browsers cannot set headers on a
+    #: WebSocket) or as `?key=`, and API Gateway refuses (401) a request missing any listed source
     websocket_identity_sources: list[str] = []
     access_log_retention_days: LogRetentionDays = 30
     domain_name: str | None = None

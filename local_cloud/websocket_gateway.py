@@ -9,6 +9,12 @@ route; route responses are sent back when the route declares a response selectio
 128 KB close the connection (1009); an idle connection closes after 10 minutes and any after 2 hours;
 POST/GET/DELETE @connections, with 410 GoneException for an unknown or closed connection and 413 over 128 KB.
 
+Subprotocols, as API Gateway: the authorizer and $connect see the client's `Sec-WebSocket-Protocol` header, and
+the upgrade answers with the one subprotocol $connect's response names in its `Sec-WebSocket-Protocol` header
+(only that header of its response reaches the client); when $connect names none, the upgrade answers with none,
+even if the client offered some (a browser then fails the handshake: "Sent non-empty 'Sec-WebSocket-Protocol'
+header but no response was received"). The offer may hold an API key (`speech.v1, <key>`): nothing here logs it.
+
 A connection's invocations: API Gateway does not wait for one message's invocation before it invokes the next,
 so they may overlap. Here a message waits for the previous one's invocation to end, or to answer through
 @connections and go on running (OVERLAP_AFTER_ANSWER_S): an invocation that streams answers while it keeps
@@ -23,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -31,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.log import ws_logger
 
 from local_cloud.cfn_intrinsics import ACCOUNT_ID, REGION
 from local_cloud.gateway_authorizers import AuthorizerRunner, RequestIdentity
@@ -43,6 +51,17 @@ MAX_CONNECTION_S = 2 * 60 * 60
 #: an invocation still running this long after an @connections answer lets the connection's next message run
 #: (one that answers and returns keeps its warm environment for the next message)
 OVERLAP_AFTER_ANSWER_S = 0.1
+
+
+class _OfferNotLogged(logging.Filter):
+    """aiohttp warns with the client's whole subprotocol offer when $connect selected none of it; the offer may
+    hold an API key (`speech.v1, <key>`), so that warning is dropped (the handshake itself answers as AWS does)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Client protocols" not in str(record.msg)
+
+
+ws_logger.addFilter(_OfferNotLogged())
 
 
 @dataclass
@@ -147,14 +166,20 @@ class WebSocketGateway:
                 return web.json_response({"message": "Internal server error"}, status=500)
             authorizer_context = {"principalId": decision.principal_id, **decision.context}
             context["authorizer"] = authorizer_context
+        subprotocol: str | None = None
         if route:
-            status = await self._call_status(route.function, connect_event)
+            status, subprotocol = await self._call_connect(route.function, connect_event)
             if not 200 <= status < 300:
                 return web.json_response(
                     {"message": "Forbidden" if status == 403 else "Internal server error"}, status=status
                 )
         # no permessage-deflate, as API Gateway (compressing a large answer also waits on a busy executor here)
-        socket = web.WebSocketResponse(max_msg_size=MAX_MESSAGE_BYTES, autoping=True, compress=False)
+        socket = web.WebSocketResponse(
+            max_msg_size=MAX_MESSAGE_BYTES,
+            autoping=True,
+            compress=False,
+            protocols=(subprotocol,) if subprotocol else (),
+        )
         await socket.prepare(request)
         connection = Connection(connection_id, socket, connected_at, source_ip, user_agent, authorizer_context)
         self.connections[connection_id] = connection
@@ -288,17 +313,22 @@ class WebSocketGateway:
         with contextlib.suppress(ThrottledError):
             await self.pools[route.function].invoke(event, wait_for_slot=True)
 
-    async def _call_status(self, function: str, event: dict[str, Any]) -> int:
+    async def _call_connect(self, function: str, event: dict[str, Any]) -> tuple[int, str | None]:
+        """$connect's status code and the subprotocol its response headers select (None when none)."""
         try:
             result = await self.pools[function].invoke(event)
         except ThrottledError:
-            return 500
+            return 500, None
         if not result.ok:
-            return 500
+            return 500, None
         answer = result.payload
-        if isinstance(answer, dict) and isinstance(answer.get("statusCode"), int):
-            return int(answer["statusCode"])
-        return 200  # a $connect function answering without a status code accepts the connection
+        if not isinstance(answer, dict):
+            return 200, None  # a $connect function answering without a status code accepts the connection
+        headers = answer.get("headers")
+        headers = headers if isinstance(headers, dict) else {}
+        subprotocol = next((str(v) for k, v in headers.items() if k.lower() == "sec-websocket-protocol" and v), None)
+        status = int(answer["statusCode"]) if isinstance(answer.get("statusCode"), int) else 200
+        return status, subprotocol
 
     # --- management API (@connections) ---------------------------------------------------------------
     async def handle_management(self, request: web.Request) -> web.StreamResponse:

@@ -8,12 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from speech_core.errors import AuthError, ErrorCode
-from speech_core.keys.key_headers import QUERY_KEY_NAMES, api_key_of
+from speech_core.keys.key_headers import QUERY_KEY_NAMES, api_key_of, connection_key_of
 
 if TYPE_CHECKING:
     from speech_core.keys import VerifiedKey
 
-__all__ = ["QUERY_KEY_NAMES", "Unauthorized", "api_key_of", "authorize", "context_of", "policy", "stage_wide_resource"]
+__all__ = [
+    "QUERY_KEY_NAMES",
+    "Unauthorized",
+    "api_key_of",
+    "authorize",
+    "connection_key_of",
+    "context_of",
+    "policy",
+    "stage_wide_resource",
+]
 
 
 class Unauthorized(Exception):  # noqa: N818 - API Gateway reads the message "Unauthorized" (401)

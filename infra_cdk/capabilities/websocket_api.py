@@ -49,7 +49,13 @@ class WebSocketApi(Construct):
         self._connection_management(handlers, functions)
 
     def _connect_authorizer(self, functions: dict[str, lambda_.IFunction]) -> authorizers.WebSocketLambdaAuthorizer:
-        """The Lambda authorizer of $connect (API key -> tenant, scopes, limits)."""
+        """The Lambda authorizer of $connect (API key -> tenant, scopes, limits).
+
+        No identity source (`api.websocket_identity_sources: []`): API Gateway answers 401 itself, without calling
+        the authorizer, to a request missing any listed source, and the key comes in one of several places (a
+        header, the `speech.v1` subprotocol offer from browsers, `?key=`), so listing one would lock out the
+        others; without a source the authorizer sees every upgrade and nothing is cached.
+        """
         return authorizers.WebSocketLambdaAuthorizer(
             "ConnectAuthorizer",
             functions[WEBSOCKET_AUTHORIZER_ID],

@@ -189,6 +189,9 @@ def test_websocket_api_exists_exactly_when_a_deployed_function_serves_it(stage: 
     assert set(routes) == {"$connect", "$disconnect", "$default", "start", "audio", "stop"}
     (authorizer_lid, authorizer) = next(iter(stage.props("AWS::ApiGatewayV2::Authorizer").items()))
     assert authorizer["AuthorizerType"] == "REQUEST"
+    # no identity source: API Gateway would answer 401 itself to an upgrade missing any listed one, and the key
+    # comes in a header, the speech.v1 subprotocol offer or ?key= (docs/streaming.md "Connecting")
+    assert authorizer.get("IdentitySource", []) == []
     assert WEBSOCKET_AUTHORIZER_ID in json.dumps(authorizer["AuthorizerUri"])
     assert routes["$connect"]["AuthorizationType"] == "CUSTOM"
     assert _ref(routes["$connect"]["AuthorizerId"]) == authorizer_lid

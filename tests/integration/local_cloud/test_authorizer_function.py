@@ -92,3 +92,26 @@ def test_websocket_authorizer_takes_the_key_from_the_query_string(key_database: 
     answer = handle_authorize_connection.handler(event, None)
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert answer["context"]["tenantName"] == tenant.name
+
+
+def test_websocket_authorizer_takes_the_key_from_the_speech_v1_subprotocol_and_logs_none_of_it(
+    key_database: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    tenant, created = _new_key(key_database)
+    event = {
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:000000000000:ws1/local/$connect",
+        "headers": {"Sec-WebSocket-Protocol": f"speech.v1, {created.plaintext}"},
+        "queryStringParameters": None,
+    }
+    answer = handle_authorize_connection.handler(event, None)
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert answer["context"]["tenantName"] == tenant.name
+    # a wrong key offered the same way is denied; the key alone, without speech.v1, is no key at all
+    event["headers"] = {"Sec-WebSocket-Protocol": "speech.v1, spk_doesnotexist_0000000000000000"}
+    assert handle_authorize_connection.handler(event, None)["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    event["headers"] = {"Sec-WebSocket-Protocol": created.plaintext}
+    with pytest.raises(Unauthorized):
+        handle_authorize_connection.handler(event, None)
+    captured = capsys.readouterr()
+    assert created.plaintext not in captured.out + captured.err + caplog.text

@@ -97,6 +97,7 @@ def build_asyncapi() -> dict[str, Any]:
                 },
                 "security": [
                     {"$ref": "#/components/securitySchemes/apiKeyHeader"},
+                    {"$ref": "#/components/securitySchemes/apiKeySubprotocol"},
                     {"$ref": "#/components/securitySchemes/apiKeyQuery"},
                 ],
             }
@@ -127,11 +128,19 @@ def build_asyncapi() -> dict[str, Any]:
             "messages": messages,
             "securitySchemes": {
                 "apiKeyHeader": {"type": "httpApiKey", "name": "x-api-key", "in": "header"},
+                "apiKeySubprotocol": {
+                    "type": "httpApiKey",
+                    "name": "Sec-WebSocket-Protocol",
+                    "in": "header",
+                    "description": "browsers, which cannot set headers on a WebSocket: offer the subprotocols "
+                    "`speech.v1` and the key (`new WebSocket(url, ['speech.v1', key])`); the upgrade answers "
+                    "`speech.v1`",
+                },
                 "apiKeyQuery": {
                     "type": "httpApiKey",
                     "name": "key",
                     "in": "query",
-                    "description": "browsers, which cannot set headers on a WebSocket",
+                    "description": "kept for older clients; it puts the key in the URL (browsers: the subprotocol)",
                 },
             },
         },
