@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "rate_windows",
     "job_chunks",
     "webhook_deliveries",
+    "stream_finals",
 }
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from speech_core.db.engine import get_sessions
-from speech_core.db.records import ConnectionState, NewApiKey, PendingFrame
+from speech_core.db.records import ConnectionState, FinalStatus, NewApiKey, PendingFrame, StreamFinalRecord
 from speech_core.db.repositories import get_repositories
 from speech_core.db.repositories.streams import SqlStreamStore
 
@@ -141,3 +141,77 @@ def test_a_session_is_found_by_its_id_on_the_connection_that_holds_it(store, ten
         assert holder.last_seen_at is not None
     with store.locked_session(uuid.uuid4()) as nobody:
         assert nobody is None
+
+
+# --- finals computed after the frame's answer (migration 0011) ---------------------------------------------------
+def _pending_final(session_id: uuid.UUID, utterance: int) -> StreamFinalRecord:
+    return StreamFinalRecord(
+        session_id=session_id,
+        utterance=utterance,
+        status=FinalStatus.PENDING,
+        start_s=float(utterance),
+        end_s=utterance + 0.5,
+        ack=utterance,
+        language="en",
+        audio=b"\x01\x00" * 8,
+    )
+
+
+def test_a_pending_final_commits_with_its_frame_and_is_taken_once_under_its_lock(store, tenant_id):
+    connection, session_id = f"c-{uuid.uuid4().hex}", uuid.uuid4()
+    store.open(connection, tenant_id, None)
+    # Given a frame that ends two utterances' audio as pending finals, and one whose frame fails
+    with store.locked(connection) as state:
+        assert state is not None
+        state.session_id, state.state, state.utterance_index = session_id, ConnectionState.STREAMING, 2
+        state.new_finals = [_pending_final(session_id, 1), _pending_final(session_id, 0)]
+    with pytest.raises(RuntimeError), store.locked(connection) as state:
+        assert state is not None
+        state.new_finals = [_pending_final(session_id, 2)]
+        raise RuntimeError("rolled back: no final")
+    # Then both are stored in order, with the connection's utterance index
+    assert store.undelivered_finals(session_id) == [0, 1]
+    assert store.peek(connection).utterance_index == 2
+    assert store.session_connection(session_id).connection_id == connection
+    # When one invocation holds final 0, Then another skips it (no wait) or times out waiting (model.timeout)
+    with store.locked_final(session_id, 0, wait=False) as held:
+        assert held is not None and held.audio == b"\x01\x00" * 8
+
+        def other(wait: bool) -> object:
+            with store.locked_final(session_id, 0, wait=wait) as record:
+                return record
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(1) as pool:
+            assert pool.submit(other, False).result() is None
+            assert time.monotonic() - started < 5
+        held.status, held.messages, held.audio = FinalStatus.READY, ['{"type": "final"}'], None
+    # And what the holder wrote is what the next one reads
+    with store.locked_final(session_id, 0, wait=True) as record:
+        assert record is not None and record.status is FinalStatus.READY and record.audio is None
+        assert record.messages == ['{"type": "final"}']
+        record.status = FinalStatus.DELIVERED
+    assert store.undelivered_finals(session_id) == [1]
+
+
+def test_waiting_for_a_final_held_too_long_is_a_model_timeout(store, tenant_id, monkeypatch):
+    from speech_core.db.repositories import streams
+    from speech_core.errors import ErrorCode, InferenceError
+
+    monkeypatch.setattr(streams, "FINAL_LOCK_TIMEOUT_MS", 300)
+    connection, session_id = f"c-{uuid.uuid4().hex}", uuid.uuid4()
+    store.open(connection, tenant_id, None)
+    with store.locked(connection) as state:
+        assert state is not None
+        state.session_id, state.new_finals = session_id, [_pending_final(session_id, 0)]
+    with store.locked_final(session_id, 0, wait=False) as held, ThreadPoolExecutor(1) as pool:
+        assert held is not None
+
+        def wait_for_it() -> None:
+            with store.locked_final(session_id, 0, wait=True):
+                pass
+
+        with pytest.raises(InferenceError) as caught:
+            pool.submit(wait_for_it).result()
+    assert caught.value.code is ErrorCode.MODEL_TIMEOUT
+    assert store.undelivered_finals(session_id) == [0]

@@ -95,6 +95,28 @@ def test_streaming_partials_then_final_equal_to_batch(
     assert [s.word for s in final.segments] == final.text.split()
 
 
+def test_end_without_the_second_pass_hands_back_the_utterance_for_the_batch_model(
+    grpc_client: InferenceClient, registry: ModelRegistry
+) -> None:
+    audio = read_testdata_audio("goforward.raw")
+    batch = registry.select("asr", language="en")
+    # Given an utterance streamed in 250 ms chunks
+    session = grpc_client.open_stream(registry.select("asr_streaming", language="en"), "en")
+    for i in range(0, audio.size, 4000):
+        session.send(audio[i : i + 4000])
+    # When it ends with RETURN_AUDIO (the WebSocket API's endpoint)
+    ended = session.end_utterance()
+    # Then the sequence closes with the live hypothesis and the exact samples it was sent, which the batch model
+    # transcribes to the sync ASR's text
+    assert ended.is_final and ended.audio is not None and ended.audio.dtype == np.float32
+    assert np.array_equal(ended.audio, audio.astype(np.float32))
+    assert grpc_client.transcribe(batch, ended.audio, "en").text == grpc_client.transcribe(batch, audio, "en").text
+    # And the same sequence id starts a new utterance
+    again = grpc_client.open_stream(registry.select("asr_streaming", language="en"), "en", session.sequence_id)
+    again.send(audio[:4000])
+    assert again.end_utterance().audio.size == 4000
+
+
 def test_two_interleaved_streams_keep_their_own_state(grpc_client: InferenceClient, registry: ModelRegistry) -> None:
     selection = registry.select("asr_streaming", language="en")
     first = read_testdata_audio("goforward.raw")

@@ -26,12 +26,12 @@ from speech_core.contracts.streaming import (
     MAX_UTTERANCE_S,
     RESUME_WINDOW_S,
 )
-from speech_core.db.records import ConnectionState, RequestLogEntry, StreamState
+from speech_core.db.records import ConnectionState, FinalStatus, RequestLogEntry, StreamFinalRecord, StreamState
 from speech_core.errors import ErrorCode, LanguageError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import KeyLimits, Scope
 from speech_core.streaming import stream_service
-from speech_core.streaming.stream_service import connect, disconnect, handle_message
+from speech_core.streaming.stream_service import connect, disconnect, finish_reply, handle_message
 
 CONNECTION = "conn-1"
 
@@ -41,6 +41,9 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, StreamState] = {}
+        self.finals: dict[tuple[uuid.UUID, int], StreamFinalRecord] = {}
+        #: finals another invocation holds (their row lock): skipped without `wait`, a timeout with it
+        self.held: set[tuple[uuid.UUID, int]] = set()
 
     def open(self, connection_id: str, tenant_id: uuid.UUID, api_key_id: uuid.UUID | None) -> StreamState:
         self.rows[connection_id] = StreamState(
@@ -93,8 +96,36 @@ class FakeStore:
         if copy is not None:
             self._write(copy)
 
+    def session_connection(self, session_id: uuid.UUID) -> StreamState | None:
+        rows = [r for r in self.rows.values() if r.session_id == session_id and r.state is not ConnectionState.CLOSED]
+        return rows[0] if rows else None
+
+    def undelivered_finals(self, session_id: uuid.UUID) -> list[int]:
+        return sorted(
+            u for (s, u), f in self.finals.items() if s == session_id and f.status is not FinalStatus.DELIVERED
+        )
+
+    @contextmanager
+    def locked_final(self, session_id: uuid.UUID, utterance: int, *, wait: bool) -> Iterator[StreamFinalRecord | None]:
+        from speech_core.errors import InferenceError
+
+        key = (session_id, utterance)
+        if key in self.held:
+            if wait:
+                raise InferenceError(ErrorCode.MODEL_TIMEOUT, "still being computed", details={"utterance": utterance})
+            yield None
+            return
+        record = self.finals.get(key)
+        copy = record.model_copy(deep=True) if record else None
+        yield copy
+        if copy is not None:
+            self.finals[key] = copy
+
     def _write(self, state: StreamState) -> None:
         """As the SQL store: last_seen_at stamped, disconnected_at when the connection leaves."""
+        for final in state.new_finals:
+            self.finals[(final.session_id, final.utterance)] = final
+        state.new_finals = []
         now = datetime.now(UTC)
         state.last_seen_at = now
         if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and state.disconnected_at is None:
@@ -108,6 +139,8 @@ class FakeSequence:
 
     chunks: list[np.ndarray] = field(default_factory=list)
     flags: list[tuple[bool, bool]] = field(default_factory=list)
+    #: the chunks since the last START (what END hands back)
+    utterance: list[np.ndarray] = field(default_factory=list)
 
 
 class FakeSession:
@@ -115,7 +148,10 @@ class FakeSession:
         self.sequence, self.started, self.samples_sent = sequence, False, 0
 
     def _answer(self, chunk: np.ndarray, end: bool) -> Any:
+        if not self.started:
+            self.sequence.utterance = []
         self.sequence.chunks.append(chunk)
+        self.sequence.utterance.append(chunk)
         self.sequence.flags.append((not self.started, end))
         heard = int(sum(c.size for c in self.sequence.chunks))
         words = [SimpleNamespace(word="w", start=0.1, end=0.2, confidence=0.9)] if end else []
@@ -127,14 +163,30 @@ class FakeSession:
     def finish(self) -> Any:
         return self._answer(np.zeros(0, dtype=np.float32), end=True)
 
+    def end_utterance(self) -> Any:
+        """END without the model's second pass: the utterance's audio comes back."""
+        answer = self._answer(np.zeros(0, dtype=np.float32), end=True)
+        return SimpleNamespace(text=answer.text, segments=[], audio=np.concatenate(self.sequence.utterance))
+
 
 class FakeInference:
     def __init__(self) -> None:
         self.sequences: dict[int, FakeSequence] = {}
         self.translated: list[tuple[str, str, str]] = []
+        self.transcribed: list[tuple[str, int]] = []
 
     def open_stream(self, selection: Any, language: str, sequence_id: int) -> FakeSession:
         return FakeSession(self.sequences.setdefault(sequence_id, FakeSequence()))
+
+    def transcribe(self, selection: Any, audio: np.ndarray, language: str) -> Any:
+        """The batch `asr` model: the utterance's sample count as text, one word."""
+        self.transcribed.append((selection.model, audio.size))
+        text = f"heard {audio.size}"
+        words = [
+            SimpleNamespace(word=w, start=0.1 * i, end=0.1 * i + 0.1, confidence=0.9)
+            for i, w in enumerate(text.split())
+        ]
+        return SimpleNamespace(text=text, segments=words)
 
     def translate(self, selection: Any, texts: list[str], source: str, target: str) -> list[Any]:
         self.translated += [(text, source, target) for text in texts]
@@ -157,7 +209,7 @@ class FakeRegistry:
             return SimpleNamespace(model="translation", version="1", limits=SimpleNamespace(max_audio_seconds=None))
         if language != "en":
             raise LanguageError(ErrorCode.LANGUAGE_UNSUPPORTED, f"no streaming model for {language}")
-        return SimpleNamespace(model="asr_streaming", version="1", limits=SimpleNamespace(max_audio_seconds=600.0))
+        return SimpleNamespace(model=task, version="1", limits=SimpleNamespace(max_audio_seconds=600.0))
 
 
 class FakeRequestLog:
@@ -171,6 +223,20 @@ class FakeRequestLog:
         return []
 
 
+class FakePush:
+    """@connections: what each connection was sent; a connection in `gone` answers 410."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.gone: set[str] = set()
+
+    def send(self, connection_id: str, messages: list[str]) -> bool:
+        if connection_id in self.gone:
+            return False
+        self.sent += [(connection_id, json.loads(m)) for m in messages]
+        return True
+
+
 @dataclass
 class FakeDeps:
     store: FakeStore = field(default_factory=FakeStore)
@@ -178,7 +244,7 @@ class FakeDeps:
     inference: FakeInference = field(default_factory=FakeInference)
     request_log: FakeRequestLog = field(default_factory=FakeRequestLog)
     rate_limiter: Any = field(default_factory=lambda: SimpleNamespace(acquire=lambda key_id, limits: None))
-    push: Any = None
+    push: FakePush = field(default_factory=lambda: FakePush())
 
 
 def caller(*scopes: Scope) -> Caller:
@@ -196,9 +262,20 @@ def pcm(samples: int, value: int = 1000) -> str:
     return base64.b64encode(np.full(samples, value, dtype="<i2").tobytes()).decode()
 
 
-def send(deps: FakeDeps, who: Caller, **message: Any) -> list[dict[str, Any]]:
-    answers = handle_message(CONNECTION, who, json.dumps(message), deps)  # type: ignore[arg-type]
-    return [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in answers]
+def send(deps: FakeDeps, who: Caller, connection: str = CONNECTION, **message: Any) -> list[dict[str, Any]]:
+    """As the handler: the answers, then what the invocation pushed after them (the finals it computed)."""
+    return send_raw(deps, who, json.dumps(message), connection)
+
+
+def send_raw(deps: FakeDeps, who: Caller, body: str, connection: str = CONNECTION) -> list[dict[str, Any]]:
+    before = len(deps.push.sent)
+    reply = handle_message(connection, who, body, deps)  # type: ignore[arg-type]
+    during = len(deps.push.sent)  # `stop` pushes the earlier finals itself, before its answers
+    answers = [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in reply.answers]
+    finish_reply(reply, deps)  # type: ignore[arg-type]
+    early = [m for c, m in deps.push.sent[before:during] if c == connection]
+    late = [m for c, m in deps.push.sent[during:] if c == connection]
+    return early + answers + late
 
 
 @pytest.fixture
@@ -228,7 +305,7 @@ def test_partials_carry_the_ack_and_stop_gives_final_then_end(started):
     assert (first[0]["ack"], second[0]["ack"]) == (0, 1)
     assert second[0]["end"] == 0.5
     final, end = send(deps, who, action="stop")
-    assert final["type"] == "final" and final["text"] == "heard 8000" and final["words"][0]["word"] == "w"
+    assert final["type"] == "final" and final["text"] == "heard 8000" and final["words"][0]["word"] == "heard"
     assert {k: end[k] for k in ("type", "ack", "audioSeconds", "billedSeconds")} == {
         "type": "end",
         "ack": 1,
@@ -269,7 +346,7 @@ def test_out_of_order_and_duplicated_frames_reach_the_model_once_in_order(starte
 def test_a_bad_frame_is_answered_with_an_error_and_the_stream_goes_on(started, message, code):
     deps, who = started
     send(deps, who, action="audio", seq=0, audio=pcm(160))
-    (error,) = handle_message(CONNECTION, who, message, deps)  # type: ignore[arg-type]
+    (error,) = handle_message(CONNECTION, who, message, deps).answers  # type: ignore[arg-type]
     assert error.type == "error" and error.code == code and error.ack == 0
     (partial,) = send(deps, who, action="audio", seq=1, audio=pcm(160))
     assert partial["type"] == "partial" and partial["ack"] == 1
@@ -279,7 +356,7 @@ def test_audio_before_start_and_after_stop_is_refused(started):
     deps, who = started
     other = FakeDeps(store=deps.store)
     connect(who, "conn-2", other)  # type: ignore[arg-type]
-    (early,) = handle_message("conn-2", who, json.dumps({"action": "audio", "seq": 0, "audio": pcm(8)}), other)  # type: ignore[arg-type]
+    (early,) = handle_message("conn-2", who, json.dumps({"action": "audio", "seq": 0, "audio": pcm(8)}), other).answers  # type: ignore[arg-type]
     assert early.code == "stream.not_started"
     send(deps, who, action="stop")
     (late,) = send(deps, who, action="audio", seq=0, audio=pcm(8))
@@ -325,13 +402,13 @@ def test_a_key_holds_a_bounded_number_of_live_streams():
     deps, who = FakeDeps(), caller()
     for n in range(MAX_CONCURRENT_STREAMS_PER_KEY + 1):
         connect(who, f"conn-{n}", deps)  # type: ignore[arg-type]
-        (answer,) = handle_message(f"conn-{n}", who, json.dumps({"action": "start", "language": "en"}), deps)  # type: ignore[arg-type]
+        (answer,) = handle_message(f"conn-{n}", who, json.dumps({"action": "start", "language": "en"}), deps).answers  # type: ignore[arg-type]
         expected = "ready" if n < MAX_CONCURRENT_STREAMS_PER_KEY else "error"
         assert answer.type == expected, n
     assert answer.code == "rate.limited" and answer.details["maxConcurrentStreams"] == MAX_CONCURRENT_STREAMS_PER_KEY
     # When one stream stops, Then a new one may start
     handle_message("conn-0", who, json.dumps({"action": "stop"}), deps)  # type: ignore[arg-type]
-    (ready,) = handle_message("conn-10", who, json.dumps({"action": "start", "language": "en"}), deps)  # type: ignore[arg-type]
+    (ready,) = handle_message("conn-10", who, json.dumps({"action": "start", "language": "en"}), deps).answers  # type: ignore[arg-type]
     assert ready.type == "ready"
 
 
@@ -356,7 +433,7 @@ def test_a_gap_that_lasts_too_long_is_reported_and_the_resent_frame_closes_it(st
 def _resume(deps: FakeDeps, who: Caller, connection: str, session_id: str, token: str, **extra: Any) -> dict[str, Any]:
     connect(who, connection, deps)  # type: ignore[arg-type]
     body = json.dumps({"action": "resume", "sessionId": session_id, "resumeToken": token, **extra})
-    (answer,) = handle_message(connection, who, body, deps)  # type: ignore[arg-type]
+    (answer, *_) = handle_message(connection, who, body, deps).answers  # type: ignore[arg-type]
     return answer.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -381,9 +458,9 @@ def test_a_resumed_stream_continues_the_same_sequence_with_nothing_lost_or_repea
     assert again["type"] == "ready" and again["resumed"] and again["ack"] == 3
     assert again["sessionId"] == ready["sessionId"]
     for seq in range(3, 6):
-        answers = handle_message("conn-2", who, json.dumps({"action": "audio", "seq": seq, "audio": frames[seq]}), deps)  # type: ignore[arg-type]
-        assert [a.type for a in answers] == ([] if seq == 3 else ["partial"])
-    final, end = [a.model_dump(by_alias=True) for a in handle_message("conn-2", who, '{"action": "stop"}', deps)]  # type: ignore[arg-type]
+        answers = send(deps, who, "conn-2", action="audio", seq=seq, audio=frames[seq])
+        assert [a["type"] for a in answers] == ([] if seq == 3 else ["partial"])
+    final, end = send(deps, who, "conn-2", action="stop")
     # one Triton sequence: one START, every frame once, in order, one END
     (sequence,) = deps.inference.sequences.values()
     assert [f for f in sequence.flags if f[0]] == [(True, False)] and sequence.flags[-1] == (False, True)
@@ -519,13 +596,15 @@ def test_an_utterance_idle_too_long_ends_at_the_next_message(started, monkeypatc
     monkeypatch.setattr(stream_service, "clock", lambda: now[0])
     send(deps, who, action="audio", seq=0, audio=pcm(1600))
     now[0] += MAX_AUDIO_IDLE_S + 1
-    final, keepalive = send(deps, who, action="keepalive")
+    # the idle final is computed after the message's own answer
+    keepalive, final = send(deps, who, action="keepalive")
     assert final["type"] == "final" and final["text"] == "heard 1600" and keepalive["type"] == "keepalive"
+    assert final["utterance"] == 0
     # a refused message after the idle final keeps the final (and is refused on its own)
     send(deps, who, action="audio", seq=1, audio=pcm(1600))
     now[0] += MAX_AUDIO_IDLE_S + 1
-    final, error = send(deps, who, action="audio", seq=2, audio="%%%")
-    assert final["type"] == "final" and error["code"] == "audio.invalid_base64"
+    error, final = send(deps, who, action="audio", seq=2, audio="%%%")
+    assert final["type"] == "final" and final["utterance"] == 1 and error["code"] == "audio.invalid_base64"
     assert deps.store.rows[CONNECTION].utterance_open is False
 
 
@@ -549,7 +628,7 @@ def test_a_failed_endpoint_final_keeps_the_frame_and_starts_a_new_utterance(monk
     def timed_out(self: FakeSession) -> Any:
         raise InferenceError(ErrorCode.MODEL_TIMEOUT, "the model took too long")
 
-    monkeypatch.setattr(FakeSession, "finish", timed_out)
+    monkeypatch.setattr(FakeSession, "end_utterance", timed_out)
     partial, error = send(deps, who, action="audio", seq=1, audio=pcm(8000, value=0))
     assert partial["ack"] == 1 and error["code"] == "model.timeout" and error["ack"] == 1
     row = deps.store.rows[CONNECTION]

@@ -3,6 +3,9 @@
 State per sequence (correlation id): a live-mode decoder fed chunk by chunk (partials) and the utterance's
 audio so far. At END the utterance is decoded again in batch mode, exactly as the `asr` model does, so the
 streamed final equals the batch transcript (live mode's running CMN is less accurate on the first seconds).
+END with the optional RETURN_AUDIO input true skips that second pass: the sequence closes at once and the
+answer carries the utterance's audio (UTTERANCE_AUDIO), for the caller to transcribe with the `asr` model off
+the live path (the WebSocket API does, so the next utterance's partials never wait behind a final).
 Sequences that stop sending without END are evicted after `idle_eviction_seconds`.
 """
 
@@ -98,6 +101,8 @@ class TritonPythonModel:
         start = bool(pb_utils.get_input_tensor_by_name(request, "START").as_numpy().reshape(-1)[0])
         end = bool(pb_utils.get_input_tensor_by_name(request, "END").as_numpy().reshape(-1)[0])
         corrid = int(pb_utils.get_input_tensor_by_name(request, "CORRID").as_numpy().reshape(-1)[0])
+        return_audio_input = pb_utils.get_input_tensor_by_name(request, "RETURN_AUDIO")  # optional
+        return_audio = return_audio_input is not None and bool(return_audio_input.as_numpy().reshape(-1)[0])
         if lang not in self.languages:
             return self._error(f"unsupported language {lang!r}; this model serves {sorted(self.languages)}")
         if audio.shape[0] != 1:
@@ -114,7 +119,14 @@ class TritonPythonModel:
         seq.last_seen = time.monotonic()
         if pcm.size:
             seq.decoder.process_raw(pcm.tobytes(), False, False)
-        if end:
+        utterance = np.zeros(0, dtype=np.float32)
+        if end and return_audio:  # no second pass: the caller transcribes the audio with `asr`
+            hyp = seq.decoder.hyp()
+            text, confidence, segments = (hyp.hypstr if hyp else ""), 0.0, []
+            if seq.chunks:
+                utterance = np.concatenate(seq.chunks).astype(np.float32) / 32768.0
+            self._close(corrid)
+        elif end:
             text, confidence, segments = self._final(seq)
             self._close(corrid)
         else:
@@ -126,6 +138,7 @@ class TritonPythonModel:
                 pb_utils.Tensor("IS_FINAL", np.array([[end]], dtype=bool)),
                 pb_utils.Tensor("CONFIDENCE", np.array([[confidence]], dtype=np.float32)),
                 pb_utils.Tensor("SEGMENTS", np.array([[json.dumps(segments).encode()]], dtype=object)),
+                pb_utils.Tensor("UTTERANCE_AUDIO", utterance.reshape(1, -1)),
             ]
         )
 

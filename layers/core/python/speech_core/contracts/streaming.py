@@ -43,9 +43,9 @@ MAX_FRAMES_PER_SECOND = 50
 #: an utterance with no audio for this long is ended (its final sent) at the next message, before the model's
 #: 60 s sequence idle would drop it
 MAX_AUDIO_IDLE_S = 30.0
-#: audio seconds after which an utterance ends by itself (a `final`), silence or not: the final is a second pass
-#: over the whole utterance that holds the connection's frames meanwhile, and must fit the function's 29 s
-#: (a 30 s utterance's took over 25 s on the shared 2-core machine)
+#: audio seconds after which an utterance ends by itself (a `final`), silence or not: the final is the batch ASR
+#: of the whole utterance, computed after the frame's answer, and must fit the function's 29 s with `stop`'s
+#: wait for it (a 30 s utterance's took over 25 s on the shared 2-core machine)
 MAX_UTTERANCE_S = 15.0
 #: endpointing bounds (ms of silence that end an utterance)
 MIN_ENDPOINTING_MS = 100
@@ -117,6 +117,9 @@ ClientMessage = Annotated[
 
 
 # --- server -> client -----------------------------------------------------------------------------------
+_UTTERANCE = "the session's utterance (0, 1, ...) this message belongs to; a final may follow later partials"
+
+
 class ServerMessage(WireModel):
     ack: int = Field(ge=-1, description="highest seq applied contiguously; -1 before any")
 
@@ -156,6 +159,7 @@ class PartialMessage(ServerMessage):
     """The hypothesis so far for the current utterance; `stable` is its prefix that did not change."""
 
     type: Literal["partial"] = "partial"
+    utterance: int = Field(default=0, description=_UTTERANCE)
     text: str
     stable: str
     start: float
@@ -169,7 +173,11 @@ class AckMessage(ServerMessage):
 
 
 class FinalMessage(ServerMessage):
+    """An utterance's transcript (the sync ASR of its audio). It may arrive after partials of the next
+    utterance: `utterance` says which one it ends, `start`/`end` where it lies in the stream."""
+
     type: Literal["final"] = "final"
+    utterance: int = Field(default=0, description=_UTTERANCE)
     text: str
     words: list[StreamWord]
     start: float
@@ -180,6 +188,7 @@ class TranslationMessage(ServerMessage):
     """The translation of one `final` (with `translateTo`), sent right after it."""
 
     type: Literal["translation"] = "translation"
+    utterance: int = Field(default=0, description=_UTTERANCE)
     text: str = Field(description="the final's text")
     translation: str
     source_language: str
@@ -207,6 +216,7 @@ class ErrorFrame(ServerMessage):
     code: str
     message: str
     seq: int | None = None
+    utterance: int | None = Field(default=None, description="the utterance whose final failed, if it is one")
     details: dict[str, Any] | None = None
 
 

@@ -296,6 +296,29 @@ class PendingFrame(BaseModel):
     received_at: float = Field(description="epoch seconds")
 
 
+class FinalStatus(StrEnum):
+    PENDING = "pending"  # the utterance's audio kept, its final not computed yet
+    READY = "ready"  # the messages computed, not yet delivered
+    DELIVERED = "delivered"
+
+
+class StreamFinalRecord(BaseModel):
+    """An utterance's final computed after its frame was answered (`stream_finals`, migration 0011)."""
+
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
+
+    session_id: uuid.UUID
+    utterance: int
+    status: FinalStatus
+    start_s: float
+    end_s: float
+    ack: int
+    language: str
+    translate_to: str | None = None
+    audio: bytes | None = Field(default=None, description="pcm_s16le samples while pending")
+    messages: list[str] = Field(default_factory=list, description="the answers as JSON text frames")
+
+
 class StreamState(BaseModel):
     """A connection's stream as one frame sees it under the row lock (mutable; written back on commit)."""
 
@@ -335,6 +358,10 @@ class StreamState(BaseModel):
     last_audio_at: float | None = None
     rate_window_start: float = 0.0
     rate_window_frames: int = 0
+    # migration 0011
+    utterance_index: int = 0
+    #: finals this frame left pending (inserted with the row's commit; not a column)
+    new_finals: list[StreamFinalRecord] = Field(default_factory=list, exclude=True)
 
     @property
     def triton_sequence_id(self) -> int:

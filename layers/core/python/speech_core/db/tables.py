@@ -277,8 +277,32 @@ class WebSocketConnection(Base):
     last_audio_at: Mapped[float | None] = mapped_column(Float)
     rate_window_start: Mapped[float] = mapped_column(Float, nullable=False, server_default="0")
     rate_window_frames: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    #: the index of the session's current utterance (migration 0011)
+    utterance_index: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
 
     __table_args__ = (Index("ix_websocket_connections_session_id", "session_id"),)
+
+
+class StreamFinal(Base):
+    """An utterance's final computed after its frame was answered (migration 0011): `pending` with the
+    utterance's audio, `ready` with the messages to send, `delivered` once they reached the client."""
+
+    __tablename__ = "stream_finals"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'ready', 'delivered')", name="ck_stream_finals_status"),)
+
+    session_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    utterance: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    start_s: Mapped[float] = mapped_column(Float, nullable=False)
+    end_s: Mapped[float] = mapped_column(Float, nullable=False)
+    ack: Mapped[int] = mapped_column(Integer, nullable=False)
+    language: Mapped[str] = mapped_column(String(16), nullable=False)
+    translate_to: Mapped[str | None] = mapped_column(String(16))
+    #: the utterance's pcm_s16le samples while pending (cleared once the final is computed)
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: the answers, as JSON text frames (final, translation or error)
+    messages: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
 class UsageDaily(Base):

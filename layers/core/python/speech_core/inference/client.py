@@ -318,7 +318,7 @@ class StreamingSession:
         self.finished = False
         self.samples_sent = 0
 
-    def _send(self, chunk: np.ndarray, end: bool) -> StreamingUpdate:
+    def _send(self, chunk: np.ndarray, end: bool, return_audio: bool = False) -> StreamingUpdate:
         if self.finished:
             raise RequestError(ErrorCode.REQUEST_INVALID, "the stream is already finished")
         samples = np.asarray(chunk, dtype=np.float32).reshape(-1)
@@ -326,16 +326,16 @@ class StreamingSession:
         if limit is not None and (self.samples_sent + samples.size) / ASR_SAMPLE_RATE > limit:
             raise AudioError(ErrorCode.AUDIO_TOO_LONG, f"stream longer than {limit:g} s", details={"maxSeconds": limit})
         flags = SequenceFlags(self.sequence_id, start=not self.started, end=end)
-        reply = self.client._call(
-            self.selection,
-            {
-                "AUDIO_SIGNAL": samples.reshape(1, -1),
-                "NUM_SAMPLES": np.array([[samples.size]], dtype=np.int32),
-                "LANG_ID": _bytes_column([self.language]),
-            },
-            ["TRANSCRIPTS", "IS_FINAL", "CONFIDENCE", "SEGMENTS"],
-            sequence=flags,
-        )
+        inputs = {
+            "AUDIO_SIGNAL": samples.reshape(1, -1),
+            "NUM_SAMPLES": np.array([[samples.size]], dtype=np.int32),
+            "LANG_ID": _bytes_column([self.language]),
+        }
+        outputs = ["TRANSCRIPTS", "IS_FINAL", "CONFIDENCE", "SEGMENTS"]
+        if return_audio:
+            inputs["RETURN_AUDIO"] = np.ones((1, 1), dtype=np.bool_)
+            outputs.append("UTTERANCE_AUDIO")
+        reply = self.client._call(self.selection, inputs, outputs, sequence=flags)
         self.started = True
         self.samples_sent += samples.size
         self.finished = end
@@ -345,6 +345,7 @@ class StreamingSession:
             confidence=float(reply.outputs["CONFIDENCE"].reshape(-1)[0]),
             segments=_words(_texts(reply.outputs["SEGMENTS"])[0]),
             model_version=reply.model_version,
+            audio=reply.outputs["UTTERANCE_AUDIO"].reshape(-1).astype(np.float32) if return_audio else None,
         )
 
     def send(self, chunk: np.ndarray) -> StreamingUpdate:
@@ -354,6 +355,11 @@ class StreamingSession:
     def finish(self, last_chunk: np.ndarray | None = None) -> StreamingUpdate:
         """End the utterance (optionally with a last chunk) -> the final transcript."""
         return self._send(np.zeros(0, dtype=np.float32) if last_chunk is None else last_chunk, end=True)
+
+    def end_utterance(self) -> StreamingUpdate:
+        """End the utterance without the model's final pass: the sequence closes at once and the update carries
+        the utterance's audio (`audio`), to transcribe with the batch `asr` model off the live path."""
+        return self._send(np.zeros(0, dtype=np.float32), end=True, return_audio=True)
 
 
 def get_inference_client(url: str, protocol: WireProtocol = "grpc", *, timeout_s: float = 30.0) -> InferenceClient:

@@ -35,6 +35,8 @@ class StreamingUpdate(_Result):
     confidence: float
     segments: list[WordSegment]
     model_version: str
+    #: the utterance's samples (mono float32 16 kHz), only from `StreamingSession.end_utterance()`
+    audio: np.ndarray | None = None
 
 
 class SynthesizedSpeech(_Result):

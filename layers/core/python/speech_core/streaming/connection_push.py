@@ -22,11 +22,13 @@ class ApiGatewayConnectionPush:
         return boto3.client("apigatewaymanagementapi", endpoint_url=self._callback_url)
 
     @tracer.capture_method(capture_response=False)
-    def send(self, connection_id: str, messages: Sequence[str]) -> None:
+    def send(self, connection_id: str, messages: Sequence[str]) -> bool:
+        """True when every message was posted; False when the connection is gone (410)."""
         client = self._client
         for message in messages:
             try:
                 client.post_to_connection(ConnectionId=connection_id, Data=message.encode("utf-8"))
             except client.exceptions.GoneException:
                 logger.info("connection gone before its answer", extra={"connection_id": connection_id})
-                return
+                return False
+        return True

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 from speech_core.db.ports import RequestLogRepository
-from speech_core.db.records import StreamState
+from speech_core.db.records import StreamFinalRecord, StreamState
 from speech_core.keys.scopes import KeyLimits
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
@@ -22,10 +22,17 @@ class StreamStore(Protocol):
     def count_live_streams(self, api_key_id: uuid.UUID) -> int: ...
     def locked(self, connection_id: str) -> AbstractContextManager[StreamState | None]: ...
     def locked_session(self, session_id: uuid.UUID) -> AbstractContextManager[StreamState | None]: ...
+    def session_connection(self, session_id: uuid.UUID) -> StreamState | None: ...
+    def undelivered_finals(self, session_id: uuid.UUID) -> list[int]: ...
+    def locked_final(
+        self, session_id: uuid.UUID, utterance: int, *, wait: bool
+    ) -> AbstractContextManager[StreamFinalRecord | None]: ...
 
 
 class ConnectionPush(Protocol):
-    def send(self, connection_id: str, messages: Sequence[str]) -> None: ...
+    def send(self, connection_id: str, messages: Sequence[str]) -> bool:
+        """True when every message reached the connection; False when it is gone."""
+        ...
 
 
 class RequestLimiter(Protocol):

@@ -5,6 +5,12 @@ applied one at a time in `seq` order whatever order API Gateway delivers them in
 sequence batcher under the connection's sequence id: each frame sends only its own samples, and the model
 keeps the utterance (its cost per frame does not grow with the stream). A refused message is answered with
 an error frame and changes nothing; the connection stays open.
+
+An utterance's final is not computed under the lock: the frame that ends it closes the Triton sequence at once
+(the model hands back the utterance's audio), commits it as a pending final, and the handler computes and
+pushes the final after the frame's answer (`finish_reply`, speech_core.streaming.utterance_finals), so the
+next frames' partials never wait for it. Finals carry their utterance's index; `stop` sends every final
+before `end`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -52,8 +59,6 @@ from speech_core.contracts.streaming import (
     StartMessage,
     StopMessage,
     StreamLimits,
-    StreamWord,
-    TranslationMessage,
 )
 from speech_core.db.records import ConnectionState, PendingFrame, RequestLogEntry, StreamState
 from speech_core.errors import AudioError, ErrorCode, InternalError, LimitError, RequestError, SpeechError
@@ -64,6 +69,7 @@ from speech_core.streaming import latency
 from speech_core.streaming.frame_order import Outcome, admit, stable_prefix
 from speech_core.streaming.ports import StreamDeps
 from speech_core.streaming.silence import SilenceRun, after_chunk
+from speech_core.streaming.utterance_finals import deliver_finals, final_messages, keep_pending
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
     import numpy as np
@@ -77,6 +83,18 @@ _CLIENT_MESSAGE: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 clock = time.time
 
 
+@dataclass
+class StreamReply:
+    """A message's answers, to send now, and what to do once they are sent: the session whose finals to
+    deliver, and the finals this message left pending (computed then, off the connection's lock)."""
+
+    answers: list[ServerMessage]
+    tenant_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    pending_finals: list[int] = field(default_factory=list)
+    deliver: bool = False
+
+
 # --- the three kinds of event -------------------------------------------------------------------------------
 def connect(caller: Caller, connection_id: str, deps: StreamDeps) -> None:
     """$connect: the key needs the `streaming` scope (AuthError: the upgrade is refused); the row is made."""
@@ -86,8 +104,9 @@ def connect(caller: Caller, connection_id: str, deps: StreamDeps) -> None:
 
 def handle_message(
     connection_id: str, caller: Caller, body: str | None, deps: StreamDeps, received_at: float | None = None
-) -> list[ServerMessage]:
-    """A client message -> the messages to send back (an error frame for anything refused).
+) -> StreamReply:
+    """A client message -> the messages to send back (an error frame for anything refused), and the finals
+    to compute and deliver once they are sent (`finish_reply`).
 
     `received_at` (epoch seconds) is when API Gateway received the message: a partial's latency runs from it.
     """
@@ -97,10 +116,21 @@ def handle_message(
         seq = message.seq if isinstance(message, AudioMessage) else None
         return _apply(message, connection_id, caller, deps, received_at or clock())
     except SpeechError as error:
-        return [_error_frame(error, seq, connection_id, deps)]
+        return StreamReply([_error_frame(error, seq, connection_id, deps)])
     except Exception:
         logger.exception("stream message failed", extra={"connection_id": connection_id, "seq": seq})
-        return [_error_frame(InternalError(), seq, connection_id, deps)]
+        return StreamReply([_error_frame(InternalError(), seq, connection_id, deps)])
+
+
+def finish_reply(reply: StreamReply, deps: StreamDeps) -> None:
+    """After the reply's answers were sent: compute the finals it left pending and push every final of the
+    session not delivered yet (each once, in utterance order)."""
+    if reply.session_id is None or reply.tenant_id is None or not (reply.pending_finals or reply.deliver):
+        return
+    try:
+        deliver_finals(reply.tenant_id, reply.session_id, deps, created=reply.pending_finals)
+    except Exception:  # the finals stay in their rows: `stop` (or a resume) delivers them
+        logger.exception("finals not delivered", extra={"session_id": str(reply.session_id)})
 
 
 def disconnect(connection_id: str, deps: StreamDeps) -> None:
@@ -115,12 +145,12 @@ def disconnect(connection_id: str, deps: StreamDeps) -> None:
             state.pending_frames = {}
             state.state = ConnectionState.DETACHED
             return
-        if state.utterance_open:
+        if state.utterance_open:  # nobody to send a final to: the sequence ends without one
             try:
-                _finish_utterance(state, deps)
+                _recognition(state, deps).end_utterance()
             except SpeechError as error:  # the model may have evicted the sequence already
                 logger.info("could not end the sequence", extra={"code": error.code.value})
-                state.utterance_open = False
+            state.utterance_open = False
         if state.session_id is not None and state.usage_recorded_at is None:
             _record_usage(state, deps)
         state.pending_frames = {}
@@ -141,25 +171,28 @@ def parse_message(body: str | None) -> ClientMessage:
 @tracer.capture_method(capture_response=False)
 def _apply(
     message: ClientMessage, connection_id: str, caller: Caller, deps: StreamDeps, received_at: float
-) -> list[ServerMessage]:
+) -> StreamReply:
     with deps.store.locked(connection_id) as state:
         if state is None or state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED):
             raise RequestError(ErrorCode.RESOURCE_NOT_FOUND, "this connection is not open")
         if isinstance(message, StartMessage):
-            return [_start(message, state, caller, deps)]
-        if isinstance(message, ResumeMessage):
-            return [_resume(message, state, caller, deps)]
+            return StreamReply([_start(message, state, caller, deps)])
+        if isinstance(message, ResumeMessage):  # then the finals the dropped connection did not get
+            ready = _resume(message, state, caller, deps)
+            return StreamReply([ready], state.tenant_id, state.session_id, deliver=True)
         # an utterance idle past MAX_AUDIO_IDLE_S ends first (its final), before the model's own idle drops it
         answers = _end_idle_utterance(state, deps)
         before = state.model_copy(deep=True)
         try:
-            return answers + _answer(message, state, deps, received_at)
+            answers += _answer(message, state, deps, received_at)
         except SpeechError as error:
-            if not answers:
+            if not answers and not state.new_finals:
                 raise  # nothing to keep: the transaction rolls back
             for name in type(state).model_fields:  # keep the idle final, undo only what the message changed
                 setattr(state, name, getattr(before, name))
-            return [*answers, _error_frame_of(error, message, state)]
+            answers.append(_error_frame_of(error, message, state))
+        pending = [final.utterance for final in state.new_finals]
+        return StreamReply(answers, state.tenant_id, state.session_id, pending_finals=pending)
 
 
 def _answer(message: ClientMessage, state: StreamState, deps: StreamDeps, received_at: float) -> list[ServerMessage]:
@@ -169,9 +202,33 @@ def _answer(message: ClientMessage, state: StreamState, deps: StreamDeps, receiv
     if isinstance(message, AudioMessage):
         return _audio(message, state, deps, received_at)
     if isinstance(message, FinalizeMessage):
-        return _finish_utterance(state, deps)
+        return _end_utterance(state, deps)
     assert isinstance(message, StopMessage)
-    return [*_finish_utterance(state, deps), _record_usage(state, deps)]
+    return _stop(state, deps)
+
+
+def _stop(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """Every earlier final first (pushed now, waited for while being computed: bounded, then model.timeout
+    and nothing changed), then the last utterance's final computed here, then `end`."""
+    assert state.session_id is not None
+    deliver_finals(state.tenant_id, state.session_id, deps, wait=True, connection_id=state.connection_id)
+    return [*_last_final(state, deps), _record_usage(state, deps)]
+
+
+def _last_final(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """The current utterance's final, computed in this invocation (`stop`: nothing follows it)."""
+    utterance, start, end, ack = state.utterance_index, state.utterance_start_s, state.audio_seconds, state.ack
+    try:
+        audio = _recognition(state, deps).end_utterance().audio if state.utterance_open else None
+    except SpeechError as error:
+        _reset_utterance(state)
+        return [_utterance_error(error, utterance, state)]
+    _reset_utterance(state)
+    if audio is None:
+        return [_empty_final(utterance, start, end, ack)]
+    span = (round(start, 3), round(end, 3))
+    source = state.source_language or ""
+    return list(final_messages(state.tenant_id, utterance, audio, span, ack, source, state.translate_to, deps))
 
 
 def _start(message: StartMessage, state: StreamState, caller: Caller, deps: StreamDeps) -> ReadyMessage:
@@ -282,6 +339,7 @@ def _move_session(old: StreamState, new: StreamState) -> None:
         "interim_results",
         "partial_latency_ms",
         "last_audio_at",
+        "utterance_index",
     ):
         setattr(new, name, getattr(old, name))
     new.stream_sequence_id = old.triton_sequence_id
@@ -331,6 +389,7 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     if state.interim_results:
         answer = PartialMessage(
             ack=state.ack,
+            utterance=state.utterance_index,
             text=update.text,
             stable=stable_prefix(state.last_partial, update.text),
             start=round(state.utterance_start_s, 3),
@@ -342,26 +401,48 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     state.trailing_silence_s, state.utterance_has_speech = run.trailing_s, run.has_speech
     endpoint = state.endpointing_ms is not None and run.has_speech and run.trailing_s * 1000 >= state.endpointing_ms
     if endpoint or state.audio_seconds - state.utterance_start_s >= MAX_UTTERANCE_S - 1e-6:
-        return [answer, *_end_utterance_after_frame(state, deps)]  # an endpoint, or the longest utterance
+        return [answer, *_end_utterance(state, deps)]  # an endpoint, or the longest utterance
     return [answer]
 
 
-def _end_utterance_after_frame(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
-    """The utterance's final once its frame is applied. The frame stays applied when the final fails (the model
-    has its audio): the error frame says the utterance's final is lost, and the next audio starts a new one."""
-    try:
-        return _finish_utterance(state, deps)
-    except SpeechError as error:
-        logger.warning("utterance final failed", extra={"code": error.code.value, "session_id": str(state.session_id)})
+def _end_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """End the current utterance now: the Triton sequence closes without its second pass and the audio it
+    hands back is kept as a pending final (computed after this message's answer). The frame stays applied
+    when the model fails (it has the audio): an error frame says the utterance's final is lost, and the next
+    audio starts a new one. No audio since the last final: an empty final at once."""
+    utterance, start, end, ack = state.utterance_index, state.utterance_start_s, state.audio_seconds, state.ack
+    if not state.utterance_open:
         _reset_utterance(state)
-        return [
-            ErrorFrame(
-                ack=state.ack,
-                code=error.code.value,
-                message=f"the utterance's final failed ({error.message}); the stream goes on with a new utterance",
-                details=error.details or None,
-            )
-        ]
+        return [_empty_final(utterance, start, end, ack)]
+    try:
+        update = _recognition(state, deps).end_utterance()
+    except SpeechError as error:
+        logger.warning("utterance end failed", extra={"code": error.code.value, "session_id": str(state.session_id)})
+        _reset_utterance(state)
+        return [_utterance_error(error, utterance, state)]
+    keep_pending(state, update.audio if update.audio is not None else _no_audio())
+    _reset_utterance(state)
+    return []
+
+
+def _empty_final(utterance: int, start: float, end: float, ack: int) -> FinalMessage:
+    return FinalMessage(ack=ack, utterance=utterance, text="", words=[], start=round(start, 3), end=round(end, 3))
+
+
+def _utterance_error(error: SpeechError, utterance: int, state: StreamState) -> ErrorFrame:
+    return ErrorFrame(
+        ack=state.ack,
+        code=error.code.value,
+        message=f"the utterance's final failed ({error.message}); the stream goes on with a new utterance",
+        utterance=utterance,
+        details=error.details or None,
+    )
+
+
+def _no_audio() -> np.ndarray:
+    import numpy as np  # cold start: with the first audio frame
+
+    return np.zeros(0, dtype=np.float32)
 
 
 def _count_frame(state: StreamState, now: float) -> None:
@@ -388,8 +469,9 @@ def _end_idle_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMess
         or clock() - state.last_audio_at <= MAX_AUDIO_IDLE_S
     ):
         return []
+    utterance = state.utterance_index
     try:
-        return _finish_utterance(state, deps)
+        update = _recognition(state, deps).end_utterance()
     except SpeechError as error:  # the model dropped it already (idle past its 60 s): the utterance is lost
         logger.warning("idle utterance lost", extra={"code": error.code.value, "session_id": str(state.session_id)})
         _reset_utterance(state)
@@ -398,63 +480,23 @@ def _end_idle_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMess
                 ack=state.ack,
                 code=error.code.value,
                 message=f"the utterance got no audio for over {MAX_AUDIO_IDLE_S:g} s and the model dropped it",
+                utterance=utterance,
                 details={"maxAudioIdleSeconds": MAX_AUDIO_IDLE_S},
             )
         ]
-
-
-def _finish_utterance(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
-    """END on the Triton sequence: the utterance's final (empty when no audio came since the last one), and
-    with `translateTo` its translation (an error frame instead when the translation fails: the final stands)."""
-    offset = state.utterance_start_s
-    words: list[StreamWord] = []
-    text = ""
-    if state.utterance_open:
-        update = _recognition(state, deps).finish()
-        text = update.text
-        words = [
-            StreamWord(
-                word=w.word,
-                start=round(w.start + offset, 3),
-                end=round(w.end + offset, 3),
-                confidence=round(w.confidence, 4),
-            )
-            for w in update.segments
-        ]
-    final = FinalMessage(
-        ack=state.ack, text=text, words=words, start=round(offset, 3), end=round(state.audio_seconds, 3)
-    )
+    keep_pending(state, update.audio if update.audio is not None else _no_audio())
     _reset_utterance(state)
-    if state.translate_to is None or not text:
-        return [final]
-    return [final, _translation(final, state, deps)]
+    return []
 
 
 def _reset_utterance(state: StreamState) -> None:
+    """The next audio starts the session's next utterance."""
+    state.utterance_index += 1
     state.utterance_open = False
     state.utterance_start_s = state.audio_seconds
     state.last_partial = ""
     state.trailing_silence_s = 0.0
     state.utterance_has_speech = False
-
-
-def _translation(final: FinalMessage, state: StreamState, deps: StreamDeps) -> ServerMessage:
-    """The final's text through the translation model (the sync NMT's path: one Triton call)."""
-    source, target = state.source_language or "", state.translate_to or ""
-    try:
-        selection = _select_translation(deps, state.tenant_id, source, target)
-        (translation,) = deps.inference.translate(selection, [final.text], source, target)
-    except SpeechError as error:
-        return ErrorFrame(ack=state.ack, code=error.code.value, message=error.message, details=error.details or None)
-    return TranslationMessage(
-        ack=state.ack,
-        text=final.text,
-        translation=translation.target,
-        source_language=source,
-        target_language=target,
-        start=final.start,
-        end=final.end,
-    )
 
 
 def _record_usage(state: StreamState, deps: StreamDeps) -> EndMessage:

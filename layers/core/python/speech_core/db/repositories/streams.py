@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from speech_core.db.records import ConnectionState, StreamState
-from speech_core.db.tables import WebSocketConnection
+from speech_core.db.records import ConnectionState, FinalStatus, StreamFinalRecord, StreamState
+from speech_core.db.tables import StreamFinal, WebSocketConnection
+from speech_core.errors import ErrorCode, InferenceError
 
 #: the columns a frame may change
 _WRITABLE = (
@@ -43,7 +45,10 @@ _WRITABLE = (
     "last_audio_at",
     "rate_window_start",
     "rate_window_frames",
+    "utterance_index",
 )
+#: how long `stop` waits for a final another invocation is computing (the final's row lock)
+FINAL_LOCK_TIMEOUT_MS = 20_000
 
 
 class SqlStreamStore:
@@ -102,6 +107,55 @@ class SqlStreamStore:
         with self._locked(condition) as state:
             yield state
 
+    def session_connection(self, session_id: uuid.UUID) -> StreamState | None:
+        """The connection that holds a session now (not closed; DETACHED while none does), without a lock."""
+        with self._sessions() as session:
+            row = session.scalar(
+                select(WebSocketConnection)
+                .where(
+                    WebSocketConnection.session_id == session_id,
+                    WebSocketConnection.state != ConnectionState.CLOSED.value,
+                )
+                .limit(1)
+            )
+            return StreamState.model_validate(row) if row else None
+
+    def undelivered_finals(self, session_id: uuid.UUID) -> list[int]:
+        """The session's utterances whose final has not reached the client, in order."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(StreamFinal.utterance)
+                    .where(StreamFinal.session_id == session_id, StreamFinal.status != FinalStatus.DELIVERED.value)
+                    .order_by(StreamFinal.utterance)
+                )
+            )
+
+    @contextmanager
+    def locked_final(self, session_id: uuid.UUID, utterance: int, *, wait: bool) -> Iterator[StreamFinalRecord | None]:
+        """One final under its row lock, written back when the block ends. `wait`: block while another
+        invocation holds it (up to FINAL_LOCK_TIMEOUT_MS, then model.timeout); else None when it is held."""
+        with self._sessions.begin() as session:
+            query = select(StreamFinal).where(StreamFinal.session_id == session_id, StreamFinal.utterance == utterance)
+            if wait:
+                session.execute(text(f"SET LOCAL lock_timeout = '{FINAL_LOCK_TIMEOUT_MS}ms'"))
+                try:
+                    row = session.scalar(query.with_for_update())
+                except OperationalError as error:  # lock_timeout: another invocation is still computing it
+                    raise InferenceError(
+                        ErrorCode.MODEL_TIMEOUT,
+                        f"utterance {utterance}'s final is still being computed; send `stop` again",
+                        details={"utterance": utterance},
+                    ) from error
+            else:
+                row = session.scalar(query.with_for_update(skip_locked=True))
+            if row is None:
+                yield None
+                return
+            record = StreamFinalRecord.model_validate(row)
+            yield record
+            row.status, row.audio, row.messages = record.status.value, record.audio, list(record.messages)
+
     @contextmanager
     def _locked(self, condition: ColumnElement[bool]) -> Iterator[StreamState | None]:
         with self._sessions.begin() as session:
@@ -119,3 +173,12 @@ class SqlStreamStore:
             row.pending_frames = {str(seq): frame.model_dump() for seq, frame in sorted(state.pending_frames.items())}
             if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and row.disconnected_at is None:
                 row.disconnected_at = func.now()
+            for final in state.new_finals:  # committed with the frame that ended the utterance
+                session.add(_final_row(final))
+            state.new_finals = []
+
+
+def _final_row(final: StreamFinalRecord) -> StreamFinal:
+    values = final.model_dump()
+    values["status"] = final.status.value
+    return StreamFinal(**values)

@@ -1,0 +1,207 @@
+"""An utterance's final, off the live path: computed after its frame was answered, delivered exactly once.
+
+At an endpoint the frame's invocation ends the Triton sequence without its second pass (the model hands back
+the utterance's audio), keeps that audio in a `stream_finals` row (`pending`) committed with the frame, answers
+the frame, and only then transcribes the audio with the batch `asr` model: the very call the sync ASR makes,
+so the final equals it by construction, on another model than `asr_streaming`, so the next utterance's
+partials do not queue behind it. The row holds the final's messages (`ready`) until they reach the client
+(`delivered`), under its row lock, so each goes out once:
+
+- the invocation that ended the utterance pushes them to the connection that holds the session now;
+- `stop` waits (bounded) for each final not yet delivered and sends it before `end` (computing it itself
+  when its invocation died);
+- `resume` sends those whose connection dropped before they arrived.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from speech_core.contracts.streaming import ErrorFrame, FinalMessage, StreamWord, TranslationMessage
+from speech_core.db.records import ConnectionState, FinalStatus, StreamFinalRecord, StreamState
+from speech_core.errors import InternalError, SpeechError
+from speech_core.observability import logger, tracer
+from speech_core.streaming.ports import StreamDeps
+
+if TYPE_CHECKING:  # types only: numpy loads with the first audio frame
+    import numpy as np
+
+FinalAnswer = FinalMessage | TranslationMessage | ErrorFrame
+
+
+@dataclass(frozen=True)
+class FinalJob:
+    """A final left pending by this invocation, to compute once its frame is answered."""
+
+    tenant_id: uuid.UUID
+    session_id: uuid.UUID
+    utterance: int
+
+
+def keep_pending(state: StreamState, audio: np.ndarray) -> FinalJob:
+    """The ended utterance's audio as a pending final (inserted with the frame's commit)."""
+    import numpy as np  # cold start: with the first audio frame
+
+    assert state.session_id is not None
+    pcm = np.clip(np.round(audio * 32768.0), -32768, 32767).astype("<i2").tobytes()
+    state.new_finals.append(
+        StreamFinalRecord(
+            session_id=state.session_id,
+            utterance=state.utterance_index,
+            status=FinalStatus.PENDING,
+            start_s=round(state.utterance_start_s, 3),
+            end_s=round(state.audio_seconds, 3),
+            ack=state.ack,
+            language=state.source_language or "",
+            translate_to=state.translate_to,
+            audio=pcm,
+        )
+    )
+    return FinalJob(state.tenant_id, state.session_id, state.utterance_index)
+
+
+@tracer.capture_method(capture_response=False)
+def final_messages(
+    tenant_id: uuid.UUID,
+    utterance: int,
+    audio: np.ndarray,
+    span: tuple[float, float],
+    ack: int,
+    language: str,
+    translate_to: str | None,
+    deps: StreamDeps,
+) -> list[FinalAnswer]:
+    """The utterance's final by the sync ASR's call (the `asr` model on its audio), and with `translateTo` its
+    translation (an error frame instead when that fails: the final stands); an error frame when the ASR fails."""
+    from speech_core.inference import Task  # cold start: the registry loads with the first start
+
+    start, end = span
+    text, words = "", []
+    try:
+        if audio.size:
+            selection = deps.registry.select(Task.ASR, key=str(tenant_id), language=language)
+            transcript = deps.inference.transcribe(selection, audio, language)
+            text = " ".join(w.word for w in transcript.segments) or transcript.text
+            words = [
+                StreamWord(
+                    word=w.word,
+                    start=round(w.start + start, 3),
+                    end=round(w.end + start, 3),
+                    confidence=round(w.confidence, 4),
+                )
+                for w in transcript.segments
+            ]
+    except SpeechError as error:
+        logger.warning("utterance final failed", extra={"code": error.code.value, "utterance": utterance})
+        return [_final_error(error, ack, utterance)]
+    final = FinalMessage(ack=ack, utterance=utterance, text=text, words=words, start=start, end=end)
+    if translate_to is None or not text:
+        return [final]
+    return [final, _translation(final, tenant_id, language, translate_to, deps)]
+
+
+def _final_error(error: SpeechError, ack: int, utterance: int) -> ErrorFrame:
+    return ErrorFrame(
+        ack=ack,
+        code=error.code.value,
+        message=f"utterance {utterance}'s final failed ({error.message}); the stream goes on",
+        utterance=utterance,
+        details=error.details or None,
+    )
+
+
+def _translation(
+    final: FinalMessage, tenant_id: uuid.UUID, source: str, target: str, deps: StreamDeps
+) -> TranslationMessage | ErrorFrame:
+    """The final's text through the translation model (the sync NMT's path: one Triton call)."""
+    from speech_core.inference import Task  # cold start: the registry loads with the first start
+
+    try:
+        selection = deps.registry.select(Task.TRANSLATION, key=str(tenant_id), source=source, target=target)
+        (translation,) = deps.inference.translate(selection, [final.text], source, target)
+    except SpeechError as error:
+        return ErrorFrame(
+            ack=final.ack,
+            code=error.code.value,
+            message=error.message,
+            utterance=final.utterance,
+            details=error.details or None,
+        )
+    return TranslationMessage(
+        ack=final.ack,
+        utterance=final.utterance,
+        text=final.text,
+        translation=translation.target,
+        source_language=source,
+        target_language=target,
+        start=final.start,
+        end=final.end,
+    )
+
+
+def _compute(record: StreamFinalRecord, tenant_id: uuid.UUID, deps: StreamDeps) -> None:
+    """A pending final's messages (any failure becomes an error frame: the final is never left unanswered)."""
+    import numpy as np  # cold start: with the first audio frame
+
+    audio = np.frombuffer(record.audio or b"", dtype="<i2").astype(np.float32) / 32768.0
+    try:
+        answers = final_messages(
+            tenant_id,
+            record.utterance,
+            audio,
+            (record.start_s, record.end_s),
+            record.ack,
+            record.language,
+            record.translate_to,
+            deps,
+        )
+    except Exception:
+        logger.exception("utterance final failed", extra={"utterance": record.utterance})
+        answers = [_final_error(InternalError(), record.ack, record.utterance)]
+    record.messages = [_wire(a) for a in answers]
+    record.status = FinalStatus.READY
+    record.audio = None
+
+
+def deliver_finals(
+    tenant_id: uuid.UUID,
+    session_id: uuid.UUID,
+    deps: StreamDeps,
+    *,
+    created: Collection[int] = (),
+    wait: bool = False,
+    connection_id: str | None = None,
+) -> None:
+    """Push the session's finals not delivered yet, in utterance order, each once (under its row lock).
+
+    After a frame's answer, `created` names the finals it left pending: computed here. Without `wait` a final
+    another invocation holds is skipped (that one pushes it). `stop` waits (bounded: model.timeout, nothing
+    lost) and computes a pending final whose invocation died. A final whose connection is gone stays `ready`
+    for the resumed connection (or `stop`). `connection_id`: where to push (default: the session's holder).
+    """
+    for utterance in deps.store.undelivered_finals(session_id):
+        with deps.store.locked_final(session_id, utterance, wait=wait) as record:
+            if record is None or record.status is FinalStatus.DELIVERED:
+                continue
+            if record.status is FinalStatus.PENDING:
+                if not (wait or utterance in created):
+                    continue  # its own invocation has not taken it yet; it (or `stop`) will
+                _compute(record, tenant_id, deps)
+            target = connection_id or _holder(session_id, deps)
+            if target is not None and deps.push.send(target, record.messages):
+                record.status = FinalStatus.DELIVERED
+
+
+def _holder(session_id: uuid.UUID, deps: StreamDeps) -> str | None:
+    """The connection streaming the session now (None while it is detached)."""
+    holder = deps.store.session_connection(session_id)
+    if holder is None or holder.state is not ConnectionState.STREAMING:
+        return None
+    return holder.connection_id
+
+
+def _wire(answer: FinalAnswer) -> str:
+    return answer.model_dump_json(by_alias=True, exclude_none=True)

@@ -1,0 +1,143 @@
+"""Finals off the live path, against fakes: computed after the frame's answer by the batch `asr` model, each
+delivered once, in utterance order, every one before `end`, kept across a dropped connection."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from speech_core.db.records import FinalStatus
+from speech_core.streaming.stream_service import connect, finish_reply, handle_message
+from tests.unit.streaming.test_stream_service import (
+    CONNECTION,
+    FakeDeps,
+    _start,
+    caller,
+    pcm,
+    send,
+    send_raw,
+)
+
+SPEECH = pcm(4000, value=3000)  # 250 ms
+SILENCE = pcm(4000, value=0)
+
+
+def wire(answers: Any) -> list[dict[str, Any]]:
+    return [a.model_dump(mode="json", by_alias=True, exclude_none=True) for a in answers]
+
+
+def test_an_endpoint_answers_the_frame_first_and_the_final_is_the_batch_asr_of_the_utterance():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    send(deps, who, action="audio", seq=0, audio=SPEECH)
+    send(deps, who, action="audio", seq=1, audio=SILENCE)
+    # When the frame that completes 500 ms of silence arrives
+    reply = handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": 2, "audio": SILENCE}), deps)  # type: ignore[arg-type]
+    # Then its answer is the partial alone (nothing computed yet), with the final left pending
+    assert [a.type for a in reply.answers] == ["partial"] and reply.pending_finals == [0]
+    assert not deps.inference.transcribed
+    (sequence,) = deps.inference.sequences.values()
+    assert sequence.flags[-1] == (False, True)  # the streaming sequence ended at once, no second pass there
+    # And after the answer went out, the final is the `asr` model's transcript of the utterance's audio
+    finish_reply(reply, deps)  # type: ignore[arg-type]
+    assert deps.inference.transcribed == [("asr", 12000)]
+    ((connection, final),) = deps.push.sent
+    assert connection == CONNECTION and final["type"] == "final" and final["text"] == "heard 12000"
+    assert (final["utterance"], final["start"], final["end"], final["ack"]) == (0, 0.0, 0.75, 2)
+    assert final["words"][0] == {"word": "heard", "start": 0.0, "end": 0.1, "confidence": 0.9}
+    # And the next frame's partial belongs to the next utterance
+    (partial,) = send(deps, who, action="audio", seq=3, audio=SPEECH)
+    assert partial["utterance"] == 1 and partial["start"] == 0.75
+    assert all(f.status is FinalStatus.DELIVERED for f in deps.store.finals.values())
+
+
+def test_a_final_still_being_computed_arrives_after_later_partials_and_before_end():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    for seq, frame in enumerate([SPEECH, SILENCE]):
+        send(deps, who, action="audio", seq=seq, audio=frame)
+    # Given utterance 0's final is being computed by its invocation (its row held) ...
+    reply = handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": 2, "audio": SILENCE}), deps)  # type: ignore[arg-type]
+    (key,) = deps.store.finals
+    deps.store.held.add(key)
+    # ... the next utterance's frames are answered meanwhile
+    partials = [send(deps, who, action="audio", seq=seq, audio=SPEECH) for seq in (3, 4)]
+    assert [[(p["type"], p["utterance"]) for p in answers] for answers in partials] == [[("partial", 1)]] * 2
+    # When `stop` comes while it is still held, Then it waits (bounded) and errors: nothing ended, nothing lost
+    (error,) = send(deps, who, action="stop")
+    assert error["code"] == "model.timeout" and error["details"] == {"utterance": 0}
+    assert (
+        deps.store.rows[CONNECTION].usage_recorded_at is None and deps.store.finals[key].status is FinalStatus.PENDING
+    )
+    # When its invocation finishes, its final is pushed, after the later partials
+    deps.store.held.clear()
+    finish_reply(reply, deps)  # type: ignore[arg-type]
+    ((_, late),) = deps.push.sent
+    assert late["type"] == "final" and late["utterance"] == 0 and late["text"] == "heard 12000"
+    deps.push.sent.clear()
+    # Then a `stop` sends the last utterance's final, then `end` (utterance 0's is not sent again)
+    answers = send(deps, who, action="stop")
+    assert [(a["type"], a.get("utterance")) for a in answers] == [("final", 1), ("end", None)]
+    assert answers[0]["start"] == 0.75 and answers[0]["text"] == "heard 8000"
+
+
+def test_stop_computes_a_final_whose_invocation_died_and_sends_every_final_before_end():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300, translateTo="es")
+    # Given an utterance ended and its invocation died before computing the final (no finish_reply)
+    for seq, frame in enumerate([SPEECH, SILENCE, SILENCE]):
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": frame}), deps)  # type: ignore[arg-type]
+    handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": 3, "audio": SPEECH}), deps)  # type: ignore[arg-type]
+    # When the client stops
+    answers = send(deps, who, action="stop")
+    # Then utterance 0's final and translation go first (pushed), then utterance 1's, then `end`
+    kinds = [(a["type"], a.get("utterance")) for a in answers]
+    assert kinds == [("final", 0), ("translation", 0), ("final", 1), ("translation", 1), ("end", None)]
+    assert answers[1]["translation"] == f"[es] {answers[0]['text']}"
+    assert [f.status for f in deps.store.finals.values()] == [FinalStatus.DELIVERED]
+
+
+def test_a_final_whose_connection_dropped_is_delivered_after_the_resume():
+    deps, who = FakeDeps(), caller()
+    ready = _start(deps, who, endpointing=300)
+    for seq, frame in enumerate([SPEECH, SILENCE]):
+        send(deps, who, action="audio", seq=seq, audio=frame)
+    reply = handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": 2, "audio": SILENCE}), deps)  # type: ignore[arg-type]
+    # Given the connection drops while the final is computed: the push finds it gone
+    deps.push.gone.add(CONNECTION)
+    finish_reply(reply, deps)  # type: ignore[arg-type]
+    (record,) = deps.store.finals.values()
+    assert record.status is FinalStatus.READY and record.audio is None
+    from speech_core.streaming.stream_service import disconnect
+
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    # When the client resumes, Then `ready` comes first and the kept final right after it
+    connect(who, "conn-2", deps)  # type: ignore[arg-type]
+    body = {"action": "resume", "sessionId": ready["sessionId"], "resumeToken": ready["resumeToken"]}
+    again, resume_reply_final = send_raw(deps, who, json.dumps(body), "conn-2")
+    assert again["type"] == "ready" and again["resumed"]
+    assert resume_reply_final["type"] == "final" and resume_reply_final["utterance"] == 0
+    assert resume_reply_final["text"] == "heard 12000"
+    # And `stop` does not send it again
+    answers = send(deps, who, "conn-2", action="stop")
+    assert [(a["type"], a.get("utterance")) for a in answers] == [("final", 1), ("end", None)]
+    assert answers[0]["text"] == ""
+
+
+def test_a_failing_final_becomes_an_error_frame_and_the_stream_goes_on(monkeypatch):
+    from speech_core.errors import ErrorCode, InferenceError
+
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+
+    def failing(selection: Any, audio: np.ndarray, language: str) -> Any:
+        raise InferenceError(ErrorCode.MODEL_FAILED, "the model failed")
+
+    monkeypatch.setattr(deps.inference, "transcribe", failing)
+    answers = [send(deps, who, action="audio", seq=seq, audio=f) for seq, f in enumerate([SPEECH, SILENCE, SILENCE])]
+    partial, error = answers[-1]
+    assert partial["type"] == "partial" and error["code"] == "model.failed" and error["utterance"] == 0
+    (partial,) = send(deps, who, action="audio", seq=3, audio=SPEECH)
+    assert partial["utterance"] == 1
