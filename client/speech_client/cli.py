@@ -300,13 +300,16 @@ def stream(ctx: click.Context, file: Path, language: str, translate_to: str | No
 
 async def _show_stream(events: Any) -> None:
     line = Text("…", style="dim")
+    live_utterance = 0  # the utterance the live line shows: a final may come after the next one's partials
     with Live(line, console=out, refresh_per_second=12, transient=True) as live:
         async for event in events:
             if isinstance(event, Partial):
+                live_utterance = event.utterance
                 live.update(Text(event.text or "…", style="italic dim"))
             elif isinstance(event, Final):
                 live.console.print(f"[bold][{event.start:6.2f}–{event.end:6.2f}][/] {event.text}")
-                live.update(Text("…", style="dim"))
+                if event.utterance >= live_utterance:  # a late final leaves the next utterance's partial shown
+                    live.update(Text("…", style="dim"))
             elif isinstance(event, TranslationEvent):
                 live.console.print(f"           [cyan]{event.target_language}:[/] {event.translation}")
             elif isinstance(event, End):

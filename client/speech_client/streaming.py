@@ -7,6 +7,10 @@ with the session id, the resume token from `ready` and the last `ack` it saw, an
 `ack` the new `ready` reports, so no audio is lost or applied twice. Frames the server refuses for a reason that
 passes (`stream.gap`, `model.*`, `rate.limited` on a frame) are resent; any other error frame ends the iteration
 with a `StreamError`.
+
+Events come in arrival order. The server computes an utterance's final after answering the frame that ended it,
+so a `Final` (and its `TranslationEvent`) may arrive after `Partial`s of the next utterance: each carries
+`utterance` (0, 1, ...) and `start`/`end`; finals themselves arrive in utterance order, all of them before `End`.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class Ready(StreamEvent):
 
 class Partial(StreamEvent):
     type: Literal["partial"] = "partial"
+    utterance: int = 0
     text: str
     stable: str = ""
     start: float = 0.0
@@ -72,6 +77,7 @@ class Word(ApiModel):
 
 class Final(StreamEvent):
     type: Literal["final"] = "final"
+    utterance: int = 0
     text: str
     words: list[Word] = []
     start: float = 0.0
@@ -80,6 +86,7 @@ class Final(StreamEvent):
 
 class TranslationEvent(StreamEvent):
     type: Literal["translation"] = "translation"
+    utterance: int = 0
     text: str
     translation: str
     source_language: str
@@ -101,6 +108,7 @@ class ErrorEvent(StreamEvent):
     code: str
     message: str
     seq: int | None = None
+    utterance: int | None = None
     details: dict[str, Any] | None = None
 
 

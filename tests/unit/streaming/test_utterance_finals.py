@@ -141,3 +141,39 @@ def test_a_failing_final_becomes_an_error_frame_and_the_stream_goes_on(monkeypat
     assert partial["type"] == "partial" and error["code"] == "model.failed" and error["utterance"] == 0
     (partial,) = send(deps, who, action="audio", seq=3, audio=SPEECH)
     assert partial["utterance"] == 1
+
+
+def test_finals_go_out_in_utterance_order_whoever_computes_them():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
+    replies = [
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
+        for seq, f in enumerate(frames)
+    ]
+    # Given two utterances ended, utterance 0's invocation not done yet (its final still pending)
+    assert [r.pending_finals for r in replies if r.pending_finals] == [[0], [1]]
+    # When utterance 1's invocation delivers, Then it sends utterance 0's final first (computing it: exactly once)
+    finish_reply(replies[-1], deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]
+    # And utterance 0's own invocation, finishing later, sends nothing again
+    finish_reply(replies[2], deps)  # type: ignore[arg-type]
+    assert len(deps.push.sent) == 2 and len(deps.inference.transcribed) == 2
+
+
+def test_a_final_behind_an_undelivered_one_waits_for_it():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
+    replies = [
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
+        for seq, f in enumerate(frames)
+    ]
+    # Given the connection is gone when both finals are computed
+    deps.push.gone.add(CONNECTION)
+    finish_reply(replies[-1], deps)  # type: ignore[arg-type]
+    assert not deps.push.sent and {f.status for f in deps.store.finals.values()} == {FinalStatus.READY}
+    # When it is back (as a resumed connection would be), the next delivery sends both, in order
+    deps.push.gone.clear()
+    finish_reply(replies[2], deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]

@@ -128,7 +128,7 @@ def finish_reply(reply: StreamReply, deps: StreamDeps) -> None:
     if reply.session_id is None or reply.tenant_id is None or not (reply.pending_finals or reply.deliver):
         return
     try:
-        deliver_finals(reply.tenant_id, reply.session_id, deps, created=reply.pending_finals)
+        deliver_finals(reply.tenant_id, reply.session_id, deps)
     except Exception:  # the finals stay in their rows: `stop` (or a resume) delivers them
         logger.exception("finals not delivered", extra={"session_id": str(reply.session_id)})
 
@@ -211,7 +211,7 @@ def _stop(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
     """Every earlier final first (pushed now, waited for while being computed: bounded, then model.timeout
     and nothing changed), then the last utterance's final computed here, then `end`."""
     assert state.session_id is not None
-    deliver_finals(state.tenant_id, state.session_id, deps, wait=True, connection_id=state.connection_id)
+    deliver_finals(state.tenant_id, state.session_id, deps, connection_id=state.connection_id)
     return [*_last_final(state, deps), _record_usage(state, deps)]
 
 

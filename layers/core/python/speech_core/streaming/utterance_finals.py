@@ -7,7 +7,8 @@ so the final equals it by construction, on another model than `asr_streaming`, s
 partials do not queue behind it. The row holds the final's messages (`ready`) until they reach the client
 (`delivered`), under its row lock, so each goes out once:
 
-- the invocation that ended the utterance pushes them to the connection that holds the session now;
+- the invocation that ended the utterance pushes them to the connection that holds the session now, after
+  any earlier final still on its way (finals go out in utterance order);
 - `stop` waits (bounded) for each final not yet delivered and sends it before `end` (computing it itself
   when its invocation died);
 - `resume` sends those whose connection dropped before they arrived.
@@ -16,7 +17,6 @@ partials do not queue behind it. The row holds the final's messages (`ready`) un
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -167,32 +167,30 @@ def _compute(record: StreamFinalRecord, tenant_id: uuid.UUID, deps: StreamDeps) 
 
 
 def deliver_finals(
-    tenant_id: uuid.UUID,
-    session_id: uuid.UUID,
-    deps: StreamDeps,
-    *,
-    created: Collection[int] = (),
-    wait: bool = False,
-    connection_id: str | None = None,
+    tenant_id: uuid.UUID, session_id: uuid.UUID, deps: StreamDeps, *, connection_id: str | None = None
 ) -> None:
-    """Push the session's finals not delivered yet, in utterance order, each once (under its row lock).
+    """Push the session's finals not delivered yet, each once and in utterance order.
 
-    After a frame's answer, `created` names the finals it left pending: computed here. Without `wait` a final
-    another invocation holds is skipped (that one pushes it). `stop` waits (bounded: model.timeout, nothing
-    lost) and computes a pending final whose invocation died. A final whose connection is gone stays `ready`
-    for the resumed connection (or `stop`). `connection_id`: where to push (default: the session's holder).
+    Each final is taken under its row lock, in ascending order (no deadlock): one another invocation is
+    computing or pushing is waited for (bounded: model.timeout, nothing lost), a pending one is computed here
+    (its own invocation's, or one whose invocation died). A final whose connection is gone (or detached) stays
+    `ready`, and so do the later ones (order), for the resumed connection or `stop`. `connection_id`: where to
+    push (default: the connection that holds the session now).
     """
+    blocked = False
     for utterance in deps.store.undelivered_finals(session_id):
-        with deps.store.locked_final(session_id, utterance, wait=wait) as record:
+        with deps.store.locked_final(session_id, utterance, wait=True) as record:
             if record is None or record.status is FinalStatus.DELIVERED:
                 continue
             if record.status is FinalStatus.PENDING:
-                if not (wait or utterance in created):
-                    continue  # its own invocation has not taken it yet; it (or `stop`) will
                 _compute(record, tenant_id, deps)
+            if blocked:
+                continue  # an earlier final is undelivered: this one waits behind it
             target = connection_id or _holder(session_id, deps)
             if target is not None and deps.push.send(target, record.messages):
                 record.status = FinalStatus.DELIVERED
+            else:
+                blocked = True
 
 
 def _holder(session_id: uuid.UUID, deps: StreamDeps) -> str | None:
