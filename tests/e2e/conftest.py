@@ -41,6 +41,8 @@ class LocalCloud:
     triton_ports: tuple[int, ...] = ()
     #: the web console served by the local cloud (None when console/dist was not built)
     console_url: str | None = None
+    #: each part's log file by part name (the runtime's holds the gateways' and the functions' output)
+    logs: tuple[tuple[str, str], ...] = ()
 
     def client(self, key: str | None = None, **headers: str) -> httpx.Client:
         all_headers = {"x-api-key": key or self.api_key} if key != "" else {}
@@ -64,6 +66,7 @@ def local_cloud() -> Iterator[LocalCloud]:
             triton_pid=next((p.pid for p in state.parts if p.name == "triton"), None),
             triton_ports=next((tuple(p.ports) for p in state.parts if p.name == "triton"), ()),
             console_url=state.console_url,
+            logs=tuple((p.name, p.log) for p in state.parts if p.log),
         )
     finally:
         down(state_dir)
