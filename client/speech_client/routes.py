@@ -50,6 +50,10 @@ def _model[M: BaseModel](model: type[M]) -> Callable[[httpx.Response], M]:
     return lambda response: model.model_validate(response.json())
 
 
+def _nothing(response: httpx.Response) -> None:
+    return None
+
+
 def _texts(texts: str | Iterable[str]) -> list[dict[str, str]]:
     return [{"source": texts}] if isinstance(texts, str) else [{"source": text} for text in texts]
 
@@ -178,7 +182,7 @@ def content_type_of(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
-def put_upload(upload: Upload, path: Path, progress: UploadProgress | None = None) -> Call:
+def put_upload(upload: Upload, path: Path, progress: UploadProgress | None = None) -> Request[None]:
     """The PUT of `path` to the presigned URL, read in chunks, calling `progress(sent, total)` as it goes."""
     total = path.stat().st_size
 
@@ -194,7 +198,7 @@ def put_upload(upload: Upload, path: Path, progress: UploadProgress | None = Non
                     progress(sent, total)
 
     headers = {**upload.headers, "content-length": str(total)}
-    return Call("PUT", upload.upload_url, content=chunks, headers=headers, idempotent=True)
+    return Request(Call("PUT", upload.upload_url, content=chunks, headers=headers, idempotent=True), _nothing)
 
 
 def create_job(
@@ -253,7 +257,7 @@ def retry_job(job_id: str) -> Request[Job]:
 
 
 def delete_job(job_id: str) -> Request[None]:
-    return Request(Call("DELETE", f"v1/jobs/{job_id}", idempotent=True), lambda response: None)
+    return Request(Call("DELETE", f"v1/jobs/{job_id}", idempotent=True), _nothing)
 
 
 def job_transcript(job_id: str, transcript_format: str = "json") -> Request[httpx.Response]:
