@@ -5,6 +5,7 @@ import { useApi } from "../api/context";
 import { useApiKey } from "../lib/apiKey";
 import { base64ToBytes, wavFromPcm16 } from "../lib/audio";
 import { elideAudio } from "../lib/elide";
+import { openStreamSocket } from "../lib/streamSocket";
 import { ApiErrorAlert } from "./ApiErrorAlert";
 
 const RATE = 16_000;
@@ -47,7 +48,14 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
     let nextTime = 0;
     const context = new AudioContext({ sampleRate: RATE });
     player.current = context;
-    const ws = new WebSocket(`${config.websocketUrl}?key=${encodeURIComponent(key)}`);
+    let ws: WebSocket;
+    try {
+      ws = openStreamSocket(config.websocketUrl, key); // the key goes in the subprotocol offer, never the URL
+    } catch (err) {
+      setError(err);
+      setRunning(false);
+      return;
+    }
     socket.current = ws;
     const send = (message: Record<string, unknown>) => ws.send(JSON.stringify(message));
     ws.onopen = () => send({ action: "start", task: "tts", language, gender, sampleRate: RATE, encoding: "pcm_s16le" });

@@ -9,18 +9,17 @@ import { useApiKey } from "../lib/apiKey";
 import { bytesToBase64, floatToPcm16 } from "../lib/audio";
 import { elideAudio } from "../lib/elide";
 import { LatencyTracker } from "../lib/liveLatency";
+import { attachTranslation, partialAfterFinal, placeFinal, utteranceOf, type LiveFinal, type LivePartial } from "../lib/liveTranscript";
 import { CAPTURE_RATE, startMicrophone, type MicrophoneCapture } from "../lib/microphone";
+import { sessionOf, UnackedFrames, type ResumableSession } from "../lib/streamResume";
+import { openStreamSocket } from "../lib/streamSocket";
 
 const FRAME_SAMPLES = CAPTURE_RATE / 4; // 250 ms frames: 8 000 bytes of PCM16
+// tries to resume a dropped stream before giving up (well inside the server's 30 s resume window)
+const RESUME_TRIES = 3;
+const RESUME_BACKOFF_MS = 500;
 
-interface Final {
-  text: string;
-  start: number;
-  end: number;
-  translation?: string;
-}
-
-type Phase = "idle" | "connecting" | "streaming" | "stopping" | "ended";
+type Phase = "idle" | "connecting" | "streaming" | "reconnecting" | "stopping" | "ended";
 
 /** Live: the microphone to the WebSocket API; partials as they arrive, finals, latency per frame. */
 export function LivePage() {
@@ -35,9 +34,9 @@ export function LivePage() {
     .map((p) => p.split("-")[1] ?? "");
   const [translateTo, setTranslateTo] = useState<string | null>(null);
   const [phase, setPhase] = useState<Phase>("idle");
-  const [partial, setPartial] = useState("");
+  const [partial, setPartial] = useState<LivePartial | null>(null);
   const [partials, setPartials] = useState(0);
-  const [finals, setFinals] = useState<Final[]>([]);
+  const [finals, setFinals] = useState<LiveFinal[]>([]);
   const [latency, setLatency] = useState<{ p50: number | null; p95: number | null; count: number }>({ p50: null, p95: null, count: 0 });
   const [lastSent, setLastSent] = useState<unknown>(null);
   const [lastReceived, setLastReceived] = useState<unknown>(null);
@@ -49,18 +48,30 @@ export function LivePage() {
   const pendingCount = useRef(0);
   const seq = useRef(0);
   const tracker = useRef(new LatencyTracker());
+  // resuming after a dropped connection: the session, the frames not acknowledged yet, what the page asked for
+  const [resumes, setResumes] = useState(0);
+  const session = useRef<ResumableSession | null>(null);
+  const unacked = useRef(new UnackedFrames());
+  const stopRequested = useRef(false);
+  const finished = useRef(true); // no stream, or one that ended (or that the page closed)
+  const resumeTries = useRef(0);
 
   useEffect(
     () => () => {
+      finished.current = true;
       void mic.current?.stop();
       socket.current?.close();
     },
     [],
   );
 
+  /** Sends now when the socket is open; otherwise audio waits in `unacked` for the resumed connection. */
   const send = (message: Record<string, unknown>) => {
-    socket.current?.send(JSON.stringify(message));
-    setLastSent(elideAudio(message));
+    const ws = socket.current;
+    if (ws?.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify(message));
+      setLastSent(elideAudio(message));
+    }
   };
 
   const flush = (all: boolean) => {
@@ -79,7 +90,9 @@ export function LivePage() {
       const frameSeq = seq.current;
       seq.current += 1;
       tracker.current.frameSent(frameSeq, performance.now());
-      send({ action: "audio", seq: frameSeq, audio: bytesToBase64(new Uint8Array(frame.buffer)) });
+      const message = { action: "audio", seq: frameSeq, audio: bytesToBase64(new Uint8Array(frame.buffer)) };
+      unacked.current.add(frameSeq, JSON.stringify(message));
+      send(message);
     }
   };
 
@@ -87,10 +100,22 @@ export function LivePage() {
     const message = JSON.parse(event.data) as Record<string, unknown> & { type: string; ack?: number };
     setLastReceived(elideAudio(message));
     if (typeof message.ack === "number") {
+      unacked.current.acknowledge(message.ack);
       tracker.current.acknowledged(message.ack, performance.now());
       setLatency({ p50: tracker.current.percentile(50), p95: tracker.current.percentile(95), count: tracker.current.count });
     }
-    if (message.type === "ready") {
+    if (message.type === "ready" && message.resumed === true) {
+      // the same stream on a new connection: resend every frame after the server's ack, then go on
+      resumeTries.current = 0;
+      setResumes((n) => n + 1);
+      const ws = socket.current;
+      for (const frame of unacked.current.resendAfter(Number(message.ack))) ws?.send(frame);
+      if (stopRequested.current) {
+        send({ action: "stop" });
+      }
+      setPhase(stopRequested.current ? "stopping" : "streaming");
+    } else if (message.type === "ready") {
+      session.current = sessionOf(message);
       void (async () => {
         try {
           mic.current = await startMicrophone((samples) => {
@@ -100,62 +125,106 @@ export function LivePage() {
           });
           setPhase("streaming");
         } catch (err) {
+          finished.current = true;
           setError(err);
           socket.current?.close();
           setPhase("idle");
         }
       })();
     } else if (message.type === "partial") {
-      setPartial(String(message.text ?? ""));
+      setPartial({ utterance: utteranceOf(message), text: String(message.text ?? "") });
       setPartials((n) => n + 1);
     } else if (message.type === "final") {
-      setFinals((list) => [...list, { text: String(message.text ?? ""), start: Number(message.start), end: Number(message.end) }]);
-      setPartial("");
+      // a final may come after the next utterance's partials: placed by its utterance, not by its arrival
+      const final = { utterance: utteranceOf(message), text: String(message.text ?? ""), start: Number(message.start), end: Number(message.end) };
+      setFinals((list) => placeFinal(list, final));
+      setPartial((current) => partialAfterFinal(current, final));
     } else if (message.type === "translation") {
-      // follows its final: attach it to the final with the same times
-      setFinals((list) =>
-        list.map((f) =>
-          f.start === Number(message.start) && f.end === Number(message.end) ? { ...f, translation: String(message.translation ?? "") } : f,
-        ),
-      );
+      setFinals((list) => attachTranslation(list, utteranceOf(message), String(message.translation ?? "")));
     } else if (message.type === "end") {
+      finished.current = true;
       setEnded({ audioSeconds: Number(message.audioSeconds), billedSeconds: Number(message.billedSeconds) });
       setPhase("ended");
       socket.current?.close();
     } else if (message.type === "error") {
+      if (message.code === "stream.resume_refused") finished.current = true;
       setError({ name: "StreamError", message: `${String(message.code)}: ${String(message.message)}` });
     }
+  };
+
+  /** Opens a connection: `start` for a new stream, `resume` for the dropped one; a drop before `end` resumes. */
+  const connect = (websocketUrl: string, apiKey: string, resume: ResumableSession | null) => {
+    let ws: WebSocket;
+    try {
+      // browsers cannot set headers on a WebSocket: the key goes in the subprotocol offer, never the URL
+      ws = openStreamSocket(websocketUrl, apiKey);
+    } catch (err) {
+      finished.current = true;
+      setError(err);
+      setPhase("idle");
+      return;
+    }
+    socket.current = ws;
+    ws.onopen = () =>
+      send(
+        resume
+          ? { action: "resume", sessionId: resume.sessionId, resumeToken: resume.resumeToken, lastAck: unacked.current.lastAck }
+          : {
+              action: "start",
+              language: language ?? "en",
+              sampleRate: CAPTURE_RATE,
+              encoding: "pcm_s16le",
+              ...(translateTo ? { translateTo } : {}),
+            },
+      );
+    ws.onmessage = onMessage;
+    ws.onerror = () => {
+      if (!session.current) setError(new Error("The WebSocket API refused the connection (check the key's streaming scope)."));
+    };
+    ws.onclose = () => {
+      if (socket.current !== ws) return; // an older connection
+      if (finished.current || !session.current || resumeTries.current >= RESUME_TRIES) {
+        if (!finished.current && session.current) {
+          setError(new Error("The connection dropped and the stream could not be resumed."));
+          void mic.current?.stop();
+        }
+        finished.current = true;
+        setPhase((p) => (p === "ended" ? p : "idle"));
+        return;
+      }
+      // dropped mid-stream: resume the session on a new connection (docs/streaming.md "Resuming")
+      resumeTries.current += 1;
+      setPhase("reconnecting");
+      const dropped = session.current;
+      window.setTimeout(() => {
+        if (!finished.current) connect(websocketUrl, apiKey, dropped);
+      }, RESUME_BACKOFF_MS * resumeTries.current);
+    };
   };
 
   const start = () => {
     if (!config.websocketUrl || !key) return;
     setError(null);
     setFinals([]);
-    setPartial("");
+    setPartial(null);
     setPartials(0);
     setEnded(null);
     seq.current = 0;
     pending.current = [];
     pendingCount.current = 0;
     tracker.current = new LatencyTracker();
+    session.current = null;
+    unacked.current = new UnackedFrames();
+    stopRequested.current = false;
+    finished.current = false;
+    resumeTries.current = 0;
+    setResumes(0);
     setPhase("connecting");
-    // browsers cannot set headers on a WebSocket: the API takes the key as ?key= on the upgrade only
-    const ws = new WebSocket(`${config.websocketUrl}?key=${encodeURIComponent(key)}`);
-    socket.current = ws;
-    ws.onopen = () =>
-      send({
-        action: "start",
-        language: language ?? "en",
-        sampleRate: CAPTURE_RATE,
-        encoding: "pcm_s16le",
-        ...(translateTo ? { translateTo } : {}),
-      });
-    ws.onmessage = onMessage;
-    ws.onerror = () => setError(new Error("The WebSocket API refused or dropped the connection (check the key's streaming scope)."));
-    ws.onclose = () => setPhase((p) => (p === "ended" ? p : "idle"));
+    connect(config.websocketUrl, key, null);
   };
 
   const stop = async () => {
+    stopRequested.current = true;
     setPhase("stopping");
     await mic.current?.stop();
     mic.current = null;
@@ -179,7 +248,7 @@ export function LivePage() {
             clearable
             disabled={phase !== "idle" && phase !== "ended"}
           />
-          {phase === "streaming" ? (
+          {phase === "streaming" || phase === "reconnecting" ? (
             <Button color="red" onClick={() => void stop()}>
               Stop
             </Button>
@@ -189,6 +258,11 @@ export function LivePage() {
             </Button>
           )}
           <Badge variant="light" data-testid="live-phase">{phase}</Badge>
+          {resumes > 0 ? (
+            <Text size="sm" data-testid="live-resumes">
+              Connection dropped and resumed {resumes === 1 ? "once" : `${resumes} times`}
+            </Text>
+          ) : null}
         </Group>
         {error ? <ApiErrorAlert error={error} /> : null}
         <Paper withBorder p="sm" aria-live="polite" aria-label="Live transcript">
@@ -196,13 +270,13 @@ export function LivePage() {
             Partial ({partials} so far)
           </Text>
           <Text data-testid="live-partial" fs="italic">
-            {partial || "…"}
+            {partial?.text || "…"}
           </Text>
           <Text size="sm" c="dimmed" mt="sm">
             Finals
           </Text>
-          {finals.map((f, i) => (
-            <div key={i}>
+          {finals.map((f) => (
+            <div key={f.utterance}>
               <Text data-testid="live-final">
                 [{f.start.toFixed(2)}–{f.end.toFixed(2)} s] {f.text}
               </Text>
