@@ -1,5 +1,6 @@
 import { AppShell, Burger, Group, NavLink, Text, Title } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
+import { useIsFetching, useIsMutating } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
 
 import { useApiKey } from "./lib/apiKey";
@@ -39,6 +40,8 @@ export function App() {
   const [path, setPath] = useState(currentPath);
   const [opened, { toggle, close }] = useDisclosure();
   const key = useApiKey();
+  // data-busy: whether any query or mutation is in flight (tests wait for "false" before checking a page)
+  const busy = useIsFetching() + useIsMutating() > 0;
   useEffect(() => {
     const onHash = () => {
       setPath(currentPath());
@@ -53,7 +56,7 @@ export function App() {
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
           <Group>
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" aria-expanded={opened} />
             <Title order={1} size="h3">
               Speech console
             </Title>
@@ -69,7 +72,9 @@ export function App() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <main aria-label={page.label}>{page.render()}</main>
+        <main aria-label={page.label} data-busy={busy ? "true" : "false"}>
+          {page.render()}
+        </main>
       </AppShell.Main>
     </AppShell>
   );

@@ -11,8 +11,9 @@ import { ApiContext } from "./api/context";
 import { App } from "./App";
 import { loadConfig } from "./config";
 
-// filled buttons and badges in shade 8: white text on them meets WCAG AA contrast
-const theme = createTheme({ primaryShade: 8 });
+// filled buttons and badges in shade 8: white text on them meets WCAG AA contrast; Mantine's transitions off
+// where the system asks for reduced motion (theme.css stops the CSS ones)
+const theme = createTheme({ primaryShade: 8, respectReducedMotion: true });
 const root = createRoot(document.getElementById("root")!);
 const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false, refetchOnWindowFocus: false } } });
 

@@ -21,7 +21,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from speech_core.keys import KeyLimits
+from infra_cdk import names
+from local_cloud.cloud_lifecycle import DEV_TENANT
+from speech_core.db.repositories import get_repositories
+from speech_core.keys import KeyLimits, get_api_key_service
 from tests.e2e.conftest import GOFORWARD_RAW, LocalCloud, b64, wav_bytes
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +86,10 @@ class ConsolePage:
         self.page = page
         self.base_url = base_url
         self.errors: list[str] = []
+        #: the URL of every WebSocket the page opened (the key must be in none of them)
+        self.websocket_urls: list[str] = []
         page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("websocket", lambda socket: self.websocket_urls.append(socket.url))
         page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
         page.set_default_timeout(UI_TIMEOUT_MS)
 
@@ -91,6 +97,25 @@ class ConsolePage:
         self.page.goto(f"{self.base_url}#/{path}")
         expect(self.page.get_by_role("navigation", name="Pages")).to_be_visible()
         return self.page
+
+    def wait_until_settled(self) -> None:
+        """Until the app has no query or mutation in flight (`data-busy` on its main region) in 3 checks in a row
+        100 ms apart: a page's first fetches start in an effect right after its first paint."""
+        self.page.evaluate("() => { window.__settledChecks = 0; }")
+        self.page.wait_for_function(
+            """() => {
+                const busy = document.querySelector('main[data-busy]')?.getAttribute('data-busy');
+                window.__settledChecks = busy === 'false' ? window.__settledChecks + 1 : 0;
+                return window.__settledChecks >= 3;
+            }""",
+            polling=100,
+        )
+
+    def assert_no_key_in_websocket_urls(self, key: str) -> None:
+        """The page opened a WebSocket, and its URL holds neither the key nor a key parameter."""
+        assert self.websocket_urls, "the page opened no WebSocket"
+        for url in self.websocket_urls:
+            assert key not in url and "key=" not in url.lower(), url
 
     def enter_key(self, key: str) -> None:
         page = self.open("key")
@@ -110,7 +135,10 @@ class ConsolePage:
 
 @pytest.fixture
 def console(browser: Browser, console_url: str, request: pytest.FixtureRequest) -> Iterator[ConsolePage]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
+    # reduced motion: no transitions (Mantine's and the CSS ones, theme.css), so nothing is checked mid-animation
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, permissions=["microphone"], reduced_motion="reduce"
+    )
     page = ConsolePage(context.new_page(), console_url)
     try:
         yield page
@@ -172,7 +200,7 @@ def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -
     for path in PAGES:
         keyed.open(path)
         expect(page.get_by_role("heading", level=2)).to_be_visible()
-        page.wait_for_load_state("networkidle")
+        keyed.wait_until_settled()  # the page's data is in (not networkidle: the Jobs page polls)
         # evaluated through the DevTools protocol: the page's CSP (scripts from its own origin only) stays on
         page.evaluate(axe_source)
         # WCAG 2.1 A/AA rules: labels, names, contrast, landmarks...
@@ -183,6 +211,7 @@ def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -
         assert violations == [], f"{path}: {violations}"
     # the navigation works from the keyboard: Tab to a page's link, Enter opens it
     keyed.open("key")
+    keyed.wait_until_settled()
     for _ in range(30):
         page.keyboard.press("Tab")
         if page.evaluate("() => document.activeElement?.textContent") == "Usage":
@@ -194,6 +223,7 @@ def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -
     # and on a phone-sized screen the navigation folds behind a labelled button
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.get_by_role("link", name="Jobs")).not_to_be_in_viewport()
+    expect(page.get_by_role("button", name="Toggle navigation")).to_have_attribute("aria-expanded", "false")
     page.get_by_role("button", name="Toggle navigation").click()
     expect(page.get_by_role("link", name="Jobs")).to_be_in_viewport()
     page.get_by_role("link", name="Jobs").click()
@@ -354,7 +384,9 @@ def test_text_to_speech_plays_audio_of_a_sensible_duration(keyed: ConsolePage, c
     keyed.screenshot("text-to-speech")
 
 
-def test_text_to_speech_streams_over_the_websocket_api(keyed: ConsolePage, client: httpx.Client) -> None:
+def test_text_to_speech_streams_over_the_websocket_api(
+    keyed: ConsolePage, client: httpx.Client, console_key: str
+) -> None:
     text = "The train leaves at seven. Passengers wait on the platform."
     # Given the sync TTS of the same text (a stream's joined audio lasts what the sync TTS lasts)
     sync = client.post(
@@ -381,6 +413,8 @@ def test_text_to_speech_streams_over_the_websocket_api(keyed: ConsolePage, clien
     )
     assert abs(duration - sync_seconds) / sync_seconds < 0.15, (duration, sync_seconds)
     expect(page.get_by_test_id("tts-stream-received")).to_contain_text('"type": "end"')
+    # and the key went in the subprotocol offer, not the WebSocket's URL
+    keyed.assert_no_key_in_websocket_urls(console_key)
     keyed.screenshot("text-to-speech-streaming")
 
 
@@ -525,7 +559,7 @@ def test_jobs_cancel_and_retry(keyed: ConsolePage, client: httpx.Client, long_re
 
 
 def test_live_streams_the_microphone_partials_then_final(
-    keyed: ConsolePage, local_cloud: LocalCloud, client: httpx.Client
+    keyed: ConsolePage, local_cloud: LocalCloud, client: httpx.Client, console_key: str
 ) -> None:
     assert local_cloud.websocket_url
     page = keyed.open("live")
@@ -554,7 +588,42 @@ def test_live_streams_the_microphone_partials_then_final(
         },
     ).json()["output"][0]["target"]
     expect(page.get_by_test_id("live-translation").first).to_have_text(f"→ {expected}")
+    # and the key went in the subprotocol offer, not the WebSocket's URL
+    keyed.assert_no_key_in_websocket_urls(console_key)
     keyed.screenshot("live")
+
+
+def _drop_the_live_connection(local_cloud: LocalCloud, key: str) -> None:
+    """Closes the key's open stream connection from the gateway's side, as API Gateway may (DELETE @connections)."""
+    key_id = get_api_key_service(local_cloud.database_url).verify(key).key_id
+    repositories = get_repositories(local_cloud.database_url)
+    tenant = repositories.tenants.get_by_name(DEV_TENANT)
+    assert tenant is not None
+    (connection,) = [c for c in repositories.connections.list_open_for_tenant(tenant.id) if c.api_key_id == key_id]
+    callback = local_cloud.outputs[names.OUT_WEBSOCKET_CALLBACK_URL].rstrip("/")
+    assert httpx.delete(f"{callback}/@connections/{connection.connection_id}").status_code == 204
+
+
+def test_live_resumes_the_stream_when_the_connection_drops(
+    keyed: ConsolePage, local_cloud: LocalCloud, console_key: str
+) -> None:
+    page = keyed.open("live")
+    page.get_by_role("button", name="Start streaming").click()
+    expect(page.get_by_test_id("live-phase")).to_have_text("streaming")
+    expect(page.get_by_test_id("live-partial")).not_to_have_text("…", timeout=30_000)
+    # When the gateway drops the connection in the middle of the stream
+    _drop_the_live_connection(local_cloud, console_key)
+    # Then the page resumes the same session on a new connection (docs/streaming.md "Resuming") and goes on
+    expect(page.get_by_test_id("live-resumes")).to_have_text("Connection dropped and resumed once")
+    expect(page.get_by_test_id("live-phase")).to_have_text("streaming")
+    time.sleep(3)
+    page.get_by_role("button", name="Stop").click()
+    # and the stream ends as one: its final, then the end, with no error shown
+    expect(page.get_by_test_id("live-final").first).to_contain_text("forward", timeout=60_000)
+    expect(page.get_by_test_id("live-end")).to_contain_text("s of audio")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    assert len(keyed.websocket_urls) == 2, keyed.websocket_urls
+    keyed.assert_no_key_in_websocket_urls(console_key)
 
 
 # --- Usage ------------------------------------------------------------------------------------------------------
