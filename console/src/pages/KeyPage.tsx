@@ -6,6 +6,7 @@ import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
 import { ApiErrorAlert } from "../components/ApiErrorAlert";
 import { ExchangePanel } from "../components/ExchangePanel";
+import { UsageTable } from "../components/UsageTable";
 import { setApiKey, useApiKey } from "../lib/apiKey";
 
 function today(): string {
@@ -103,28 +104,7 @@ export function KeyPage() {
               No calls today yet.
             </Text>
           ) : (
-            <Table aria-label="Today's usage" withTableBorder>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Task</Table.Th>
-                  <Table.Th>Requests</Table.Th>
-                  <Table.Th>Errors</Table.Th>
-                  <Table.Th>Audio seconds</Table.Th>
-                  <Table.Th>Characters</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {data.days.map((row) => (
-                  <Table.Tr key={row.task} data-testid="usage-today-row">
-                    <Table.Td>{row.task}</Table.Td>
-                    <Table.Td>{row.requests}</Table.Td>
-                    <Table.Td>{row.errors}</Table.Td>
-                    <Table.Td>{row.audioSeconds}</Table.Td>
-                    <Table.Td>{row.characters}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
+            <UsageTable rows={data.days} label="Today's usage" withDay={false} rowTestId="usage-today-row" />
           )}
         </Stack>
       ) : null}

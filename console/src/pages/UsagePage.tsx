@@ -1,4 +1,4 @@
-import { Group, Stack, Table, Text, Title } from "@mantine/core";
+import { Group, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 
 import { unwrap } from "../api/client";
@@ -6,6 +6,7 @@ import { useApi } from "../api/context";
 import { ApiErrorAlert } from "../components/ApiErrorAlert";
 import { ExchangePanel } from "../components/ExchangePanel";
 import { NeedsKey } from "../components/NeedsKey";
+import { UsageTable } from "../components/UsageTable";
 import { useApiKey } from "../lib/apiKey";
 import { stackByDay } from "../lib/usageChart";
 
@@ -77,30 +78,7 @@ export function UsagePage() {
             </Group>
           ))}
         </Group>
-        <Table aria-label="Usage per day and task" withTableBorder>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Day</Table.Th>
-              <Table.Th>Task</Table.Th>
-              <Table.Th>Requests</Table.Th>
-              <Table.Th>Errors</Table.Th>
-              <Table.Th>Audio seconds</Table.Th>
-              <Table.Th>Characters</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rows.map((r) => (
-              <Table.Tr key={`${r.day}-${r.task}`} data-testid="usage-row">
-                <Table.Td>{r.day}</Table.Td>
-                <Table.Td>{r.task}</Table.Td>
-                <Table.Td>{r.requests}</Table.Td>
-                <Table.Td>{r.errors}</Table.Td>
-                <Table.Td>{r.audioSeconds}</Table.Td>
-                <Table.Td>{r.characters}</Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <UsageTable rows={rows} label="Usage per day and task" withDay rowTestId="usage-row" />
         <ExchangePanel prefixes={["/v1/usage"]} />
       </Stack>
     </NeedsKey>
