@@ -16,9 +16,9 @@ from aiohttp import web
 from functions.authorizer.api_key_policy import connection_key_of, policy
 from functions.stream.handle_stream_event import connect_answer
 from local_cloud.lambda_workers import InvokeResult
-from local_cloud.runtime_plan import AuthorizerSpec, WebSocketApiSpec, WebSocketRouteSpec
 from local_cloud.websocket_gateway import WebSocketGateway
 from speech_core.keys.key_headers import offered_subprotocols
+from tests.unit.local_cloud.websocket_api_specs import stream_api
 
 KEY = "spk_abcdefghijkl_" + "x" * 40
 
@@ -53,23 +53,7 @@ class FakeStream:
 
 
 def gateway(stream: FakeStream, authorizer: FakeAuthorizer) -> WebSocketGateway:
-    spec = WebSocketApiSpec(
-        logical_id="Ws",
-        api_id="ws",
-        stage="local",
-        route_selection_expression="$request.body.action",
-        routes={
-            "$connect": WebSocketRouteSpec(
-                route_key="$connect", function="stream", authorizer="Auth", returns_response=False
-            ),
-            "$disconnect": WebSocketRouteSpec(
-                route_key="$disconnect", function="stream", authorizer=None, returns_response=False
-            ),
-        },
-        authorizers={
-            "Auth": AuthorizerSpec(logical_id="Auth", type="REQUEST", function="auth", identity_sources=[], ttl_s=0)
-        },
-    )
+    spec = stream_api(("$connect", "$disconnect"), connect_authorizer="auth")
     return WebSocketGateway(spec, {"stream": stream, "auth": authorizer})  # type: ignore[dict-item]
 
 

@@ -14,8 +14,8 @@ import aiohttp
 from aiohttp import web
 
 from local_cloud.lambda_workers import InvokeResult
-from local_cloud.runtime_plan import WebSocketApiSpec, WebSocketRouteSpec
 from local_cloud.websocket_gateway import OVERLAP_AFTER_ANSWER_S, WebSocketGateway
+from tests.unit.local_cloud.websocket_api_specs import stream_api
 
 #: how long a fake invocation runs
 WORK_S = 0.6
@@ -43,17 +43,7 @@ class FakePool:
 
 
 def gateway(pool: FakePool) -> WebSocketGateway:
-    spec = WebSocketApiSpec(
-        logical_id="Ws",
-        api_id="ws",
-        stage="local",
-        route_selection_expression="$request.body.action",
-        routes={
-            key: WebSocketRouteSpec(route_key=key, function="stream", authorizer=None, returns_response=False)
-            for key in ("$default", "$disconnect")
-        },
-        authorizers={},
-    )
+    spec = stream_api(("$default", "$disconnect"))
     return WebSocketGateway(spec, {"stream": pool})  # type: ignore[dict-item]
 
 
