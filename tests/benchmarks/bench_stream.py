@@ -27,9 +27,7 @@ import asyncio
 import base64
 import json
 import os
-import shutil
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -41,9 +39,8 @@ import pytest
 import soundfile as sf
 import websockets
 
-from local_cloud.cloud_lifecycle import DEV_TENANT, LocalCloudState, down, state_path, up
-from speech_core.db.repositories import get_repositories
-from speech_core.keys import KeyLimits, Scope, get_api_key_service
+from speech_core.keys import Scope
+from tests.benchmarks.bench_stack import bench_keys, bench_stack
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(0)]  # a run at full size takes ~20 min
 
@@ -60,7 +57,6 @@ PARTS = set(os.environ.get("BENCH_STREAM_PARTS", "1,2,3").split(","))
 FELL_BEHIND_S = 1.0
 LOCKSTEP_MIN_GAP_S = 0.025
 TIMEOUT_S = 300.0
-GENEROUS_LIMITS = KeyLimits(per_minute=1_000_000, per_hour=10_000_000, per_day=100_000_000)
 
 
 @dataclass
@@ -71,26 +67,10 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    reuse = os.environ.get("BENCH_STREAM_STATE_DIR")
-    state_dir = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="bench-stream-"))
-    started = time.perf_counter()
-    state = LocalCloudState.model_validate_json(state_path(state_dir).read_text()) if reuse else up(state_dir)
-    print(f"\nstack {'reused' if reuse else f'up in {time.perf_counter() - started:.0f} s'} ({state_dir})")
-    try:
-        assert state.database_url is not None and state.outputs.get("WebSocketUrl")
-        tenant = get_repositories(state.database_url).tenants.get_by_name(DEV_TENANT)
-        assert tenant is not None
-        service = get_api_key_service(state.database_url)
+    with bench_stack("BENCH_STREAM_STATE_DIR", "bench-stream-") as state:
         # one key per stream slot: a key holds at most 10 live streams, and its request limits never refuse here
-        keys = [
-            service.create_key(tenant.id, f"bench-stream-{n}", [Scope.STREAMING], limits=GENEROUS_LIMITS).plaintext
-            for n in range(MAX_CONCURRENCY)
-        ]
+        keys = bench_keys(state, [f"bench-stream-{n}" for n in range(MAX_CONCURRENCY)], [Scope.STREAMING])
         yield Stack(websocket_url=state.outputs["WebSocketUrl"], keys=keys)
-    finally:
-        if not reuse:
-            down(state_dir)
-            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def speech_frames(seconds: float) -> list[str]:

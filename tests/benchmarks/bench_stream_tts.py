@@ -13,38 +13,22 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 import soundfile as sf
 
-from local_cloud.cloud_lifecycle import DEV_TENANT, LocalCloudState, _api_url, down, state_path, up
-from speech_core.db.repositories import get_repositories
-from speech_core.keys import KeyLimits, Scope, get_api_key_service
-from tests.e2e.tts_stream_client import RATE, speak
+from local_cloud.cloud_lifecycle import _api_url
+from speech_core.keys import Scope
+from tests.benchmarks.bench_stack import bench_keys, bench_stack
+from tests.e2e.tts_stream_client import RATE, SENTENCES, speak
 
 pytestmark = pytest.mark.benchmark
 RUNS = 5
-GENEROUS_LIMITS = KeyLimits(per_minute=1_000_000, per_hour=10_000_000, per_day=100_000_000)
-SENTENCES = [
-    "The morning train leaves the station at seven.",
-    "Passengers wait on the platform with their bags.",
-    "A guard checks the tickets one by one.",
-    "Rain falls softly on the glass roof above them.",
-    "The doors open and the crowd moves inside.",
-    "Somebody laughs at the back of the carriage.",
-    "The train pulls away and the city slides past.",
-    "Fields and rivers appear after a few minutes.",
-    "A child counts the cows in every field.",
-    "The journey ends when the sun is high.",
-]
 TEXTS = {
     "2 sentences": " ".join(SENTENCES[:2]),
     "10 sentences": " ".join(SENTENCES),
@@ -61,22 +45,9 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    reuse = os.environ.get("BENCH_STREAM_TTS_STATE_DIR")
-    state_dir = Path(reuse) if reuse else Path(tempfile.mkdtemp(prefix="bench-stream-tts-"))
-    started = time.perf_counter()
-    state = LocalCloudState.model_validate_json(state_path(state_dir).read_text()) if reuse else up(state_dir)
-    print(f"\nstack {'reused' if reuse else f'up in {time.perf_counter() - started:.0f} s'} ({state_dir})")
-    try:
-        assert state.database_url is not None and state.outputs.get("WebSocketUrl")
-        tenant = get_repositories(state.database_url).tenants.get_by_name(DEV_TENANT)
-        assert tenant is not None
-        created = get_api_key_service(state.database_url).create_key(
-            tenant.id, "bench-stream-tts", list(Scope), limits=GENEROUS_LIMITS
-        )
-        yield Stack(_api_url(state), state.outputs["WebSocketUrl"], created.plaintext)
-    finally:
-        if not reuse:
-            down(state_dir)
+    with bench_stack("BENCH_STREAM_TTS_STATE_DIR", "bench-stream-tts-") as state:
+        (key,) = bench_keys(state, ["bench-stream-tts"], list(Scope))
+        yield Stack(_api_url(state), state.outputs["WebSocketUrl"], key)
 
 
 def sync_tts(client: httpx.Client, text: str) -> tuple[float, float]:

@@ -22,7 +22,7 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from speech_core.keys import Scope
-from tests.e2e.conftest import GOFORWARD_RAW, b64
+from tests.e2e.conftest import GOFORWARD_RAW, b64, wav_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,9 @@ class StreamRun:
 
     @property
     def final_text(self) -> str:
-        return " ".join(final["text"] for final in self.of_type("final") if final["text"])
+        """The finals' texts in utterance order (a final may arrive after the next utterance's partials)."""
+        finals = sorted(self.of_type("final"), key=lambda final: final["utterance"])
+        return " ".join(final["text"] for final in finals if final["text"])
 
 
 async def _stream(
@@ -203,8 +205,10 @@ def test_finalize_ends_an_utterance_and_keepalive_answers_with_the_ack(websocket
             for seq in range(6, len(goforward_frames)):
                 await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": goforward_frames[seq]}))
             await socket.send(json.dumps({"action": "stop"}))
-            answers = []
-            while not answers or answers[-1]["type"] != "end":
+            answers: list[dict[str, Any]] = []
+            # invocations may overlap (utterance 0's final is computed after finalize's ack), so the keepalive's
+            # answer may come after `end`: read until both are in
+            while {"end", "keepalive"} - {a["type"] for a in answers}:
                 answers.append(json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S)))
             return answers
 
@@ -213,7 +217,9 @@ def test_finalize_ends_an_utterance_and_keepalive_answers_with_the_ack(websocket
     (keepalive,) = [a for a in answers if a["type"] == "keepalive"]
     # Then the first utterance ends at 1.5 s (six frames), the second starts there and runs to the end
     assert (first["ack"], first["start"], first["end"]) == (5, 0.0, 1.5) and first["text"]
-    assert keepalive["ack"] == 5
+    assert keepalive["ack"] >= 5
+    (ack,) = [a for a in answers if a["type"] == "ack"]
+    assert ack["ack"] == 5  # finalize is acknowledged at once, its final follows
     assert second["start"] == 1.5 and second["ack"] == len(goforward_frames) - 1
     assert all(word["start"] >= 1.5 for word in second["words"])
 
@@ -402,6 +408,46 @@ def test_without_interim_results_every_frame_is_acknowledged_and_the_final_is_th
     (final,) = [m for m in received if m["type"] == "final"]
     assert final["text"] == sync_text
     assert "partialLatencyP50Ms" not in received[-1] and received[-1]["type"] == "end"
+
+
+def test_partials_keep_flowing_while_a_final_is_computed_and_a_late_final_precedes_end(api, websocket_url, make_key):
+    # Given an 11 s utterance (the recording four times) ended by `finalize`, whose final (the batch ASR of
+    # 11 s) takes a while, then more speech and `stop` sent right away, while that final is still computed
+    first_raw = GOFORWARD_RAW.read_bytes() * 4
+    first, second = frames_of(first_raw), frames_of(GOFORWARD_RAW.read_bytes())
+    response = api.post(
+        "v1/asr",
+        json={"audio": [{"audioContent": b64(wav_bytes(first_raw))}], "config": {"language": {"sourceLanguage": "en"}}},
+    )
+    assert response.status_code == 200, response.text
+    first_sync = response.json()["output"][0]["source"]
+
+    async def session() -> list[dict[str, Any]]:
+        received: list[dict[str, Any]] = []
+        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
+            await socket.send(json.dumps({"action": "start", "language": "en"}))
+            for seq, frame in enumerate(first):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
+            await socket.send(json.dumps({"action": "finalize"}))
+            for seq, frame in enumerate(second, start=len(first)):
+                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
+            await socket.send(json.dumps({"action": "stop"}))
+            await _collect_until(socket, {"end"}, received)
+        return received
+
+    received = asyncio.run(session())
+    kinds = [(m["type"], m.get("utterance")) for m in received]
+    final_0 = kinds.index(("final", 0))
+    # Then the next utterance's frames were answered while utterance 0's final was computed
+    early = [m for m in received[:final_0] if m["type"] == "partial" and m["utterance"] == 1]
+    assert early, f"no partial of utterance 1 before utterance 0's final: {kinds}"
+    # And both finals came before `end`, each once, the first equal to the sync ASR of its audio
+    assert kinds.count(("final", 0)) == 1 and kinds.count(("final", 1)) == 1
+    assert kinds[-1] == ("end", None) and final_0 < kinds.index(("final", 1))
+    assert received[final_0]["text"] == first_sync and received[final_0]["end"] == pytest.approx(
+        len(first_raw) / 32_000
+    )
+    assert not [m for m in received if m["type"] == "error"]
 
 
 def test_the_asyncapi_document_is_served_beside_the_openapi_one(local_cloud, make_key):

@@ -18,22 +18,10 @@ import soundfile as sf
 import websockets
 
 from speech_core.keys import Scope
-from tests.e2e.tts_stream_client import RATE, TIMEOUT_S, speak
+from tests.e2e.tts_stream_client import RATE, SENTENCES, TIMEOUT_S, speak
 
 pytestmark = pytest.mark.e2e
 
-SENTENCES = [
-    "The morning train leaves the station at seven.",
-    "Passengers wait on the platform with their bags.",
-    "A guard checks the tickets one by one.",
-    "Rain falls softly on the glass roof above them.",
-    "The doors open and the crowd moves inside.",
-    "Somebody laughs at the back of the carriage.",
-    "The train pulls away and the city slides past.",
-    "Fields and rivers appear after a few minutes.",
-    "A child counts the cows in every field.",
-    "The journey ends when the sun is high.",
-]
 TEXT = " ".join(SENTENCES)
 #: a text long enough that a clear sent at the first audio finds most of it queued
 LONG_TEXT = " ".join(SENTENCES * 4)

@@ -17,6 +17,19 @@ TIMEOUT_S = 120
 RATE = 16_000
 #: one `text` message carries at most 2 000 characters (MAX_TTS_TEXT_CHARS)
 TEXT_PIECE_CHARS = 1_500
+#: the sentences the e2e tests and the benchmark speak
+SENTENCES = [
+    "The morning train leaves the station at seven.",
+    "Passengers wait on the platform with their bags.",
+    "A guard checks the tickets one by one.",
+    "Rain falls softly on the glass roof above them.",
+    "The doors open and the crowd moves inside.",
+    "Somebody laughs at the back of the carriage.",
+    "The train pulls away and the city slides past.",
+    "Fields and rivers appear after a few minutes.",
+    "A child counts the cows in every field.",
+    "The journey ends when the sun is high.",
+]
 
 
 @dataclass

@@ -533,7 +533,8 @@ def test_endpointing_sends_a_final_at_each_silence_and_finalize_still_works():
         kinds.append([a["type"] for a in send(deps, who, action="audio", seq=seq, audio=frame)])
     # leading silence ends nothing; 500 ms of silence after speech is an endpoint
     assert kinds == [["partial"], ["partial"], ["partial"], ["partial", "final"], ["partial"], ["partial"]]
-    (final,) = send(deps, who, action="finalize")
+    ack, final = send(deps, who, action="finalize")  # acknowledged at once, the final after
+    assert ack == {"type": "ack", "ack": 5}
     assert final["type"] == "final" and final["start"] == 1.0 and final["end"] == 1.5
     (sequence,) = deps.inference.sequences.values()
     assert sequence.flags.count((False, True)) == 2
@@ -543,7 +544,7 @@ def test_translate_to_sends_the_translation_of_each_final():
     deps, who = FakeDeps(), caller()
     _start(deps, who, translateTo="es")
     send(deps, who, action="audio", seq=0, audio=pcm(1600))
-    final, translation = send(deps, who, action="finalize")
+    _, final, translation = send(deps, who, action="finalize")
     assert translation["type"] == "translation" and translation["text"] == final["text"]
     assert translation["translation"] == f"[es] {final['text']}"
     assert (translation["sourceLanguage"], translation["targetLanguage"]) == ("en", "es")

@@ -201,8 +201,8 @@ def _answer(message: ClientMessage, state: StreamState, deps: StreamDeps, receiv
     _require_stream(state)
     if isinstance(message, AudioMessage):
         return _audio(message, state, deps, received_at)
-    if isinstance(message, FinalizeMessage):
-        return _end_utterance(state, deps)
+    if isinstance(message, FinalizeMessage):  # an ack now (the connection's next message may go), the final after
+        return [AckMessage(ack=state.ack), *_end_utterance(state, deps)]
     assert isinstance(message, StopMessage)
     return _stop(state, deps)
 
