@@ -177,3 +177,15 @@ def test_a_final_behind_an_undelivered_one_waits_for_it():
     deps.push.gone.clear()
     finish_reply(replies[2], deps)  # type: ignore[arg-type]
     assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]
+
+
+def test_the_stream_function_outlasts_a_final_that_waits_for_the_one_before_it():
+    # A final computed after its frame's answer runs on in the same Lambda invocation: the wait for an earlier
+    # final's row lock, then its own batch ASR (seconds for a 15 s utterance), must fit the function's timeout
+    from infra_cdk.function_catalog import FUNCTIONS
+    from speech_core.contracts.streaming import MAX_UTTERANCE_S
+    from speech_core.db.repositories.streams import FINAL_LOCK_TIMEOUT_MS
+
+    (stream_function,) = [f for f in FUNCTIONS if f.handler == "functions/stream/handle_stream_event.handler"]
+    own_final_s = MAX_UTTERANCE_S / 2  # the batch decode on the loaded 2-core machine: ~0.15-0.6 x real time
+    assert FINAL_LOCK_TIMEOUT_MS / 1000 + own_final_s < stream_function.timeout_s

@@ -47,8 +47,9 @@ _WRITABLE = (
     "rate_window_frames",
     "utterance_index",
 )
-#: how long `stop` waits for a final another invocation is computing (the final's row lock)
-FINAL_LOCK_TIMEOUT_MS = 20_000
+#: how long `stop` (or a later final) waits for a final another invocation is computing (its row lock): with the
+#: final it then computes itself (a few seconds for a 15 s utterance) it fits the stream function's 29 s timeout
+FINAL_LOCK_TIMEOUT_MS = 15_000
 
 
 class SqlStreamStore:
