@@ -1,6 +1,7 @@
-import { Code, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { Group, Paper, Stack, Text, Title } from "@mantine/core";
 
 import { useExchanges } from "../api/exchanges";
+import { JsonBlock } from "./JsonBlock";
 
 /** The newest call of this page: request and response JSON (audio elided), request id, status, latency. */
 export function ExchangePanel({ prefixes, title = "Last request" }: { prefixes: string[]; title?: string }) {
@@ -32,18 +33,8 @@ export function ExchangePanel({ prefixes, title = "Last request" }: { prefixes: 
               Latency: <span data-testid="exchange-latency">{Math.round(latest.latencyMs)} ms</span>
             </Text>
           </Group>
-          <Text size="sm" fw={600}>
-            Request
-          </Text>
-          <Code block tabIndex={0} data-testid="exchange-request" style={{ maxHeight: 240, overflow: "auto" }}>
-            {latest.requestBody === null ? "(no body)" : JSON.stringify(latest.requestBody, null, 2)}
-          </Code>
-          <Text size="sm" fw={600}>
-            Response
-          </Text>
-          <Code block tabIndex={0} data-testid="exchange-response" style={{ maxHeight: 320, overflow: "auto" }}>
-            {JSON.stringify(latest.responseBody, null, 2)}
-          </Code>
+          <JsonBlock title="Request" value={latest.requestBody} empty="(no body)" testId="exchange-request" maxHeight={240} />
+          <JsonBlock title="Response" value={latest.responseBody} testId="exchange-response" maxHeight={320} />
         </Stack>
       )}
     </Paper>

@@ -1,4 +1,4 @@
-import { Button, Code, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useRef, useState } from "react";
 
 import { useApi } from "../api/context";
@@ -7,6 +7,7 @@ import { base64ToBytes, wavFromPcm16 } from "../lib/audio";
 import { elideAudio } from "../lib/elide";
 import { openStreamSocket } from "../lib/streamSocket";
 import { ApiErrorAlert } from "./ApiErrorAlert";
+import { JsonBlock } from "./JsonBlock";
 
 const RATE = 16_000;
 
@@ -46,8 +47,6 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
     const pcm: Int16Array[] = [];
     const sentAt = performance.now();
     let nextTime = 0;
-    const context = new AudioContext({ sampleRate: RATE });
-    player.current = context;
     let ws: WebSocket;
     try {
       ws = openStreamSocket(config.websocketUrl, key); // the key goes in the subprotocol offer, never the URL
@@ -57,6 +56,8 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
       return;
     }
     socket.current = ws;
+    const context = new AudioContext({ sampleRate: RATE });
+    player.current = context;
     const send = (message: Record<string, unknown>) => ws.send(JSON.stringify(message));
     ws.onopen = () => send({ action: "start", task: "tts", language, gender, sampleRate: RATE, encoding: "pcm_s16le" });
     ws.onmessage = (event: MessageEvent<string>) => {
@@ -123,12 +124,7 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
         </Group>
         {error ? <ApiErrorAlert error={error} /> : null}
         {wavUrl ? <audio controls src={wavUrl} aria-label="Streamed speech" data-testid="tts-stream-audio" /> : null}
-        <Text size="sm" fw={600}>
-          Last message received
-        </Text>
-        <Code block tabIndex={0} data-testid="tts-stream-received">
-          {JSON.stringify(lastReceived, null, 2)}
-        </Code>
+        <JsonBlock title="Last message received" value={lastReceived} testId="tts-stream-received" />
       </Stack>
     </Paper>
   );

@@ -1,9 +1,10 @@
-import { Badge, Button, Code, Group, Paper, Select, Stack, Text, Title } from "@mantine/core";
+import { Badge, Button, Group, Paper, Select, Stack, Text, Title } from "@mantine/core";
 import { useEffect, useRef, useState } from "react";
 
 import { useApi } from "../api/context";
 import { languagesOf, pairsOf, useModels } from "../api/models";
 import { ApiErrorAlert } from "../components/ApiErrorAlert";
+import { JsonBlock } from "../components/JsonBlock";
 import { NeedsKey } from "../components/NeedsKey";
 import { useApiKey } from "../lib/apiKey";
 import { bytesToBase64, floatToPcm16 } from "../lib/audio";
@@ -300,18 +301,8 @@ export function LivePage() {
           ) : null}
         </Group>
         <Paper withBorder p="sm" component="section" aria-label="Messages">
-          <Text size="sm" fw={600}>
-            Last message sent
-          </Text>
-          <Code block tabIndex={0} data-testid="live-sent">
-            {JSON.stringify(lastSent, null, 2)}
-          </Code>
-          <Text size="sm" fw={600}>
-            Last message received
-          </Text>
-          <Code block tabIndex={0} data-testid="live-received">
-            {JSON.stringify(lastReceived, null, 2)}
-          </Code>
+          <JsonBlock title="Last message sent" value={lastSent} testId="live-sent" />
+          <JsonBlock title="Last message received" value={lastReceived} testId="live-received" />
         </Paper>
       </Stack>
     </NeedsKey>
