@@ -40,8 +40,9 @@ export function App() {
   const [path, setPath] = useState(currentPath);
   const [opened, { toggle, close }] = useDisclosure();
   const key = useApiKey();
-  // data-busy: whether any query or mutation is in flight (tests wait for "false" before checking a page)
-  const busy = useIsFetching() + useIsMutating() > 0;
+  // data-busy: whether a query still fetches its first data or a mutation runs (tests wait for "false" before
+  // checking a page); a background refetch of data already shown (the Jobs page polls) does not count
+  const busy = useIsFetching({ predicate: (query) => query.state.status === "pending" }) + useIsMutating() > 0;
   useEffect(() => {
     const onHash = () => {
       setPath(currentPath());
