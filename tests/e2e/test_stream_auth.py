@@ -71,6 +71,12 @@ async def _transcribe(url: str, key: str) -> list[dict[str, Any]]:
     return received
 
 
+def _assert_no_log_holds(local_cloud: LocalCloud, key: str) -> None:
+    assert local_cloud.logs, "the local cloud names no logs"
+    for name, log in local_cloud.logs:
+        assert key not in Path(log).read_text(errors="replace"), f"the {name} log holds the key"
+
+
 def test_a_key_offered_beside_speech_v1_upgrades_with_speech_v1_and_streams(
     websocket_url: str, make_key: Callable[..., str], local_cloud: LocalCloud
 ) -> None:
@@ -89,8 +95,7 @@ def test_a_key_offered_beside_speech_v1_upgrades_with_speech_v1_and_streams(
     finals = " ".join(message["text"] for message in received if message["type"] == "final")
     assert "forward" in finals, finals
     # and no log of the local cloud (gateway, authorizer, stream function...) holds the key
-    for name, log in local_cloud.logs:
-        assert key not in Path(log).read_text(errors="replace"), f"the {name} log holds the key"
+    _assert_no_log_holds(local_cloud, key)
 
 
 def test_a_wrong_missing_or_unscoped_key_in_the_offer_is_refused_before_any_upgrade(
@@ -109,12 +114,17 @@ def test_a_wrong_missing_or_unscoped_key_in_the_offer_is_refused_before_any_upgr
         assert (status, selected) == (expected, None), case
 
 
-def test_the_header_and_the_query_key_still_work(websocket_url: str, make_key: Callable[..., str]) -> None:
-    key = make_key([Scope.STREAMING])
+def test_the_header_and_the_query_key_still_work(
+    websocket_url: str, make_key: Callable[..., str], local_cloud: LocalCloud
+) -> None:
+    key, query_key = make_key([Scope.STREAMING]), make_key([Scope.STREAMING])
     assert asyncio.run(_upgrade(websocket_url, headers={"x-api-key": key}))[:2] == (101, None)
-    assert asyncio.run(_upgrade(f"{websocket_url}?key={key}"))[:2] == (101, None)
+    assert asyncio.run(_upgrade(f"{websocket_url}?key={query_key}"))[:2] == (101, None)
     # a header wins over a wrong key in the offer, which then still selects speech.v1
     offer = [SPEECH_V1, "spk_doesnotexist_0000000000000000"]
     assert asyncio.run(_upgrade(websocket_url, offer, headers={"x-api-key": key}))[:2] == (101, SPEECH_V1)
     # and a client offering only some other subprotocol gets none back, as from API Gateway
     assert asyncio.run(_upgrade(websocket_url, ["chat"], headers={"x-api-key": key}))[:2] == (101, None)
+    # no log of the local cloud holds a key sent either way (the gateway writes no access log with URLs)
+    _assert_no_log_holds(local_cloud, key)
+    _assert_no_log_holds(local_cloud, query_key)
