@@ -148,7 +148,13 @@ export function LivePage() {
       setPhase("ended");
       socket.current?.close();
     } else if (message.type === "error") {
-      if (message.code === "stream.resume_refused") finished.current = true;
+      if (message.code === "stream.resume_refused") {
+        // the session is gone (past the resume window): this stream is over
+        finished.current = true;
+        void mic.current?.stop();
+        mic.current = null;
+        socket.current?.close();
+      }
       setError({ name: "StreamError", message: `${String(message.code)}: ${String(message.message)}` });
     }
   };
