@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from speech_core.db.records import FinalStatus
-from speech_core.streaming.stream_service import connect, finish_reply, handle_message
+from speech_core.streaming.stream_service import StreamReply, connect, finish_reply, handle_message
 from tests.unit.streaming.test_stream_service import (
     CONNECTION,
     FakeDeps,
@@ -143,7 +143,7 @@ def test_a_failing_final_becomes_an_error_frame_and_the_stream_goes_on(monkeypat
     assert partial["utterance"] == 1
 
 
-def test_finals_go_out_in_utterance_order_whoever_computes_them():
+def test_finals_go_out_in_utterance_order_and_no_invocation_waits_for_another():
     deps, who = FakeDeps(), caller()
     _start(deps, who, endpointing=300)
     frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
@@ -153,15 +153,36 @@ def test_finals_go_out_in_utterance_order_whoever_computes_them():
     ]
     # Given two utterances ended, utterance 0's invocation not done yet (its final still pending)
     assert [r.pending_finals for r in replies if r.pending_finals] == [[0], [1]]
-    # When utterance 1's invocation delivers, Then it sends utterance 0's final first (computing it: exactly once)
+    # When utterance 1's invocation finishes first, Then it computes its own final but does not send it ahead of 0
     finish_reply(replies[-1], deps)  # type: ignore[arg-type]
-    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]
-    # And utterance 0's own invocation, finishing later, sends nothing again
+    assert not deps.push.sent and deps.inference.transcribed == [("asr", 12000)]
+    # And when utterance 0's invocation finishes, it sends 0 then the ready 1, each once
     finish_reply(replies[2], deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1] and len(deps.inference.transcribed) == 2
+    finish_reply(replies[-1], deps)  # type: ignore[arg-type]  # redelivered: nothing again
     assert len(deps.push.sent) == 2 and len(deps.inference.transcribed) == 2
 
 
-def test_a_final_behind_an_undelivered_one_waits_for_it():
+def test_a_pass_stops_at_a_final_another_invocation_holds_and_that_one_goes_on():
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
+    replies = [
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
+        for seq, f in enumerate(frames)
+    ]
+    session = deps.store.rows[CONNECTION].session_id
+    # Given utterance 0's final held by its invocation while utterance 1's is computed
+    deps.store.held.add((session, 0))
+    finish_reply(replies[-1], deps)  # type: ignore[arg-type]
+    assert not deps.push.sent and deps.store.finals[(session, 1)].status is FinalStatus.READY
+    # When the holder finishes (its pass runs after it), Then both go out in order
+    deps.store.held.clear()
+    finish_reply(replies[2], deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]
+
+
+def test_finals_behind_an_undelivered_one_wait_for_the_resumed_connection():
     deps, who = FakeDeps(), caller()
     _start(deps, who, endpointing=300)
     frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
@@ -171,11 +192,12 @@ def test_a_final_behind_an_undelivered_one_waits_for_it():
     ]
     # Given the connection is gone when both finals are computed
     deps.push.gone.add(CONNECTION)
-    finish_reply(replies[-1], deps)  # type: ignore[arg-type]
+    for reply in (replies[2], replies[-1]):
+        finish_reply(reply, deps)  # type: ignore[arg-type]
     assert not deps.push.sent and {f.status for f in deps.store.finals.values()} == {FinalStatus.READY}
-    # When it is back (as a resumed connection would be), the next delivery sends both, in order
+    # When a pass runs with the connection back (as a resumed one's), it sends both, in order
     deps.push.gone.clear()
-    finish_reply(replies[2], deps)  # type: ignore[arg-type]
+    finish_reply(StreamReply([], who.tenant_id, deps.store.rows[CONNECTION].session_id, deliver=True), deps)  # type: ignore[arg-type]
     assert [m["utterance"] for _, m in deps.push.sent] == [0, 1]
 
 

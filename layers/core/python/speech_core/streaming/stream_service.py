@@ -69,7 +69,13 @@ from speech_core.streaming import latency
 from speech_core.streaming.frame_order import Outcome, admit, stable_prefix
 from speech_core.streaming.ports import StreamDeps
 from speech_core.streaming.silence import SilenceRun, after_chunk
-from speech_core.streaming.utterance_finals import deliver_finals, final_messages, keep_pending
+from speech_core.streaming.utterance_finals import (
+    compute_final,
+    deliver_finals,
+    final_messages,
+    keep_pending,
+    push_ready_finals,
+)
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
     import numpy as np
@@ -128,7 +134,9 @@ def finish_reply(reply: StreamReply, deps: StreamDeps) -> None:
     if reply.session_id is None or reply.tenant_id is None or not (reply.pending_finals or reply.deliver):
         return
     try:
-        deliver_finals(reply.tenant_id, reply.session_id, deps)
+        for utterance in reply.pending_finals:
+            compute_final(reply.tenant_id, reply.session_id, utterance, deps)
+        push_ready_finals(reply.session_id, deps)
     except Exception:  # the finals stay in their rows: `stop` (or a resume) delivers them
         logger.exception("finals not delivered", extra={"session_id": str(reply.session_id)})
 

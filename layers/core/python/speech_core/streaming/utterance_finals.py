@@ -7,8 +7,9 @@ so the final equals it by construction, on another model than `asr_streaming`, s
 partials do not queue behind it. The row holds the final's messages (`ready`) until they reach the client
 (`delivered`), under its row lock, so each goes out once:
 
-- the invocation that ended the utterance pushes them to the connection that holds the session now, after
-  any earlier final still on its way (finals go out in utterance order);
+- the invocation that ended the utterance computes it, then pushes the session's computed finals in
+  utterance order to the connection that holds the session now (`push_ready_finals`: it never waits on
+  another invocation's final; whoever holds an earlier one pushes the later ones after it);
 - `stop` waits (bounded) for each final not yet delivered and sends it before `end` (computing it itself
   when its invocation died);
 - `resume` sends those whose connection dropped before they arrived.
@@ -166,16 +167,40 @@ def _compute(record: StreamFinalRecord, tenant_id: uuid.UUID, deps: StreamDeps) 
     record.audio = None
 
 
-def deliver_finals(
-    tenant_id: uuid.UUID, session_id: uuid.UUID, deps: StreamDeps, *, connection_id: str | None = None
-) -> None:
-    """Push the session's finals not delivered yet, each once and in utterance order.
+def compute_final(tenant_id: uuid.UUID, session_id: uuid.UUID, utterance: int, deps: StreamDeps) -> None:
+    """A pending final's messages, computed and committed (`ready`) without waiting for any other final:
+    skipped when another invocation holds it (`stop` computing it) or has computed it already."""
+    with deps.store.locked_final(session_id, utterance, wait=False) as record:
+        if record is not None and record.status is FinalStatus.PENDING:
+            _compute(record, tenant_id, deps)
+
+
+def push_ready_finals(session_id: uuid.UUID, deps: StreamDeps) -> None:
+    """Push the session's computed finals, in utterance order, each once, without waiting for anyone.
+
+    The pass stops at the first final it cannot send now: one another invocation holds (that one is computing
+    or pushing it, and runs this pass after it, so it goes on from there), one not computed yet (its own
+    invocation will; if that died, `stop` computes it), or one whose connection is gone (the resumed
+    connection's pass, or `stop`, sends it). So no invocation's environment sits waiting on another's final.
+    """
+    for utterance in deps.store.undelivered_finals(session_id):
+        with deps.store.locked_final(session_id, utterance, wait=False) as record:
+            if record is None or record.status is FinalStatus.PENDING:
+                return
+            if record.status is FinalStatus.DELIVERED:
+                continue
+            target = _holder(session_id, deps)
+            if target is None or not deps.push.send(target, record.messages):
+                return
+            record.status = FinalStatus.DELIVERED
+
+
+def deliver_finals(tenant_id: uuid.UUID, session_id: uuid.UUID, deps: StreamDeps, *, connection_id: str) -> None:
+    """`stop`: push every final not delivered yet to `connection_id`, each once and in utterance order.
 
     Each final is taken under its row lock, in ascending order (no deadlock): one another invocation is
-    computing or pushing is waited for (bounded: model.timeout, nothing lost), a pending one is computed here
-    (its own invocation's, or one whose invocation died). A final whose connection is gone (or detached) stays
-    `ready`, and so do the later ones (order), for the resumed connection or `stop`. `connection_id`: where to
-    push (default: the connection that holds the session now).
+    computing or pushing is waited for (bounded: model.timeout, nothing lost), a pending one whose invocation
+    died is computed here. A final the connection cannot take stays `ready`, and so do the later ones.
     """
     blocked = False
     for utterance in deps.store.undelivered_finals(session_id):
@@ -186,8 +211,7 @@ def deliver_finals(
                 _compute(record, tenant_id, deps)
             if blocked:
                 continue  # an earlier final is undelivered: this one waits behind it
-            target = connection_id or _holder(session_id, deps)
-            if target is not None and deps.push.send(target, record.messages):
+            if deps.push.send(connection_id, record.messages):
                 record.status = FinalStatus.DELIVERED
             else:
                 blocked = True
