@@ -190,7 +190,7 @@ def test_bad_keys_are_refused_at_connect(websocket_url, make_key):
     assert asyncio.run(status(websocket_url + "?key=spk_notakey_0000")) == 403
     assert asyncio.run(status(websocket_url, {"x-api-key": make_key([Scope.STREAMING], revoked=True)})) == 403
     assert asyncio.run(status(websocket_url, {"x-api-key": make_key([Scope.ASR])})) == 403
-    # a browser passes the key as a query parameter
+    # the query parameter still works (clients that can set neither a header nor a subprotocol; see test_stream_auth.py)
     assert asyncio.run(status(websocket_url + "?key=" + make_key([Scope.STREAMING]))) == 101
 
 
