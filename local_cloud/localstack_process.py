@@ -1,8 +1,8 @@
 """LocalStack Community, run without Docker from its own virtualenv (.venvs/localstack, `make setup-localstack`).
 
-Started as `python -m localstack.runtime.main` with the environment measured on this kind of machine
-(docs/local-parity.md), bound to 127.0.0.1 on a port chosen at run time, health-checked on
-/_localstack/health, stopped by PID.
+Started as `localstack_main.py` (LocalStack's `localstack.runtime.main` behind one Step Functions fix) with the
+environment measured on this kind of machine (docs/local-parity.md), bound to 127.0.0.1 on a port chosen at run
+time, health-checked on /_localstack/health, stopped by PID.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from local_cloud.child_processes import free_port, start_process, stop_pid, wait
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LOCALSTACK_PYTHON = REPO_ROOT / ".venvs" / "localstack" / "bin" / "python"
+#: LocalStack's own entry point behind one Step Functions fix (see that module)
+LOCALSTACK_MAIN = Path(__file__).resolve().parent / "localstack_main.py"
 #: services the local cloud deploys into; LocalStack loads services lazily, these must answer
 REQUIRED_SERVICES = ("cloudformation", "s3", "sqs", "stepfunctions", "ssm", "iam")
 
@@ -61,7 +63,7 @@ class LocalStack:
         )
         process = start_process(
             "localstack",
-            [str(LOCALSTACK_PYTHON), "-m", "localstack.runtime.main"],
+            [str(LOCALSTACK_PYTHON), str(LOCALSTACK_MAIN)],
             self.log_path,
             env=env,
             cwd=self.state_dir,
