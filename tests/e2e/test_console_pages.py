@@ -178,59 +178,6 @@ def _exchange_shows_a_request_id(page: Page, path: str) -> str:
     return request_id
 
 
-# --- Every page: accessible, keyboard, small screens --------------------------------------------------------
-
-PAGES = [
-    "key",
-    "speech-to-text",
-    "live",
-    "text-to-speech",
-    "translate",
-    "transliterate",
-    "pipeline",
-    "jobs",
-    "usage",
-]
-
-
-def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -> None:
-    assert AXE.is_file(), "axe-core is missing: make setup-console installs console/node_modules"
-    page = keyed.page
-    axe_source = AXE.read_text()
-    for path in PAGES:
-        keyed.open(path)
-        expect(page.get_by_role("heading", level=2)).to_be_visible()
-        keyed.wait_until_settled()  # the page's data is in (not networkidle: the Jobs page polls)
-        # evaluated through the DevTools protocol: the page's CSP (scripts from its own origin only) stays on
-        page.evaluate(axe_source)
-        # WCAG 2.1 A/AA rules: labels, names, contrast, landmarks...
-        violations = page.evaluate(
-            """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))
-                .violations.map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
-        )
-        assert violations == [], f"{path}: {violations}"
-    # the navigation works from the keyboard: Tab to a page's link, Enter opens it
-    keyed.open("key")
-    keyed.wait_until_settled()
-    for _ in range(30):
-        page.keyboard.press("Tab")
-        if page.evaluate("() => document.activeElement?.textContent") == "Usage":
-            break
-    else:
-        raise AssertionError("Tab never reached the Usage link")
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Usage", level=2)).to_be_visible()
-    # and on a phone-sized screen the navigation folds behind a labelled button
-    page.set_viewport_size({"width": 390, "height": 844})
-    expect(page.get_by_role("link", name="Jobs")).not_to_be_in_viewport()
-    expect(page.get_by_role("button", name="Toggle navigation")).to_have_attribute("aria-expanded", "false")
-    page.get_by_role("button", name="Toggle navigation").click()
-    expect(page.get_by_role("link", name="Jobs")).to_be_in_viewport()
-    page.get_by_role("link", name="Jobs").click()
-    expect(page.get_by_role("heading", name="Batch jobs", level=2)).to_be_visible()
-    keyed.screenshot("jobs-small-screen")
-
-
 # --- Key -------------------------------------------------------------------------------------------------
 
 
@@ -639,3 +586,58 @@ def test_usage_chart_per_day_and_task(keyed: ConsolePage, client: httpx.Client) 
     legend = page.get_by_label("Legend").inner_text()
     assert all(task in legend for task in tasks)
     keyed.screenshot("usage")
+
+
+# --- Every page: accessible, keyboard, small screens --------------------------------------------------------
+# Last in the module on purpose: every page then shows what the tests above left (jobs succeeded and cancelled,
+# usage rows, segments...), so axe checks the states people see, whatever other modules ran before this one.
+
+PAGES = [
+    "key",
+    "speech-to-text",
+    "live",
+    "text-to-speech",
+    "translate",
+    "transliterate",
+    "pipeline",
+    "jobs",
+    "usage",
+]
+
+
+def test_every_page_passes_axe_and_works_from_the_keyboard(keyed: ConsolePage) -> None:
+    assert AXE.is_file(), "axe-core is missing: make setup-console installs console/node_modules"
+    page = keyed.page
+    axe_source = AXE.read_text()
+    for path in PAGES:
+        keyed.open(path)
+        expect(page.get_by_role("heading", level=2)).to_be_visible()
+        keyed.wait_until_settled()  # the page's data is in (not networkidle: the Jobs page polls)
+        # evaluated through the DevTools protocol: the page's CSP (scripts from its own origin only) stays on
+        page.evaluate(axe_source)
+        # WCAG 2.1 A/AA rules: labels, names, contrast, landmarks...
+        violations = page.evaluate(
+            """async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))
+                .violations.map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)"""
+        )
+        assert violations == [], f"{path}: {violations}"
+    # the navigation works from the keyboard: Tab to a page's link, Enter opens it
+    keyed.open("key")
+    keyed.wait_until_settled()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement?.textContent") == "Usage":
+            break
+    else:
+        raise AssertionError("Tab never reached the Usage link")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Usage", level=2)).to_be_visible()
+    # and on a phone-sized screen the navigation folds behind a labelled button
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("link", name="Jobs")).not_to_be_in_viewport()
+    expect(page.get_by_role("button", name="Toggle navigation")).to_have_attribute("aria-expanded", "false")
+    page.get_by_role("button", name="Toggle navigation").click()
+    expect(page.get_by_role("link", name="Jobs")).to_be_in_viewport()
+    page.get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Batch jobs", level=2)).to_be_visible()
+    keyed.screenshot("jobs-small-screen")
