@@ -42,8 +42,12 @@ class StreamRun:
     received: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     last_audio_sent_at: float = 0.0
 
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [message for _, message in self.received]
+
     def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [message for _, message in self.received if message["type"] == kind]
+        return [message for message in self.messages if message["type"] == kind]
 
     @property
     def final_text(self) -> str:
@@ -60,9 +64,10 @@ async def _stream(
     *,
     pace_s: float = 0.0,
     extra: dict[int, str] | None = None,
+    start: dict[str, Any] | None = None,
 ) -> StreamRun:
-    """Connect, start, send frames (`order` gives the seq of each send; `extra[i]` is a raw text sent before
-    send i), stop, and collect every answer until `end`."""
+    """Connect, start (`start` adds options to the start message), send frames (`order` gives the seq of each
+    send; `extra[i]` is a raw text sent before send i), stop, and collect every answer until `end`."""
     run = StreamRun()
     async with websockets.connect(url, additional_headers={"x-api-key": key}, max_size=None) as socket:
 
@@ -74,7 +79,7 @@ async def _stream(
                     return
 
         reader = asyncio.create_task(read())
-        await socket.send(json.dumps({"action": "start", "language": "en", "sampleRate": 16000}))
+        await socket.send(json.dumps({"action": "start", "language": "en", "sampleRate": 16000, **(start or {})}))
         for i, seq in enumerate(order):
             if extra and i in extra:
                 await socket.send(extra[i])
@@ -341,17 +346,8 @@ def test_endpointing_gives_a_final_at_each_silence(websocket_url, make_key, gofo
     silence = frames_of(bytes(32_000))
     frames = goforward_frames + silence + goforward_frames
 
-    async def session() -> list[dict[str, Any]]:
-        received: list[dict[str, Any]] = []
-        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
-            await socket.send(json.dumps({"action": "start", "language": "en", "endpointing": 500}))
-            for seq, frame in enumerate(frames):
-                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
-            await socket.send(json.dumps({"action": "stop"}))
-            await _collect_until(socket, {"end"}, received)
-        return received
-
-    received = asyncio.run(session())
+    key = make_key([Scope.STREAMING])
+    received = stream(websocket_url, key, frames, range(len(frames)), start={"endpointing": 500}).messages
     # Then each saying ends in its own final before `stop`, equal to the sync ASR of the recording
     finals = [m for m in received if m["type"] == "final"]
     spoken = [m for m in finals if m["text"]]
@@ -362,17 +358,9 @@ def test_endpointing_gives_a_final_at_each_silence(websocket_url, make_key, gofo
 
 
 def test_translate_to_gives_the_nmt_of_each_final(api, websocket_url, make_key, goforward_frames, sync_text):
-    async def session() -> list[dict[str, Any]]:
-        received: list[dict[str, Any]] = []
-        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
-            await socket.send(json.dumps({"action": "start", "language": "en", "translateTo": "es"}))
-            for seq, frame in enumerate(goforward_frames):
-                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
-            await socket.send(json.dumps({"action": "stop"}))
-            await _collect_until(socket, {"end"}, received)
-        return received
-
-    received = asyncio.run(session())
+    key = make_key([Scope.STREAMING])
+    order = range(len(goforward_frames))
+    received = stream(websocket_url, key, goforward_frames, order, start={"translateTo": "es"}).messages
     (final,) = [m for m in received if m["type"] == "final"]
     (translation,) = [m for m in received if m["type"] == "translation"]
     assert final["text"] == sync_text and translation["text"] == final["text"]
@@ -391,17 +379,9 @@ def test_translate_to_gives_the_nmt_of_each_final(api, websocket_url, make_key, 
 def test_without_interim_results_every_frame_is_acknowledged_and_the_final_is_the_same(
     websocket_url, make_key, goforward_frames, sync_text
 ):
-    async def session() -> list[dict[str, Any]]:
-        received: list[dict[str, Any]] = []
-        async with websockets.connect(websocket_url + "?key=" + make_key([Scope.STREAMING])) as socket:
-            await socket.send(json.dumps({"action": "start", "language": "en", "interimResults": False}))
-            for seq, frame in enumerate(goforward_frames):
-                await socket.send(json.dumps({"action": "audio", "seq": seq, "audio": frame}))
-            await socket.send(json.dumps({"action": "stop"}))
-            await _collect_until(socket, {"end"}, received)
-        return received
-
-    received = asyncio.run(session())
+    key = make_key([Scope.STREAMING])
+    order = range(len(goforward_frames))
+    received = stream(websocket_url, key, goforward_frames, order, start={"interimResults": False}).messages
     assert not [m for m in received if m["type"] == "partial"]
     acks = [m["ack"] for m in received if m["type"] == "ack"]
     assert acks == list(range(len(goforward_frames)))
