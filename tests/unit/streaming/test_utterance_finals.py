@@ -143,14 +143,20 @@ def test_a_failing_final_becomes_an_error_frame_and_the_stream_goes_on(monkeypat
     assert partial["utterance"] == 1
 
 
-def test_finals_go_out_in_utterance_order_and_no_invocation_waits_for_another():
-    deps, who = FakeDeps(), caller()
+def _two_utterances_ended(deps: Any, who: Any) -> list[StreamReply]:
+    """A stream with endpointing where two utterances end (speech, silence, silence twice); each frame's reply is
+    returned unfinished, so the test decides when each invocation's finish_reply runs."""
     _start(deps, who, endpointing=300)
     frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
-    replies = [
-        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
+    return [
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)
         for seq, f in enumerate(frames)
     ]
+
+
+def test_finals_go_out_in_utterance_order_and_no_invocation_waits_for_another():
+    deps, who = FakeDeps(), caller()
+    replies = _two_utterances_ended(deps, who)
     # Given two utterances ended, utterance 0's invocation not done yet (its final still pending)
     assert [r.pending_finals for r in replies if r.pending_finals] == [[0], [1]]
     # When utterance 1's invocation finishes first, Then it computes its own final but does not send it ahead of 0
@@ -165,12 +171,7 @@ def test_finals_go_out_in_utterance_order_and_no_invocation_waits_for_another():
 
 def test_a_pass_stops_at_a_final_another_invocation_holds_and_that_one_goes_on():
     deps, who = FakeDeps(), caller()
-    _start(deps, who, endpointing=300)
-    frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
-    replies = [
-        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
-        for seq, f in enumerate(frames)
-    ]
+    replies = _two_utterances_ended(deps, who)
     session = deps.store.rows[CONNECTION].session_id
     # Given utterance 0's final held by its invocation while utterance 1's is computed
     deps.store.held.add((session, 0))
@@ -184,12 +185,7 @@ def test_a_pass_stops_at_a_final_another_invocation_holds_and_that_one_goes_on()
 
 def test_finals_behind_an_undelivered_one_wait_for_the_resumed_connection():
     deps, who = FakeDeps(), caller()
-    _start(deps, who, endpointing=300)
-    frames = [SPEECH, SILENCE, SILENCE, SPEECH, SILENCE, SILENCE]
-    replies = [
-        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": f}), deps)  # type: ignore[arg-type]
-        for seq, f in enumerate(frames)
-    ]
+    replies = _two_utterances_ended(deps, who)
     # Given the connection is gone when both finals are computed
     deps.push.gone.add(CONNECTION)
     for reply in (replies[2], replies[-1]):
