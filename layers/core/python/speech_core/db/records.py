@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -288,12 +288,16 @@ class ConnectionRecord(_Record):
 
 
 class PendingFrame(BaseModel):
-    """A frame received ahead of a gap, held until the missing frames arrive."""
+    """A frame received ahead of a gap, held until the missing frames arrive; or a `finalize`/`stop` sent with
+    a `lastSeq` not applied yet (`control`), held under a key below 0 until frame `after_seq` is applied
+    (speech_core.streaming.frame_order)."""
 
     model_config = ConfigDict(defer_build=True)
 
-    audio: str
+    audio: str = ""
     received_at: float = Field(description="epoch seconds")
+    control: Literal["finalize", "stop"] | None = None
+    after_seq: int | None = None
 
 
 class FinalStatus(StrEnum):
