@@ -64,6 +64,8 @@ def _validator(document: dict[str, Any], model: type[BaseModel]) -> jsonschema.V
         (streaming.StartMessage, {"action": "start", "language": "en", "endpointing": 500, "translateTo": "es"}),
         (streaming.ResumeMessage, {"action": "resume", "sessionId": "s", "resumeToken": "t", "lastAck": 4}),
         (streaming.AudioMessage, {"action": "audio", "seq": 0, "audio": "AAA="}),
+        (streaming.FinalizeMessage, {"action": "finalize", "lastSeq": 11}),
+        (streaming.StopMessage, {"action": "stop", "lastSeq": -1}),
     ],
 )
 def test_what_the_models_accept_the_document_accepts(document, model, wire):
@@ -87,3 +89,5 @@ def test_what_the_server_sends_matches_the_document(document):
         _validator(document, type(message)).validate(wire)
     with pytest.raises(jsonschema.ValidationError):  # and the document is strict where the model is
         _validator(document, streaming.AudioMessage).validate({"action": "audio", "seq": -1, "audio": "AAA="})
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, streaming.StopMessage).validate({"action": "stop", "lastSeq": -2})

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 import pytest
 
-from speech_core.streaming.frame_order import Outcome, admit, stable_prefix
+from speech_core.streaming.frame_order import Outcome, Step, admit, admit_control, release, stable_prefix
 
 
 def play(order: list[int], max_pending: int = 8) -> tuple[list[int], dict[int, int], int]:
@@ -68,6 +69,60 @@ def test_any_shuffle_with_duplicates_applies_every_frame_once_in_order():
             shuffled += window
         applied, pending, next_seq = play(shuffled, max_pending=16)
         assert applied == frames and pending == {} and next_seq == 20
+
+
+@dataclass(frozen=True)
+class Item:
+    """A held item as the stream keeps it: an audio frame (`name`), or a control after frame `after_seq`."""
+
+    name: str
+    control: str | None = None
+    after_seq: int | None = None
+
+
+def frame(seq: int) -> Item:
+    return Item(f"f{seq}")
+
+
+def test_a_control_whose_frames_are_applied_or_that_names_none_is_applied_now():
+    for after in (None, -1, 2):
+        admission = admit_control(3, {5: frame(5)}, Item("stop", "stop", after), 8)
+        assert admission.outcome is Outcome.APPLY and admission.pending == {5: frame(5)}
+
+
+def test_a_control_ahead_of_a_gap_is_held_below_zero_in_arrival_order_and_bounded():
+    finalize, stop = Item("finalize", "finalize", 4), Item("stop", "stop", 6)
+    first = admit_control(3, {5: frame(5)}, finalize, 8)
+    second = admit_control(3, first.pending, stop, 8)
+    assert (first.outcome, second.outcome) == (Outcome.HOLD, Outcome.HOLD)
+    assert second.pending == {5: frame(5), -1: finalize, -2: stop} and second.next_seq == 3
+    assert admit_control(3, second.pending, Item("again", "stop", 6), 8).outcome is Outcome.DUPLICATE
+    assert admit_control(3, second.pending, Item("later", "stop", 7), 3).outcome is Outcome.GAP_TOO_LONG
+
+
+def test_release_carries_each_control_out_right_after_its_frame():
+    # frames 3-7 ready; a finalize after 4, a stop and a finalize (which arrived later) after 6, a stop after 9
+    pending = {
+        -1: Item("stop6", "stop", 6),
+        -2: Item("fin4", "finalize", 4),
+        -3: Item("fin6", "finalize", 6),
+        -4: Item("stop9", "stop", 9),
+        9: frame(9),
+    }
+    ready = [frame(seq) for seq in range(3, 8)]
+    steps, held = release(3, ready, pending)
+    assert steps == [
+        Step((frame(3), frame(4)), pending[-2]),
+        Step((frame(5), frame(6)), pending[-3]),
+        Step((), pending[-1]),  # `stop` after the finalize that follows the same frame
+        Step((frame(7),)),
+    ]
+    assert held == {-4: pending[-4], 9: frame(9)}
+
+
+def test_release_without_due_controls_is_one_step_of_every_frame():
+    steps, held = release(0, [frame(0), frame(1)], {-1: Item("stop", "stop", 4)})
+    assert steps == [Step((frame(0), frame(1)))] and held == {-1: Item("stop", "stop", 4)}
 
 
 @pytest.mark.parametrize(

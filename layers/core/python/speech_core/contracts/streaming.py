@@ -98,16 +98,26 @@ class KeepaliveMessage(WireModel):
     action: Literal["keepalive"]
 
 
+#: `lastSeq` of `finalize` and `stop`
+_LAST_SEQ = (
+    "the seq of the last audio frame sent before this message (-1: none): it is carried out once every frame up "
+    "to it is applied, held like a frame ahead of a gap until then; unset: at once, after the frames applied so "
+    "far. Send it when you do not wait for acks (a streaming TTS `stop` ignores it)"
+)
+
+
 class FinalizeMessage(WireModel):
     """Ends the current utterance now: its final comes back, the stream stays open for more audio."""
 
     action: Literal["finalize"]
+    last_seq: int | None = Field(default=None, ge=-1, le=MAX_SEQ, description=_LAST_SEQ)
 
 
 class StopMessage(WireModel):
     """Ends the stream: the last final, then `end`."""
 
     action: Literal["stop"]
+    last_seq: int | None = Field(default=None, ge=-1, le=MAX_SEQ, description=_LAST_SEQ)
 
 
 ClientMessage = Annotated[

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -60,13 +60,13 @@ from speech_core.contracts.streaming import (
     StopMessage,
     StreamLimits,
 )
-from speech_core.db.records import ConnectionState, PendingFrame, RequestLogEntry, StreamState
+from speech_core.db.records import ConnectionState, FinalStatus, PendingFrame, RequestLogEntry, StreamState
 from speech_core.errors import AudioError, ErrorCode, InternalError, LimitError, RequestError, SpeechError
 from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import Scope
 from speech_core.observability import logger, tracer
 from speech_core.streaming import latency
-from speech_core.streaming.frame_order import Outcome, admit, stable_prefix
+from speech_core.streaming.frame_order import Outcome, Step, admit, admit_control, control_key, release, stable_prefix
 from speech_core.streaming.ports import StreamDeps
 from speech_core.streaming.silence import SilenceRun, after_chunk
 from speech_core.streaming.utterance_finals import (
@@ -209,18 +209,68 @@ def _answer(message: ClientMessage, state: StreamState, deps: StreamDeps, receiv
     _require_stream(state)
     if isinstance(message, AudioMessage):
         return _audio(message, state, deps, received_at)
-    if isinstance(message, FinalizeMessage):  # an ack now (the connection's next message may go), the final after
+    assert isinstance(message, FinalizeMessage | StopMessage)
+    return _control(message, state, deps)
+
+
+def _control(message: FinalizeMessage | StopMessage, state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """`finalize` or `stop`: carried out now, or, when its `lastSeq` frame is not applied yet, held with the
+    frames ahead of the gap (same bounds, same `stream.gap`) and carried out right after that frame."""
+    now = clock()
+    control = PendingFrame(received_at=now, control=message.action, after_seq=message.last_seq)
+    admission = admit_control(state.next_seq, state.pending_frames, control, MAX_PENDING_FRAMES)
+    if admission.outcome is Outcome.APPLY:
+        return _carry_out(message.action, state, deps)
+    if admission.outcome is Outcome.DUPLICATE:
+        return []
+    _refuse_gap(admission.outcome, state, now)
+    state.pending_frames = admission.pending
+    return []
+
+
+def _carry_out(action: Literal["finalize", "stop"], state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    if action == "finalize":  # an ack now (the connection's next message may go), the final after
         return [AckMessage(ack=state.ack), *_end_utterance(state, deps)]
-    assert isinstance(message, StopMessage)
     return _stop(state, deps)
+
+
+def _held_control(control: PendingFrame, state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """A held `finalize`/`stop`, carried out by the frame that applied its `lastSeq`. That frame stays applied
+    (Triton has its audio) whatever happens here: a failure (stop's bounded wait for an earlier final) is an
+    error frame, and the client sends the control again."""
+    assert control.control is not None
+    try:
+        return _carry_out(control.control, state, deps)
+    except SpeechError as error:
+        return [ErrorFrame(ack=state.ack, code=error.code.value, message=error.message, details=error.details or None)]
 
 
 def _stop(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
     """Every earlier final first (pushed now, waited for while being computed: bounded, then model.timeout
-    and nothing changed), then the last utterance's final computed here, then `end`."""
+    and nothing changed), then those this invocation ended, then the last utterance's final computed here,
+    then `end`."""
     assert state.session_id is not None
     deliver_finals(state.tenant_id, state.session_id, deps, connection_id=state.connection_id)
-    return [*_last_final(state, deps), _record_usage(state, deps)]
+    return [*_finals_ended_here(state, deps), *_last_final(state, deps), _record_usage(state, deps)]
+
+
+def _finals_ended_here(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
+    """Finals of utterances this same invocation ended before `stop` (the idle limit, or an endpoint of the
+    frames that released a held stop): not committed yet, `deliver_finals` cannot see them, and computed after
+    the answers they would follow `end`. So they are computed here and stored delivered."""
+    import numpy as np  # cold start: with the first audio frame
+
+    answers: list[ServerMessage] = []
+    for record in state.new_finals:
+        audio = np.frombuffer(record.audio or b"", dtype="<i2").astype(np.float32) / 32768.0
+        span, source = (record.start_s, record.end_s), record.language
+        messages = final_messages(
+            state.tenant_id, record.utterance, audio, span, record.ack, source, record.translate_to, deps
+        )
+        record.messages = [message.model_dump_json(by_alias=True, exclude_none=True) for message in messages]
+        record.status, record.audio = FinalStatus.DELIVERED, None
+        answers += messages
+    return answers
 
 
 def _last_final(state: StreamState, deps: StreamDeps) -> list[ServerMessage]:
@@ -370,29 +420,73 @@ def _audio(message: AudioMessage, state: StreamState, deps: StreamDeps, received
     admission = admit(state.next_seq, state.pending_frames, message.seq, frame, MAX_PENDING_FRAMES)
     if admission.outcome is Outcome.DUPLICATE:
         return []
+    _refuse_gap(admission.outcome, state, now)
+    if admission.outcome is Outcome.HOLD:
+        state.pending_frames = admission.pending
+        return []
+    steps, state.pending_frames = release(state.next_seq, admission.ready, admission.pending)
+    chunks = [_samples([f.audio for f in step.frames]) for step in steps]
+    if state.audio_seconds + sum(chunk.size for chunk in chunks) / STREAM_SAMPLE_RATE > MAX_STREAM_SECONDS:
+        raise AudioError(
+            ErrorCode.AUDIO_TOO_LONG,
+            f"a stream carries at most {MAX_STREAM_SECONDS:g} s of audio; send `stop` and start a new one",
+            details={"maxSeconds": MAX_STREAM_SECONDS},
+        )
+    answers: list[ServerMessage] = []
+    for index, (step, chunk) in enumerate(zip(steps, chunks, strict=True)):
+        try:
+            if step.frames:
+                answers += _apply_frames(chunk, len(step.frames), state, deps, received_at)
+        except SpeechError as error:
+            if index == 0:
+                raise  # nothing applied: the frame is refused as a whole (rolled back), as before any control
+            return [*answers, _hold_again(steps[index:], state, error)]
+        if step.control is not None:
+            answers += _held_control(step.control, state, deps)
+        if state.usage_recorded_at is not None:
+            break  # a held `stop` ended the stream: frames after its `lastSeq` are not applied
+    return answers
+
+
+def _hold_again(steps: list[Step[PendingFrame]], state: StreamState, error: SpeechError) -> ErrorFrame:
+    """The model refused a step's frames after an earlier step (and its control) was applied: those stay
+    applied, and the refused frames and everything after them are held again, except the first. The error
+    names that one (`seq`); its resend releases the rest, as a frame the model refused is resent."""
+    seq = state.next_seq
+    for step in steps:
+        for frame in step.frames:
+            if seq != state.next_seq:
+                state.pending_frames[seq] = frame
+            seq += 1
+        if step.control is not None:
+            state.pending_frames[control_key(state.pending_frames)] = step.control
+    return ErrorFrame(
+        ack=state.ack, code=error.code.value, message=error.message, seq=state.next_seq, details=error.details or None
+    )
+
+
+def _refuse_gap(outcome: Outcome, state: StreamState, now: float) -> None:
+    """`stream.gap` for a frame (or a control) past the held ones' bounds: too many, or held too long."""
     waited = now - min((f.received_at for f in state.pending_frames.values()), default=now)
-    if admission.outcome is Outcome.GAP_TOO_LONG or (admission.outcome is Outcome.HOLD and waited > MAX_GAP_WAIT_S):
+    if outcome is Outcome.GAP_TOO_LONG or (outcome is Outcome.HOLD and waited > MAX_GAP_WAIT_S):
         raise RequestError(
             ErrorCode.STREAM_GAP,
             f"frame {state.next_seq} is missing ({len(state.pending_frames)} frames wait behind it for "
             f"{waited:.1f} s); resend from it",
             details={"missingSeq": state.next_seq},
         )
-    state.pending_frames = admission.pending
-    if admission.outcome is Outcome.HOLD:
-        return []
-    samples = _samples([f.audio for f in admission.ready])
-    if state.audio_seconds + samples.size / STREAM_SAMPLE_RATE > MAX_STREAM_SECONDS:
-        raise AudioError(
-            ErrorCode.AUDIO_TOO_LONG,
-            f"a stream carries at most {MAX_STREAM_SECONDS:g} s of audio; send `stop` and start a new one",
-            details={"maxSeconds": MAX_STREAM_SECONDS},
-        )
+
+
+def _apply_frames(
+    samples: np.ndarray, count: int, state: StreamState, deps: StreamDeps, received_at: float
+) -> list[ServerMessage]:
+    """`count` frames, in order, to the model in one request: their partial (or ack), and the utterance's end
+    when they complete an endpoint or the longest utterance."""
     update = _recognition(state, deps).send(samples)
     state.utterance_open = True
     state.audio_seconds += samples.size / STREAM_SAMPLE_RATE
-    state.next_seq = admission.next_seq
-    state.last_audio_at = now
+    state.next_seq += count
+    state.last_audio_at = clock()
     answer: ServerMessage = AckMessage(ack=state.ack)
     if state.interim_results:
         answer = PartialMessage(
