@@ -25,7 +25,7 @@ from .errors import (  # noqa: E402
 )
 from .models import Job, JobState, Transcript, TranscriptFormat  # noqa: E402
 from .retry_policy import RetryPolicy  # noqa: E402
-from .streaming import End, Final, Partial, StreamEvent, TranslationEvent  # noqa: E402
+from .streaming import End, Final, Partial, StreamEvent, TranslationEvent, UtteranceError  # noqa: E402
 
 __all__ = [
     "ApiError",
@@ -56,4 +56,5 @@ __all__ = [
     "TranscriptFormat",
     "TransportError",
     "TranslationEvent",
+    "UtteranceError",
 ]

@@ -27,7 +27,7 @@ from .client import SpeechClient
 from .config import ClientConfig
 from .errors import ApiError, SpeechError
 from .models import Job, TranscriptFormat
-from .streaming import End, Final, Partial, StreamEvent, TranslationEvent
+from .streaming import End, Final, Partial, StreamEvent, TranslationEvent, UtteranceError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -312,6 +312,8 @@ async def _show_stream(events: Any) -> None:
                     live.update(Text("…", style="dim"))
             elif isinstance(event, TranslationEvent):
                 live.console.print(f"           [cyan]{event.target_language}:[/] {event.translation}")
+            elif isinstance(event, UtteranceError):  # that utterance's final (or translation) is lost; not the stream
+                err.print(f"[yellow]warning: utterance {event.utterance}: {event.code}: {event.message}[/]")
             elif isinstance(event, End):
                 resumed = f", resumed {events.resumes}×" if getattr(events, "resumes", 0) else ""
                 seconds = f"{event.audio_seconds:.2f} s of audio, billed {event.billed_seconds:g} s"

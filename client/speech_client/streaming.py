@@ -6,7 +6,12 @@ acknowledged (`ack` on every answer). When the connection drops before `end`, it
 with the session id, the resume token from `ready` and the last `ack` it saw, and resends the frames after the
 `ack` the new `ready` reports, so no audio is lost or applied twice. Frames the server refuses for a reason that
 passes (`stream.gap`, `model.*`, `rate.limited` on a frame) are resent; any other error frame ends the iteration
-with a `StreamError`.
+with a `StreamError`, except one that stands for an utterance's final or translation (it carries `utterance`:
+the final failed, the stream goes on), which is yielded as an `UtteranceError`.
+
+`stop` goes out right after the last frame, with `lastSeq` (that frame's seq): the server carries it out once
+every frame up to it is applied, even when API Gateway runs it before them. When the acks stop coming before
+then (a frame lost on the way), the unacknowledged frames and `stop` are sent again.
 
 Events come in arrival order. The server computes an utterance's final after answering the frame that ended it,
 so a `Final` (and its `TranslationEvent`) may arrive after `Partial`s of the next utterance: each carries
@@ -40,8 +45,8 @@ MAX_RESUME_ATTEMPTS = 6
 MAX_FRAME_RETRIES = 3
 #: when `ready` does not say (older servers), how many frames a second to send at most
 DEFAULT_MAX_FRAMES_PER_SECOND = 20
-#: seconds to wait, after the last frame, for the server to apply every frame before `stop` (a resend may be due)
-DRAIN_TIMEOUT_S = 30.0
+#: seconds without every frame acknowledged after `stop`, before the unacknowledged frames and `stop` are resent
+DRAIN_TIMEOUT_S = 10.0
 #: error codes on a frame that a resend can cure
 _RESENDABLE = ("stream.gap", "rate.limited")
 
@@ -112,6 +117,12 @@ class ErrorEvent(StreamEvent):
     details: dict[str, Any] | None = None
 
 
+class UtteranceError(ErrorEvent):
+    """An utterance's final (or its translation) failed: the error frame takes its place, the stream goes on."""
+
+    utterance: int
+
+
 _KNOWN: dict[str, type[StreamEvent]] = {
     "ready": Ready,
     "partial": Partial,
@@ -126,6 +137,8 @@ _ANY = TypeAdapter(dict[str, Any])
 def parse_event(text: str | bytes) -> StreamEvent:
     """One server message as its event model (unknown types as a plain `StreamEvent`)."""
     message = _ANY.validate_json(text)
+    if message.get("type") == "error" and message.get("utterance") is not None:
+        return UtteranceError.model_validate(message)
     return _KNOWN.get(str(message.get("type")), StreamEvent).model_validate(message)
 
 
@@ -187,6 +200,8 @@ class AudioStream:
         self._unacked: dict[int, str] = {}
         self._retries: dict[int, int] = {}
         self._stop_sent = False
+        self._last_seq = -1
+        self._stop_retries = 0
         self._ended = False
         self._socket: ClientConnection | None = None
         self._generation = 0
@@ -274,7 +289,10 @@ class AudioStream:
         await self._rate.wait()
         return await self._send_raw({"action": "audio", "seq": seq, "audio": self._unacked[seq]})
 
-    async def _resend_unacked(self, *, locked: bool = False) -> None:
+    async def _resend_unacked(self, *, locked: bool = False, delay_s: float = 0.0) -> None:
+        """The frames not acknowledged yet, then `stop` once it was sent (`locked`: the caller holds the lock)."""
+        if delay_s:  # never with `locked`: nothing may come between the caller's acquire and the finally
+            await asyncio.sleep(delay_s)
         try:
             if not locked:
                 await self._send_lock.acquire()
@@ -282,9 +300,13 @@ class AudioStream:
                 if not await self._send_frame(seq):
                     return
             if self._stop_sent:
-                await self._send_raw({"action": "stop"})
+                await self._send_stop()
         finally:
             self._send_lock.release()
+
+    async def _send_stop(self) -> bool:
+        """`stop` after the last frame sent: the server holds it until that frame is applied."""
+        return await self._send_raw({"action": "stop", "lastSeq": self._last_seq})
 
     async def _wait_for_new_connection(self, generation: int) -> None:
         async with self._changed:
@@ -309,19 +331,23 @@ class AudioStream:
                 sent = await self._send_frame(seq)
             if not sent:
                 await self._wait_for_new_connection(generation)  # the resume resends this frame
+            self._last_seq = seq
             seq += 1
             if self._realtime:
                 frame_s = len(frame) / (2 * STREAM_SAMPLE_RATE)
                 await asyncio.sleep(max(0.0, frame_s - (time.monotonic() - started)))
-        # `stop` only once every frame is applied: a frame being resent must not arrive after the stream ended
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._drained.wait(), DRAIN_TIMEOUT_S)
         self._stop_sent = True
         generation = self._generation
         async with self._send_lock:
-            sent = await self._send_raw({"action": "stop"})
+            sent = await self._send_stop()
         if not sent:
             await self._wait_for_new_connection(generation)
+        # a frame lost on the way (an invocation that failed without answering) would hold `stop` for ever
+        for _ in range(MAX_FRAME_RETRIES):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drained.wait(), DRAIN_TIMEOUT_S)
+                return
+            await self._resend_unacked()
 
     def _acknowledge(self, ack: int) -> None:
         if ack > self._ack:
@@ -340,8 +366,13 @@ class AudioStream:
                     return
 
     def _on_error(self, error: ErrorEvent) -> None:
-        """A refused frame that a resend cures is resent; any other error ends the stream."""
+        """A refused frame (or `stop`) that a resend cures is resent; any other error ends the stream."""
         transient = error.code in _RESENDABLE or error.code.startswith("model.")
+        if error.seq is None and transient and self._stop_sent and self._stop_retries < MAX_FRAME_RETRIES:
+            # `stop` refused: not held past the gap's bounds, or an earlier final still being computed
+            self._stop_retries += 1
+            asyncio.get_running_loop().create_task(self._resend_unacked(delay_s=0.2 * self._stop_retries))
+            return
         if error.seq is not None and transient:
             tries = self._retries[error.seq] = self._retries.get(error.seq, 0) + 1
             if tries <= MAX_FRAME_RETRIES:
@@ -370,10 +401,10 @@ class AudioStream:
                     continue
                 event = parse_event(text)
                 self._acknowledge(event.ack)
-                if isinstance(event, ErrorEvent):
+                if isinstance(event, ErrorEvent) and not isinstance(event, UtteranceError):
                     self._on_error(event)
                     continue
-                if isinstance(event, Partial | Final | TranslationEvent):
+                if isinstance(event, Partial | Final | TranslationEvent | UtteranceError):
                     yield event
                 elif isinstance(event, End):
                     self._ended = True

@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.http11 import Request, Response
 
-from speech_client import End, Final, Partial, PermissionDeniedError, StreamError
+from speech_client import End, Final, Partial, PermissionDeniedError, StreamError, streaming
 from speech_client.streaming import AudioStream
 
 
@@ -23,10 +23,17 @@ class FakeStreamServer:
     drop_after: set[int] = field(default_factory=set)
     #: answer these seqs once with this error code instead of applying them
     refuse_once: dict[int, str] = field(default_factory=dict)
+    #: these seqs vanish once, unanswered (an invocation that failed without an answer)
+    lose_once: set[int] = field(default_factory=set)
+    #: answer the first `stop` with this error code (no seq) instead of carrying it out
+    refuse_stop_once: str | None = None
     applied: list[int] = field(default_factory=list)
     held: set[int] = field(default_factory=set)
     hellos: list[dict[str, Any]] = field(default_factory=list)
     ack: int = -1
+    #: a `stop` whose `lastSeq` frame is not applied yet: carried out when it is (docs/streaming.md)
+    held_stop: int | None = None
+    stops: list[dict[str, Any]] = field(default_factory=list)
 
     def frame(self, **fields: Any) -> str:
         return json.dumps({"ack": self.ack, **fields})
@@ -45,7 +52,9 @@ class FakeStreamServer:
                 await socket.send(self.frame(type="ready", **ready))
             elif action == "audio":
                 seq = message["seq"]
-                if seq in self.refuse_once:
+                if seq in self.lose_once:
+                    self.lose_once.discard(seq)
+                elif seq in self.refuse_once:
                     code = self.refuse_once.pop(seq)
                     await socket.send(self.frame(type="error", code=code, message="refused", seq=seq))
                 elif seq > self.ack:
@@ -59,10 +68,22 @@ class FakeStreamServer:
                         self.drop_after -= set(self.applied)
                         socket.transport.abort()  # a dropped connection: no close frame
                         return
+                    if self.held_stop is not None and self.held_stop <= self.ack:
+                        await self.stop(socket)
                 # a duplicate (seq <= ack) is ignored
             elif action == "stop":
-                await socket.send(self.frame(type="final", text=f"{len(self.applied)} frames", words=[]))
-                await socket.send(self.frame(type="end", audioSeconds=len(self.applied) * 0.25, billedSeconds=1.0))
+                self.stops.append(message)
+                if self.refuse_stop_once:
+                    await socket.send(self.frame(type="error", code=self.refuse_stop_once, message="refused"))
+                    self.refuse_stop_once = None
+                elif message.get("lastSeq", -1) > self.ack:
+                    self.held_stop = message["lastSeq"]
+                else:
+                    await self.stop(socket)
+
+    async def stop(self, socket: ServerConnection) -> None:
+        await socket.send(self.frame(type="final", text=f"{len(self.applied)} frames", words=[]))
+        await socket.send(self.frame(type="end", audioSeconds=len(self.applied) * 0.25, billedSeconds=1.0))
 
 
 async def run_stream(server: FakeStreamServer, frames: list[bytes], **options: Any) -> tuple[list[Any], AudioStream]:
@@ -92,6 +113,7 @@ def test_a_dropped_connection_is_resumed_and_every_frame_applied_once_in_order()
     assert server.hellos[1]["sessionId"] == "s-1" and server.hellos[1]["resumeToken"] == "token-1"
     assert server.hellos[1]["lastAck"] == 3
     assert server.applied == list(range(12))
+    assert server.stops == [{"action": "stop", "lastSeq": 11}]  # sent once, on the last connection
     # And the events end with the final over all frames and `end`
     assert isinstance(events[-1], End) and events[-1].audio_seconds == 3.0
     finals = [e for e in events if isinstance(e, Final)]
@@ -103,6 +125,32 @@ def test_a_frame_refused_for_a_passing_reason_is_resent():
     server = FakeStreamServer(refuse_once={2: "model.unavailable", 5: "stream.gap"})
     events, _ = asyncio.run(run_stream(server, FRAMES))
     assert server.applied == list(range(12)) and isinstance(events[-1], End)
+
+
+def test_stop_goes_out_with_the_last_frames_seq_and_is_carried_out_once_that_frame_is_applied():
+    # Given frame 10 is refused once: frame 11 and `stop` (lastSeq 11) reach the server before its resend
+    server = FakeStreamServer(refuse_once={10: "model.unavailable"})
+    events, _ = asyncio.run(run_stream(server, FRAMES))
+    # Then the stop waited for frames 10 and 11: the final covers all twelve
+    assert server.stops == [{"action": "stop", "lastSeq": 11}]
+    assert server.applied == list(range(12)) and [e.text for e in events if isinstance(e, Final)] == ["12 frames"]
+
+
+def test_a_frame_lost_without_an_answer_is_resent_when_the_acks_stop_coming(monkeypatch):
+    monkeypatch.setattr(streaming, "DRAIN_TIMEOUT_S", 0.2)
+    # Given frame 11 vanishes once: the server holds `stop` (lastSeq 11) and nothing more would come
+    server = FakeStreamServer(lose_once={11})
+    events, _ = asyncio.run(run_stream(server, FRAMES))
+    # Then the client resent the unacknowledged frame and the stop, and the stream ended with every frame
+    assert server.applied == list(range(12)) and isinstance(events[-1], End)
+    assert [stop["lastSeq"] for stop in server.stops] == [11, 11]
+
+
+@pytest.mark.parametrize("code", ["stream.gap", "model.timeout"])
+def test_a_stop_refused_for_a_passing_reason_is_sent_again(code: str):
+    server = FakeStreamServer(refuse_stop_once=code)
+    events, _ = asyncio.run(run_stream(server, FRAMES))
+    assert len(server.stops) == 2 and isinstance(events[-1], End) and server.applied == list(range(12))
 
 
 def test_a_refusal_that_a_resend_cannot_cure_ends_the_stream_with_its_code():
