@@ -207,3 +207,118 @@ def test_the_stream_function_outlasts_a_final_that_waits_for_the_one_before_it()
     (stream_function,) = [f for f in FUNCTIONS if f.handler == "functions/stream/handle_stream_event.handler"]
     own_final_s = MAX_UTTERANCE_S / 2  # the batch decode on the loaded 2-core machine: ~0.15-0.6 x real time
     assert FINAL_LOCK_TIMEOUT_MS / 1000 + own_final_s < stream_function.timeout_s
+
+
+def _later(seconds: float) -> Any:
+    """A clock `seconds` ahead of now (a claim taken now is checked then)."""
+    from datetime import datetime, timedelta
+
+    return lambda tz: datetime.now(tz) + timedelta(seconds=seconds)
+
+
+def test_a_final_whose_invocation_died_is_computed_by_a_later_pass_once_its_claim_expires(monkeypatch):
+    from speech_core.streaming import utterance_finals
+    from speech_core.streaming.utterance_finals import FINAL_CLAIM_S, push_ready_finals
+
+    deps, who = FakeDeps(), caller()
+    replies = _two_utterances_ended(deps, who)
+    session = deps.store.rows[CONNECTION].session_id
+    # Given utterance 0's invocation died before computing its final, and utterance 1's final is computed
+    finish_reply(replies[-1], deps)  # type: ignore[arg-type]
+    assert deps.inference.transcribed == [("asr", 12000)] and not deps.push.sent
+    # When a later pass runs while 0's claim holds, Then it leaves 0 to its invocation (nothing sent out of order)
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    assert len(deps.inference.transcribed) == 1 and not deps.push.sent
+    # When a pass runs once the claim expired (past the function's timeout: its invocation is dead)
+    monkeypatch.setattr(utterance_finals, "clock", _later(FINAL_CLAIM_S + 1))
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    # Then it computes 0 (its audio gone with it) and sends 0 then 1, without waiting for `stop`
+    assert len(deps.inference.transcribed) == 2
+    assert [(m["type"], m["utterance"]) for _, m in deps.push.sent] == [("final", 0), ("final", 1)]
+    assert deps.store.finals[(session, 0)].audio is None
+    # And neither is computed or sent again, by another pass or by `stop`
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    answers = send(deps, who, action="stop")
+    assert [a["type"] for a in answers] == ["final", "end"] and answers[0]["utterance"] == 2
+    assert len(deps.inference.transcribed) == 2 and len(deps.push.sent) == 2
+
+
+def test_a_pass_computes_one_orphaned_final_at_most(monkeypatch):
+    from speech_core.streaming import utterance_finals
+    from speech_core.streaming.utterance_finals import FINAL_CLAIM_S, push_ready_finals
+
+    deps, who = FakeDeps(), caller()
+    _two_utterances_ended(deps, who)
+    session = deps.store.rows[CONNECTION].session_id
+    # Given both utterances' invocations died, and both claims expired
+    monkeypatch.setattr(utterance_finals, "clock", _later(FINAL_CLAIM_S + 1))
+    # When a pass runs, Then it computes and sends the first only (its own final and one more fit the timeout)
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0] and len(deps.inference.transcribed) == 1
+    # And the next pass takes the next one
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    assert [m["utterance"] for _, m in deps.push.sent] == [0, 1] and len(deps.inference.transcribed) == 2
+
+
+def test_a_pending_final_is_claimed_past_the_stream_functions_timeout():
+    # The claim must outlast any invocation of the stream function: only then does an expired claim mean that the
+    # invocation which ended the utterance is dead (and not still about to compute the final)
+    from datetime import UTC, datetime
+
+    from infra_cdk.function_catalog import FUNCTIONS
+    from speech_core.streaming.utterance_finals import STREAM_FUNCTION_TIMEOUT_S
+
+    (stream_function,) = [f for f in FUNCTIONS if f.handler == "functions/stream/handle_stream_event.handler"]
+    assert stream_function.timeout_s == STREAM_FUNCTION_TIMEOUT_S
+    deps, who = FakeDeps(), caller()
+    before = datetime.now(UTC)
+    _two_utterances_ended(deps, who)
+    for record in deps.store.finals.values():
+        assert record.claimed_until is not None
+        assert (record.claimed_until - before).total_seconds() > stream_function.timeout_s
+
+
+def test_the_retention_outlasts_the_resume_window_and_a_final_being_computed():
+    # A session's finals are swept once nobody can resume it and no invocation can still be computing one of them
+    from speech_core.contracts.streaming import RESUME_WINDOW_S
+    from speech_core.streaming.utterance_finals import FINAL_CLAIM_S, FINALS_RETENTION_S
+
+    assert FINALS_RETENTION_S > RESUME_WINDOW_S + FINAL_CLAIM_S
+
+
+def test_no_final_is_pushed_after_end():
+    from speech_core.streaming.utterance_finals import push_ready_finals
+
+    deps, who = FakeDeps(), caller()
+    replies = _two_utterances_ended(deps, who)
+    session = deps.store.rows[CONNECTION].session_id
+    # Given both finals computed while the connection could not take them, and `stop` answered meanwhile
+    deps.push.gone.add(CONNECTION)
+    for reply in (replies[2], replies[-1]):
+        finish_reply(reply, deps)  # type: ignore[arg-type]
+    handle_message(CONNECTION, who, json.dumps({"action": "stop"}), deps)  # type: ignore[arg-type]
+    assert deps.store.rows[CONNECTION].usage_recorded_at is not None
+    # When a pass runs with the connection reachable again, Then nothing follows the stream's `end`
+    deps.push.gone.clear()
+    push_ready_finals(session, deps)  # type: ignore[arg-type]
+    assert not deps.push.sent
+
+
+def test_a_sweep_deletes_by_the_retention_and_a_failed_one_changes_nothing():
+    from types import SimpleNamespace
+
+    from speech_core.streaming.utterance_finals import FINALS_RETENTION_S, sweep_finals
+
+    asked: list[float] = []
+
+    def sweep(idle_s: float) -> int:
+        asked.append(idle_s)
+        return 2
+
+    sweep_finals(SimpleNamespace(store=SimpleNamespace(sweep_finals=sweep)))  # type: ignore[arg-type]
+    assert asked == [FINALS_RETENTION_S]
+
+    def failing(idle_s: float) -> int:
+        raise RuntimeError("database unavailable")
+
+    sweep_finals(SimpleNamespace(store=SimpleNamespace(sweep_finals=failing)))  # type: ignore[arg-type]  # no raise

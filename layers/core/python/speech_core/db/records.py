@@ -302,8 +302,8 @@ class PendingFrame(BaseModel):
 
 class FinalStatus(StrEnum):
     PENDING = "pending"  # the utterance's audio kept, its final not computed yet
-    READY = "ready"  # the messages computed, not yet delivered
-    DELIVERED = "delivered"
+    READY = "ready"  # the messages computed (the audio cleared), not yet delivered
+    DELIVERED = "delivered"  # pushed: the store deletes the row (nothing of it is needed any more)
 
 
 class StreamFinalRecord(BaseModel):
@@ -321,6 +321,11 @@ class StreamFinalRecord(BaseModel):
     translate_to: str | None = None
     audio: bytes | None = Field(default=None, description="pcm_s16le samples while pending")
     messages: list[str] = Field(default_factory=list, description="the answers as JSON text frames")
+    claimed_until: datetime | None = Field(
+        default=None,
+        description="while pending: until when the invocation that ended the utterance may still be computing it "
+        "(past it, that invocation is dead and any invocation of the session computes it; migration 0012)",
+    )
 
 
 class StreamState(BaseModel):

@@ -285,7 +285,8 @@ class WebSocketConnection(Base):
 
 class StreamFinal(Base):
     """An utterance's final computed after its frame was answered (migration 0011): `pending` with the
-    utterance's audio, `ready` with the messages to send, `delivered` once they reached the client."""
+    utterance's audio, `ready` with the messages to send (the audio cleared); the row is deleted once they
+    reached the client, and swept when its session can no longer be resumed (migration 0012)."""
 
     __tablename__ = "stream_finals"
     __table_args__ = (CheckConstraint("status IN ('pending', 'ready', 'delivered')", name="ck_stream_finals_status"),)
@@ -303,6 +304,8 @@ class StreamFinal(Base):
     #: the answers, as JSON text frames (final, translation or error)
     messages: Mapped[list] = mapped_column(JSONB, nullable=False, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    #: while pending: until when its own invocation may still compute it (then any invocation of the session may)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UsageDaily(Base):

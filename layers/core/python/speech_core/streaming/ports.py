@@ -27,6 +27,7 @@ class StreamStore(Protocol):
     def locked_final(
         self, session_id: uuid.UUID, utterance: int, *, wait: bool
     ) -> AbstractContextManager[StreamFinalRecord | None]: ...
+    def sweep_finals(self, idle_s: float) -> int: ...
 
 
 class ConnectionPush(Protocol):

@@ -13,15 +13,30 @@ partials do not queue behind it. The row holds the final's messages (`ready`) un
 - `stop` waits (bounded) for each final not yet delivered and sends it before `end` (computing it itself
   when its invocation died);
 - `resume` sends those whose connection dropped before they arrived.
+
+A pending final is claimed by the invocation that ended its utterance until FINAL_CLAIM_S later, past the stream
+function's timeout: if that invocation dies (a Lambda timeout or crash) before computing it, the session's next
+pass (a later frame's, a resume's) finds the claim expired and computes it, so it does not wait for `stop`.
+
+What a final keeps is kept no longer than it is needed: the audio goes when the final is computed, the row when
+its messages reach the client, and `sweep_finals` deletes the rows of sessions nobody can resume or stop any
+more (FINALS_RETENTION_S after their last message or drop), so nothing of a dead session survives.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from speech_core.contracts.streaming import ErrorFrame, FinalMessage, StreamWord, TranslationMessage
+from speech_core.contracts.streaming import (
+    RESUME_WINDOW_S,
+    ErrorFrame,
+    FinalMessage,
+    StreamWord,
+    TranslationMessage,
+)
 from speech_core.db.records import ConnectionState, FinalStatus, StreamFinalRecord, StreamState
 from speech_core.errors import InternalError, SpeechError
 from speech_core.observability import logger, tracer
@@ -31,6 +46,19 @@ if TYPE_CHECKING:  # types only: numpy loads with the first audio frame
     import numpy as np
 
 FinalAnswer = FinalMessage | TranslationMessage | ErrorFrame
+
+#: the stream function's timeout (infra_cdk.function_catalog, StreamEvent.timeout_s; a unit test holds them equal):
+#: no invocation of it runs longer
+STREAM_FUNCTION_TIMEOUT_S = 29
+#: how long the invocation that ended an utterance holds its final's claim: past its timeout (and a second for the
+#: clocks of two Lambda environments), so a final whose claim expired has no live invocation computing it
+FINAL_CLAIM_S = STREAM_FUNCTION_TIMEOUT_S + 1
+#: a session none of whose connections was heard from (a message, or $disconnect) for this long can no longer be
+#: resumed (RESUME_WINDOW_S) and has no invocation still computing a final (FINAL_CLAIM_S); a margin on top.
+#: Its finals' rows are then deleted by `sweep_finals`
+FINALS_RETENTION_S = RESUME_WINDOW_S + FINAL_CLAIM_S + 30.0
+#: when a claim is taken or checked (tests replace it)
+clock = datetime.now
 
 
 @dataclass(frozen=True)
@@ -59,6 +87,7 @@ def keep_pending(state: StreamState, audio: np.ndarray) -> FinalJob:
             language=state.source_language or "",
             translate_to=state.translate_to,
             audio=pcm,
+            claimed_until=clock(UTC) + timedelta(seconds=FINAL_CLAIM_S),
         )
     )
     return FinalJob(state.tenant_id, state.session_id, state.utterance_index)
@@ -179,20 +208,49 @@ def push_ready_finals(session_id: uuid.UUID, deps: StreamDeps) -> None:
     """Push the session's computed finals, in utterance order, each once, without waiting for anyone.
 
     The pass stops at the first final it cannot send now: one another invocation holds (that one is computing
-    or pushing it, and runs this pass after it, so it goes on from there), one not computed yet (its own
-    invocation will; if that died, `stop` computes it), or one whose connection is gone (the resumed
-    connection's pass, or `stop`, sends it). So no invocation's environment sits waiting on another's final.
+    or pushing it, and runs this pass after it, so it goes on from there), one not computed yet whose claim
+    holds (its own invocation will compute it), or one whose connection is gone (the resumed connection's pass,
+    or `stop`, sends it). So no invocation's environment sits waiting on another's final.
+
+    A pending final whose claim expired lost its invocation: this pass computes it (under its row lock, so once)
+    and goes on. One such final per pass, so the invocation's own final and it fit the function's timeout.
     """
+    rescued = False
     for utterance in deps.store.undelivered_finals(session_id):
         with deps.store.locked_final(session_id, utterance, wait=False) as record:
-            if record is None or record.status is FinalStatus.PENDING:
+            if record is None:
                 return
             if record.status is FinalStatus.DELIVERED:
                 continue
-            target = _holder(session_id, deps)
+            holder = deps.store.session_connection(session_id)
+            if record.status is FinalStatus.PENDING:
+                if rescued or holder is None or not claim_expired(record):
+                    return
+                logger.warning("computing a final its invocation left", extra={"utterance": record.utterance})
+                _compute(record, holder.tenant_id, deps)
+                rescued = True
+            target = _streaming(holder)
             if target is None or not deps.push.send(target, record.messages):
                 return
             record.status = FinalStatus.DELIVERED
+
+
+def claim_expired(record: StreamFinalRecord) -> bool:
+    """True when the invocation that ended the final's utterance can no longer be computing it."""
+    return record.claimed_until is None or record.claimed_until <= clock(UTC)
+
+
+def sweep_finals(deps: StreamDeps) -> None:
+    """Delete the finals of sessions nobody can resume or stop any more (none of their connections heard from
+    for FINALS_RETENTION_S), whatever state a crash left them in. Best effort: a failed sweep is logged and the
+    next one deletes them."""
+    try:
+        swept = deps.store.sweep_finals(FINALS_RETENTION_S)
+    except Exception:
+        logger.exception("finals not swept")
+        return
+    if swept:
+        logger.info("finals swept", extra={"rows": swept})
 
 
 def deliver_finals(tenant_id: uuid.UUID, session_id: uuid.UUID, deps: StreamDeps, *, connection_id: str) -> None:
@@ -217,10 +275,10 @@ def deliver_finals(tenant_id: uuid.UUID, session_id: uuid.UUID, deps: StreamDeps
                 blocked = True
 
 
-def _holder(session_id: uuid.UUID, deps: StreamDeps) -> str | None:
-    """The connection streaming the session now (None while it is detached)."""
-    holder = deps.store.session_connection(session_id)
-    if holder is None or holder.state is not ConnectionState.STREAMING:
+def _streaming(holder: StreamState | None) -> str | None:
+    """The connection streaming the session now: None while it is detached, and after its `end` (`stop`
+    recorded its usage): no final goes out after `end`."""
+    if holder is None or holder.state is not ConnectionState.STREAMING or holder.usage_recorded_at is not None:
         return None
     return holder.connection_id
 

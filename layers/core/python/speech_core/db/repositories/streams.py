@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, delete, func, select, text, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,7 +135,8 @@ class SqlStreamStore:
 
     @contextmanager
     def locked_final(self, session_id: uuid.UUID, utterance: int, *, wait: bool) -> Iterator[StreamFinalRecord | None]:
-        """One final under its row lock, written back when the block ends. `wait`: block while another
+        """One final under its row lock, written back when the block ends; a final marked `delivered` is deleted
+        instead (its text has reached the client: nothing of it is needed any more). `wait`: block while another
         invocation holds it (up to FINAL_LOCK_TIMEOUT_MS, then model.timeout); else None when it is held."""
         with self._sessions.begin() as session:
             query = select(StreamFinal).where(StreamFinal.session_id == session_id, StreamFinal.utterance == utterance)
@@ -155,7 +157,38 @@ class SqlStreamStore:
                 return
             record = StreamFinalRecord.model_validate(row)
             yield record
+            if record.status is FinalStatus.DELIVERED:
+                session.delete(row)
+                return
             row.status, row.audio, row.messages = record.status.value, record.audio, list(record.messages)
+            row.claimed_until = record.claimed_until
+
+    def sweep_finals(self, idle_s: float, limit: int = 1000) -> int:
+        """Delete the finals of every session none of whose connections was heard from (a message, or its
+        $disconnect) for `idle_s`: nobody can resume or stop it any more, so no final of it can be delivered.
+        Rows another invocation holds are left for the next sweep (never waited for); at most `limit` a call.
+        Returns how many rows went."""
+        cutoff = func.now() - timedelta(seconds=idle_s)
+        heard_lately = (
+            select(WebSocketConnection.connection_id)
+            .where(
+                WebSocketConnection.session_id == StreamFinal.session_id,
+                func.greatest(WebSocketConnection.last_seen_at, WebSocketConnection.disconnected_at) >= cutoff,
+            )
+            .exists()
+        )
+        stale = (
+            select(StreamFinal.session_id, StreamFinal.utterance)
+            .where(StreamFinal.created_at < cutoff, ~heard_lately)
+            .order_by(StreamFinal.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._sessions.begin() as session:
+            result = session.execute(
+                delete(StreamFinal).where(tuple_(StreamFinal.session_id, StreamFinal.utterance).in_(stale))
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     @contextmanager
     def _locked(self, condition: ColumnElement[bool]) -> Iterator[StreamState | None]:
