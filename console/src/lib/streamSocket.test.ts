@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { openStreamSocket, STREAM_SUBPROTOCOL, streamSocketProtocols, streamSocketUrl } from "./streamSocket";
+import { openStreamSocket, STREAM_SUBPROTOCOL, stopMessage, streamSocketProtocols, streamSocketUrl } from "./streamSocket";
 
 const KEY = "spk_abcdefghijkl_Ab-9_xYzAb-9_xYzAb-9_xYzAb-9_xYzAb-9_xYzAb-9";
 
@@ -43,5 +43,12 @@ describe("openStreamSocket", () => {
     openStreamSocket("ws://127.0.0.1:8123/local", KEY);
     expect(opened).toEqual([{ url: "ws://127.0.0.1:8123/local", protocols: [STREAM_SUBPROTOCOL, KEY] }]);
     expect(opened[0]?.url).not.toContain(KEY);
+  });
+});
+
+describe("stopMessage", () => {
+  it("names the last frame sent, or none", () => {
+    expect(stopMessage(12)).toEqual({ action: "stop", lastSeq: 11 });
+    expect(stopMessage(0)).toEqual({ action: "stop", lastSeq: -1 });
   });
 });

@@ -26,3 +26,9 @@ export function streamSocketUrl(websocketUrl: string): string {
 export function openStreamSocket(websocketUrl: string, key: string): WebSocket {
   return new WebSocket(streamSocketUrl(websocketUrl), streamSocketProtocols(key));
 }
+
+/** `stop` after the frames sent so far (`nextSeq` is the next frame's seq): the server holds it until the last
+ * of them is applied, even when API Gateway runs it before them (docs/streaming.md "Ordering"). */
+export function stopMessage(nextSeq: number): { action: "stop"; lastSeq: number } {
+  return { action: "stop", lastSeq: nextSeq - 1 };
+}

@@ -13,7 +13,7 @@ import { LatencyTracker } from "../lib/liveLatency";
 import { attachTranslation, partialAfterFinal, placeFinal, utteranceOf, type LiveFinal, type LivePartial } from "../lib/liveTranscript";
 import { CAPTURE_RATE, startMicrophone, type MicrophoneCapture } from "../lib/microphone";
 import { sessionOf, UnackedFrames, type ResumableSession } from "../lib/streamResume";
-import { openStreamSocket } from "../lib/streamSocket";
+import { openStreamSocket, stopMessage } from "../lib/streamSocket";
 
 const FRAME_SAMPLES = CAPTURE_RATE / 4; // 250 ms frames: 8 000 bytes of PCM16
 // tries to resume a dropped stream before giving up (well inside the server's 30 s resume window)
@@ -112,7 +112,7 @@ export function LivePage() {
       const ws = socket.current;
       for (const frame of unacked.current.resendAfter(Number(message.ack))) ws?.send(frame);
       if (stopRequested.current) {
-        send({ action: "stop" });
+        send(stopMessage(seq.current));
       }
       setPhase(stopRequested.current ? "stopping" : "streaming");
     } else if (message.type === "ready") {
@@ -236,7 +236,7 @@ export function LivePage() {
     await mic.current?.stop();
     mic.current = null;
     flush(true);
-    send({ action: "stop" });
+    send(stopMessage(seq.current));
   };
 
   return (
