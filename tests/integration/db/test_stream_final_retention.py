@@ -190,3 +190,13 @@ def test_a_resumed_session_keeps_its_finals_however_long_its_first_connection_is
     # When the sweep runs, Then its final stays (the resumed connection is heard from)
     store.sweep_finals(FINALS_RETENTION_S)
     assert len(_rows(database_url, session_id)) == 1
+
+
+def test_a_final_delivered_by_the_frame_that_ended_it_leaves_no_row(store, tenant_id, database_url):
+    # Given `stop` ends an utterance and sends its final in the same invocation (delivered before its commit)
+    sent = _final(uuid.uuid4(), 0, None).model_copy(
+        update={"status": FinalStatus.DELIVERED, "audio": None, "messages": ['{"type": "final"}']}
+    )
+    # When its frame commits, Then nothing of it is stored, and the one still pending is
+    _, session_id = _session(store, tenant_id, sent, _final(uuid.uuid4(), 1, None))
+    assert [row.utterance for row in _rows(database_url, session_id)] == [1]

@@ -208,7 +208,8 @@ class SqlStreamStore:
             if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and row.disconnected_at is None:
                 row.disconnected_at = func.now()
             for final in state.new_finals:  # committed with the frame that ended the utterance
-                session.add(_final_row(final))
+                if final.status is not FinalStatus.DELIVERED:  # one sent already (by `stop`) needs no row
+                    session.add(_final_row(final))
             state.new_finals = []
 
 
