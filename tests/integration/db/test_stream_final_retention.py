@@ -108,7 +108,7 @@ def test_an_expired_claim_is_taken_over_once_while_racing_invocations_pass_over_
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(push_ready_finals, session_id, deps)
         assert inside.wait(10)
-        push_ready_finals(session_id, deps)  # type: ignore[arg-type]
+        push_ready_finals(session_id, deps)
         other_pass_done.set()
         first.result(timeout=10)
     # Then one computed it and it reached the client once; delivered, it left no row
@@ -124,7 +124,7 @@ def test_a_final_whose_claim_holds_is_left_to_its_invocation(store, tenant_id, d
     _, session_id = _session(store, tenant_id, _final(uuid.uuid4(), 0, live, audio=PCM))
     deps = SimpleNamespace(store=store, push=RecordingPush())
     # When another invocation's pass runs, Then it neither computes nor sends it: the audio waits for its owner
-    push_ready_finals(session_id, deps)  # type: ignore[arg-type]
+    push_ready_finals(session_id, deps)
     assert not deps.push.sent
     (row,) = _rows(database_url, session_id)
     assert (row.status, row.audio) == (FinalStatus.PENDING.value, PCM)
@@ -135,7 +135,7 @@ def test_a_computed_final_keeps_no_audio_while_it_waits_for_its_connection(store
     expired = datetime.now(UTC) - timedelta(seconds=1)
     _, session_id = _session(store, tenant_id, _final(uuid.uuid4(), 0, expired), state=ConnectionState.DETACHED)
     # When a pass takes it over, Then the final is computed and kept for the resume, without its audio
-    push_ready_finals(session_id, SimpleNamespace(store=store, push=RecordingPush()))  # type: ignore[arg-type]
+    push_ready_finals(session_id, SimpleNamespace(store=store, push=RecordingPush()))
     (row,) = _rows(database_url, session_id)
     assert row.status == FinalStatus.READY.value and row.audio is None and len(row.messages) == 1
 
