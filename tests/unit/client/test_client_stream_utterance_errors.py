@@ -18,36 +18,43 @@ from speech_client.streaming import AudioStream, End, Final, Partial, StreamEven
 FRAMES = [bytes([i]) * 800 for i in range(3)]
 
 
-def failing_final_server(fatal: dict[str, Any] | None = None):
-    """Frame 1 ends utterance 0, whose final fails (an error frame with `utterance`); `fatal` is sent instead
-    of the partial of frame 2 when given."""
+READY = {"type": "ready", "ack": -1, "sessionId": "s-1", "resumeToken": "t", "limits": {"maxFramesPerSecond": 200}}
+FAILED_FINAL = {
+    "type": "error",
+    "ack": 1,
+    "code": "model.timeout",
+    "message": "utterance 0's final failed",
+    "utterance": 0,
+}
 
-    async def handler(socket: ServerConnection) -> None:
-        async for text in socket:
-            message = json.loads(text)
-            if message["action"] == "start":
-                ready = {"sessionId": "s-1", "resumeToken": "t", "limits": {"maxFramesPerSecond": 200}}
-                await socket.send(json.dumps({"type": "ready", "ack": -1, **ready}))
-            elif message["action"] == "audio":
-                seq = message["seq"]
-                if seq == 2 and fatal:
-                    await socket.send(json.dumps({"type": "error", "ack": 1, **fatal}))
-                    continue
-                partial = {"type": "partial", "ack": seq, "utterance": int(seq >= 2), "text": f"p{seq}", "stable": ""}
-                await socket.send(json.dumps({**partial, "start": 0.0, "end": 0.1 * (seq + 1)}))
-                if seq == 1:
-                    error = {"code": "model.timeout", "message": "utterance 0's final failed", "utterance": 0}
-                    await socket.send(json.dumps({"type": "error", "ack": 1, **error}))
-            elif message["action"] == "stop":
-                final = {"type": "final", "ack": 2, "utterance": 1, "text": "second", "start": 0.2, "end": 0.3}
-                await socket.send(json.dumps({**final, "words": []}))
-                await socket.send(json.dumps({"type": "end", "ack": 2, "audioSeconds": 0.3, "billedSeconds": 1.0}))
 
-    return handler
+def partial(seq: int) -> dict[str, Any]:
+    return {"type": "partial", "ack": seq, "utterance": int(seq >= 2), "text": f"p{seq}", "stable": "", "end": seq}
+
+
+def replies(fatal: dict[str, Any] | None = None) -> dict[str | int, list[dict[str, Any]]]:
+    """What the fake server answers to `start`, each frame (by seq) and `stop`: frame 1 ends utterance 0, whose
+    final fails; `fatal`, when given, answers frame 2 instead of its partial."""
+    final = {"type": "final", "ack": 2, "utterance": 1, "text": "second", "words": [], "start": 0.2, "end": 0.3}
+    return {
+        "start": [READY],
+        0: [partial(0)],
+        1: [partial(1), FAILED_FINAL],
+        2: [{"type": "error", "ack": 1, **fatal}] if fatal else [partial(2)],
+        "stop": [final, {"type": "end", "ack": 2, "audioSeconds": 0.3, "billedSeconds": 1.0}],
+    }
 
 
 async def stream_events(fatal: dict[str, Any] | None = None) -> list[StreamEvent]:
-    async with serve(failing_final_server(fatal), "127.0.0.1", 0) as server:
+    script = replies(fatal)
+
+    async def scripted(socket: ServerConnection) -> None:
+        async for text in socket:
+            message = json.loads(text)
+            for reply in script.get(message.get("seq", message["action"]), []):
+                await socket.send(json.dumps(reply))
+
+    async with serve(scripted, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         return [event async for event in AudioStream(f"ws://127.0.0.1:{port}", "spk_ok", FRAMES, "en")]
 
