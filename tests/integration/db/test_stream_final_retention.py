@@ -200,3 +200,35 @@ def test_a_final_delivered_by_the_frame_that_ended_it_leaves_no_row(store, tenan
     # When its frame commits, Then nothing of it is stored, and the one still pending is
     _, session_id = _session(store, tenant_id, sent, _final(uuid.uuid4(), 1, None))
     assert [row.utterance for row in _rows(database_url, session_id)] == [1]
+
+
+def test_stop_deletes_what_is_left_of_its_sessions_finals_with_its_commit(store, tenant_id, database_url):
+    # Given a stream whose connection could not take a computed final, and a detached and a taken-over session
+    claim = datetime.now(UTC)
+    ready = _final(uuid.uuid4(), 0, claim).model_copy(update={"status": FinalStatus.READY, "audio": None})
+    connection, stopped = _session(store, tenant_id, ready)
+    detached_connection, detached = _session(store, tenant_id, _final(uuid.uuid4(), 0, claim))
+    old_connection, taken_over = _session(store, tenant_id, _final(uuid.uuid4(), 0, claim))
+    # When `stop` records the stream's usage (its `end`) and a $disconnect and a resume record theirs
+    with store.locked(connection) as state:
+        assert state is not None
+        state.usage_recorded_at = datetime.now(UTC)
+    with store.locked(detached_connection) as state:
+        assert state is not None
+        state.usage_recorded_at, state.state = datetime.now(UTC), ConnectionState.DETACHED
+    with store.locked(old_connection) as state:
+        assert state is not None
+        state.usage_recorded_at, state.state = datetime.now(UTC), ConnectionState.CLOSED
+    # Then the stopped stream's finals are gone (it can never be resumed), the others' kept for their resume
+    assert _rows(database_url, stopped) == []
+    assert len(_rows(database_url, detached)) == 1 and len(_rows(database_url, taken_over)) == 1
+
+
+def test_a_failed_stop_keeps_the_finals(store, tenant_id, database_url):
+    connection, session_id = _session(store, tenant_id, _final(uuid.uuid4(), 0, datetime.now(UTC)))
+    # When `stop` fails after recording the usage (its transaction rolls back), Then the final stays for its retry
+    with pytest.raises(RuntimeError), store.locked(connection) as state:
+        assert state is not None
+        state.usage_recorded_at = datetime.now(UTC)
+        raise RuntimeError("the request log is unavailable")
+    assert len(_rows(database_url, session_id)) == 1

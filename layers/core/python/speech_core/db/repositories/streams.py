@@ -199,6 +199,7 @@ class SqlStreamStore:
                 return
             state = StreamState.model_validate(row)
             yield state
+            ended = _stopped(state) and row.usage_recorded_at is None
             row.last_seen_at = func.now()
             row.partial_latency_ms = {str(bucket): count for bucket, count in sorted(state.partial_latency_ms.items())}
             for name in _WRITABLE:
@@ -207,10 +208,24 @@ class SqlStreamStore:
             row.pending_frames = {str(seq): frame.model_dump() for seq, frame in sorted(state.pending_frames.items())}
             if state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED) and row.disconnected_at is None:
                 row.disconnected_at = func.now()
-            for final in state.new_finals:  # committed with the frame that ended the utterance
-                if final.status is not FinalStatus.DELIVERED:  # one sent already (by `stop`) needs no row
-                    session.add(_final_row(final))
+            if ended:  # `stop` sent every final before `end`, or its connection is gone and it can never be sent
+                session.execute(delete(StreamFinal).where(StreamFinal.session_id == state.session_id))
+            else:
+                for final in state.new_finals:  # committed with the frame that ended the utterance
+                    if final.status is not FinalStatus.DELIVERED:  # one sent already (by `stop`) needs no row
+                        session.add(_final_row(final))
             state.new_finals = []
+
+
+def _stopped(state: StreamState) -> bool:
+    """The connection's stream has ended by `stop` (its usage recorded while it streams): a stopped stream is
+    never resumed, so nothing of its finals is needed any more. (A detached or taken-over connection's usage is
+    recorded too, but it is no longer streaming: its session may go on.)"""
+    return (
+        state.session_id is not None
+        and state.usage_recorded_at is not None
+        and state.state is ConnectionState.STREAMING
+    )
 
 
 def _final_row(final: StreamFinalRecord) -> StreamFinal:
