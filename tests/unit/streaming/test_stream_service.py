@@ -121,6 +121,19 @@ class FakeStore:
         if copy is not None:
             self.finals[key] = copy
 
+    def sweep_finals(self, idle_s: float) -> int:
+        """As the SQL store: the finals of sessions none of whose connections was heard from for `idle_s`."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=idle_s)
+        live = {
+            r.session_id
+            for r in self.rows.values()
+            if max(r.last_seen_at or cutoff, r.disconnected_at or cutoff) > cutoff
+        }
+        stale = [key for key in self.finals if key[0] not in live and key not in self.held]
+        for key in stale:
+            del self.finals[key]
+        return len(stale)
+
     def _write(self, state: StreamState) -> None:
         """As the SQL store: last_seen_at stamped, disconnected_at when the connection leaves."""
         for final in state.new_finals:

@@ -322,3 +322,41 @@ def test_a_sweep_deletes_by_the_retention_and_a_failed_one_changes_nothing():
         raise RuntimeError("database unavailable")
 
     sweep_finals(SimpleNamespace(store=SimpleNamespace(sweep_finals=failing)))  # type: ignore[arg-type]  # no raise
+
+
+def test_the_next_message_computes_a_final_whose_invocation_died(monkeypatch):
+    from speech_core.streaming import utterance_finals
+    from speech_core.streaming.utterance_finals import FINAL_CLAIM_S
+
+    deps, who = FakeDeps(), caller()
+    _start(deps, who, endpointing=300)
+    # Given an utterance ended and its invocation died before computing the final (no finish_reply)
+    for seq, frame in enumerate([SPEECH, SILENCE, SILENCE]):
+        handle_message(CONNECTION, who, json.dumps({"action": "audio", "seq": seq, "audio": frame}), deps)  # type: ignore[arg-type]
+    # When the client's next frame comes after the claim expired (the invocation's timeout is past)
+    monkeypatch.setattr(utterance_finals, "clock", _later(FINAL_CLAIM_S + 1))
+    answers = send(deps, who, action="audio", seq=3, audio=SPEECH)
+    # Then that frame's partial is answered first, and the final follows it, without waiting for `stop`
+    assert [(a["type"], a["utterance"]) for a in answers] == [("partial", 1), ("final", 0)]
+    assert answers[1]["text"] == "heard 12000"
+
+
+def test_a_disconnect_sweeps_the_finals_of_sessions_nobody_can_resume():
+    from datetime import timedelta
+
+    from speech_core.streaming.stream_service import disconnect
+    from speech_core.streaming.utterance_finals import FINALS_RETENTION_S
+
+    deps, who = FakeDeps(), caller()
+    replies = _two_utterances_ended(deps, who)
+    deps.push.gone.add(CONNECTION)
+    finish_reply(replies[2], deps)  # type: ignore[arg-type]  # computed, not delivered: the connection dropped
+    # Given the session was detached longer ago than the retention
+    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
+    assert len(deps.store.finals) == 2
+    row = deps.store.rows[CONNECTION]
+    row.last_seen_at = row.disconnected_at = row.disconnected_at - timedelta(seconds=FINALS_RETENTION_S + 1)  # type: ignore[operator]
+    # When another connection ends, Then the dead session's finals are gone, the audio of the pending one with them
+    connect(who, "conn-2", deps)  # type: ignore[arg-type]
+    disconnect("conn-2", deps)  # type: ignore[arg-type]
+    assert deps.store.finals == {}

@@ -75,6 +75,7 @@ from speech_core.streaming.utterance_finals import (
     final_messages,
     keep_pending,
     push_ready_finals,
+    sweep_finals,
 )
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
@@ -130,8 +131,9 @@ def handle_message(
 
 def finish_reply(reply: StreamReply, deps: StreamDeps) -> None:
     """After the reply's answers were sent: compute the finals it left pending and push every final of the
-    session not delivered yet (each once, in utterance order)."""
-    if reply.session_id is None or reply.tenant_id is None or not (reply.pending_finals or reply.deliver):
+    session not delivered yet (each once, in utterance order). Every message of a session runs the pass, so a
+    final whose invocation died is computed by the next one once its claim expires, not left for `stop`."""
+    if reply.session_id is None or reply.tenant_id is None:
         return
     try:
         for utterance in reply.pending_finals:
@@ -143,7 +145,13 @@ def finish_reply(reply: StreamReply, deps: StreamDeps) -> None:
 
 def disconnect(connection_id: str, deps: StreamDeps) -> None:
     """$disconnect (the client left, or was cut off): record this connection's audio once; a stream that was
-    not stopped is detached (resumable for RESUME_WINDOW_S, its Triton sequence kept), any other is closed."""
+    not stopped is detached (resumable for RESUME_WINDOW_S, its Triton sequence kept), any other is closed.
+    Then the finals of sessions nobody can resume or stop any more are swept (utterance_finals.sweep_finals)."""
+    _leave(connection_id, deps)
+    sweep_finals(deps)
+
+
+def _leave(connection_id: str, deps: StreamDeps) -> None:
     with deps.store.locked(connection_id) as state:
         if state is None or state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED):
             return  # closed by `stop`'s disconnect already, or taken over by a resumed connection
