@@ -222,9 +222,7 @@ class FakeRegistry:
             return SimpleNamespace(model="translation", version="1", limits=SimpleNamespace(max_audio_seconds=None))
         if language != "en":
             raise LanguageError(ErrorCode.LANGUAGE_UNSUPPORTED, f"no streaming model for {language}")
-        selection = SimpleNamespace(model=task, version="1", limits=SimpleNamespace(max_audio_seconds=600.0))
-        selection.for_deferred_work = lambda: selection  # no deferred-work model: the same one
-        return selection
+        return SimpleNamespace(model=task, version="1", limits=SimpleNamespace(max_audio_seconds=600.0))
 
 
 class FakeRequestLog:

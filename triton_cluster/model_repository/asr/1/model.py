@@ -5,7 +5,6 @@ mode), after resetting the decoder's CMN prior so the result never depends on ea
 """
 
 import json
-import os
 import re
 
 import numpy as np
@@ -18,42 +17,10 @@ FILLER_PREFIXES = ("<", "[", "+")
 PRONUNCIATION_VARIANT = re.compile(r"\(\d+\)$")
 
 
-# `cpu_share: background` (asr_final: a streaming utterance's final, computed after its frame was answered):
-# this instance runs in a scheduling group of its own at the lowest weight, so the live path's work (the next
-# frames' partials, the stream function, PostgreSQL) always gets the CPU first and the final uses what is idle.
-# With autogroups on (Linux's default for desktops and these machines), a plain `nice` only reorders the
-# processes of one session, Triton's stubs among themselves; a session of its own makes it count against
-# everything else. On a GPU node the decode is not on the CPU and this changes nothing that matters.
-BACKGROUND_NICE = 19
-
-
-def yield_cpu_to_live_work(cpu_share: str) -> str:
-    """Lower this instance's CPU priority when it does background work; what was applied (for the log)."""
-    if cpu_share != "background":
-        return "normal"
-    applied = []
-    try:
-        os.setsid()  # a session of its own: its own autogroup (the stub is not a group leader: allowed)
-        applied.append("own session")
-    except OSError as error:
-        applied.append(f"no own session ({error.strerror})")
-    try:
-        with open("/proc/self/autogroup", "w") as autogroup:
-            autogroup.write(str(BACKGROUND_NICE))
-        applied.append(f"autogroup nice {BACKGROUND_NICE}")
-    except OSError:
-        pass  # no autogroups (kernel without them, or a cgroup of its own): the process nice below is what counts
-    os.nice(BACKGROUND_NICE - os.nice(0))
-    applied.append(f"nice {os.nice(0)}")
-    return "background: " + ", ".join(applied)
-
-
 class TritonPythonModel:
     def initialize(self, args):
         config = json.loads(args["model_config"])
         self.languages = set(config["parameters"]["languages"]["string_value"].split(","))
-        cpu_share = config["parameters"].get("cpu_share", {}).get("string_value", "normal")
-        pb_utils.Logger.log_info(f"{args['model_instance_name']}: CPU share {yield_cpu_to_live_work(cpu_share)}")
         self.decoder = Decoder(loglevel="ERROR")
         self.initial_cmn = self.decoder.get_cmn(False)
         self.frame_rate = int(self.decoder.config["frate"])

@@ -78,10 +78,6 @@ class ModelService(_Frozen):
     service_id: str
     task: Task
     model: str = Field(description="Triton model name")
-    #: the Triton model for this service's deferred work (a streaming utterance's final, computed after its
-    #: frame was answered): the same code, settings and contract as `model`, on instances that yield the CPU
-    #: to live requests (triton_cluster/model_repository/asr_final). None: `model` does that work too.
-    deferred_model: str | None = None
     versions: list[WeightedVersion] = Field(min_length=1, max_length=2)
     languages: list[str] = Field(default_factory=list)
     language_pairs: list[LanguagePair] = Field(default_factory=list)
@@ -145,11 +141,6 @@ class ModelSelection(_Frozen):
     model: str
     version: str
     limits: ServiceLimits
-    deferred_model: str | None = None
-
-    def for_deferred_work(self) -> ModelSelection:
-        """The same service and version on its deferred-work model, when it has one (see ModelService)."""
-        return self.model_copy(update={"model": self.deferred_model}) if self.deferred_model else self
 
 
 class ModelRegistry(_Frozen):
@@ -247,7 +238,6 @@ class ModelRegistry(_Frozen):
             model=service.model,
             version=service.choose_version(key, rng),
             limits=service.limits,
-            deferred_model=service.deferred_model,
         )
 
 

@@ -112,7 +112,7 @@ def final_messages(
     text, words = "", []
     try:
         if audio.size:
-            selection = deps.registry.select(Task.ASR, key=str(tenant_id), language=language).for_deferred_work()
+            selection = deps.registry.select(Task.ASR, key=str(tenant_id), language=language)
             transcript = deps.inference.transcribe(selection, audio, language)
             text = " ".join(w.word for w in transcript.segments) or transcript.text
             words = [
