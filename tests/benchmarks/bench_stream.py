@@ -192,6 +192,8 @@ def measure_latency(stack: Stack) -> None:
         f"{result.end.get('partialLatencyP95Ms', float('nan')):>8.0f}"
     )
     print(f"client p95 / 300 ms target = {p95 / 0.3:.2f} (<= 1 meets it); errors: {len(result.errors)}")
+    for error in result.errors:
+        print(f"  error: {error.get('code')} {str(error.get('message'))[:160]}")
 
 
 def measure_cost_over_time(stack: Stack) -> None:
