@@ -29,6 +29,7 @@ pytestmark = pytest.mark.e2e
 FRAME_BYTES = 8_000  # 250 ms of 16 kHz PCM16
 FRAME_S = 0.25
 TIMEOUT_S = 30
+STOP = json.dumps({"action": "stop"})
 
 
 def frames_of(raw: bytes) -> list[str]:
@@ -65,9 +66,11 @@ async def _stream(
     pace_s: float = 0.0,
     extra: dict[int, str] | None = None,
     start: dict[str, Any] | None = None,
+    stop: str | None = STOP,
 ) -> StreamRun:
     """Connect, start (`start` adds options to the start message), send frames (`order` gives the seq of each
-    send; `extra[i]` is a raw text sent before send i), stop, and collect every answer until `end`."""
+    send; `extra[i]` is a raw text sent before send i), `stop` (None: an `extra` sent it), and collect every
+    answer until `end`."""
     run = StreamRun()
     async with websockets.connect(url, additional_headers={"x-api-key": key}, max_size=None) as socket:
 
@@ -88,7 +91,8 @@ async def _stream(
             run.last_audio_sent_at = time.monotonic()
             if pace_s:
                 await asyncio.sleep(max(0.0, pace_s - (time.monotonic() - started)))
-        await socket.send(json.dumps({"action": "stop"}))
+        if stop is not None:
+            await socket.send(stop)
         await asyncio.wait_for(reader, TIMEOUT_S)
     return run
 
