@@ -16,7 +16,6 @@ from sqlalchemy import func, select, update
 
 from speech_core.db.engine import get_sessions
 from speech_core.db.records import ConnectionState, FinalStatus, StreamFinalRecord
-from speech_core.db.repositories import get_repositories
 from speech_core.db.repositories.streams import SqlStreamStore
 from speech_core.db.tables import StreamFinal, WebSocketConnection
 from speech_core.streaming import utterance_finals
@@ -34,16 +33,6 @@ class RecordingPush:
     def send(self, connection_id: str, messages: list[str]) -> bool:
         self.sent += [(connection_id, m) for m in messages]
         return True
-
-
-@pytest.fixture
-def store(database_url: str) -> SqlStreamStore:
-    return SqlStreamStore(get_sessions(database_url))
-
-
-@pytest.fixture
-def tenant_id(database_url: str) -> uuid.UUID:
-    return get_repositories(database_url).tenants.create(f"t-{uuid.uuid4().hex[:8]}", "Tenant").id
 
 
 def _final(

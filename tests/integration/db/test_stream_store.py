@@ -9,20 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from speech_core.db.engine import get_sessions
 from speech_core.db.records import ConnectionState, FinalStatus, NewApiKey, PendingFrame, StreamFinalRecord
 from speech_core.db.repositories import get_repositories
-from speech_core.db.repositories.streams import SqlStreamStore
-
-
-@pytest.fixture
-def store(database_url: str) -> SqlStreamStore:
-    return SqlStreamStore(get_sessions(database_url))
-
-
-@pytest.fixture
-def tenant_id(database_url: str) -> uuid.UUID:
-    return get_repositories(database_url).tenants.create(f"t-{uuid.uuid4().hex[:8]}", "Tenant").id
 
 
 def test_a_new_connection_has_a_sequence_id_and_an_empty_stream(store, tenant_id):
