@@ -86,7 +86,7 @@ async def synthesize_stream_to_file(
         sent = await _send_texts(socket, pieces)
         stop_sent = False
         if not sent:
-            await socket.send(json.dumps({"action": "stop"}))
+            await socket.send(json.dumps({"action": "stop", "lastSeq": sent - 1}))
             stop_sent = True
         try:
             while True:
@@ -99,7 +99,7 @@ async def synthesize_stream_to_file(
                         raise StreamError("stream.timeout", f"no answer for {idle_timeout_s:g} s") from None
                     text = None
                 if not stop_sent:
-                    await socket.send(json.dumps({"action": "stop"}))
+                    await socket.send(json.dumps({"action": "stop", "lastSeq": sent - 1}))
                     stop_sent = True
                 if text is None:
                     continue

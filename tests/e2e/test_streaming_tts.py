@@ -116,3 +116,31 @@ def test_refused_messages_get_errors_and_the_stream_goes_on(websocket_url, make_
     assert ready["type"] == "ready"
     assert too_long["code"] == "request.invalid"
     assert audio["type"] == "audio" and audio["textSeq"] == 0
+
+
+def test_a_stop_sent_before_its_last_text_waits_for_it(websocket_url, make_key):
+    """API Gateway may carry out `stop` before the `text` sent ahead of it: with `lastSeq` nothing is lost."""
+    first, second = "The train leaves at seven. ", "Passengers wait on the"  # the second ends mid-sentence
+
+    async def session() -> list[dict]:
+        async with websockets.connect(
+            websocket_url, additional_headers={"x-api-key": make_key([Scope.STREAMING])}
+        ) as socket:
+            await socket.send(json.dumps({"action": "start", "task": "tts", "language": "en", "sampleRate": RATE}))
+            answers = [json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S))]
+            # When `stop {lastSeq: 1}` goes out before text 1 (text 0 first), no answer waited for
+            await socket.send(json.dumps({"action": "text", "seq": 0, "text": first}))
+            await socket.send(json.dumps({"action": "stop", "lastSeq": 1}))
+            await socket.send(json.dumps({"action": "text", "seq": 1, "text": second}))
+            while answers[-1]["type"] != "end":
+                answers.append(json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S)))
+            return answers
+
+    answers = asyncio.run(session())
+    # Then nothing was refused, both texts were spoken (the unfinished sentence too), and `end` came last
+    assert [a for a in answers if a["type"] == "error"] == []
+    assert answers[0]["type"] == "ready" and answers[-1]["type"] == "end"
+    audio = [a for a in answers if a["type"] == "audio"]
+    assert {a["textSeq"] for a in audio} == {0, 1}
+    assert [a["final"] for a in audio].count(True) == 2  # two sentences: "... seven." and "Passengers wait on the"
+    assert answers[-1]["characters"] == len(first.strip()) + len(second)

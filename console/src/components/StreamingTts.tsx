@@ -65,7 +65,8 @@ export function StreamingTts({ text, language, gender }: { text: string; languag
       setLastReceived(elideAudio(message));
       if (message.type === "ready") {
         send({ action: "text", seq: 0, text, flush: true });
-        send({ action: "stop" });
+        // lastSeq: the server ends the stream only after text 0, even when API Gateway runs stop first
+        send({ action: "stop", lastSeq: 0 });
       } else if (message.type === "audio") {
         const bytes = base64ToBytes(String(message.audio));
         const samples = new Int16Array(bytes.slice().buffer);

@@ -57,8 +57,9 @@ def test_chunks_are_written_in_order_once_with_the_servers_totals(tmp_path):
     result = asyncio.run(
         synthesize([chunk(1, 200), chunk(0, 100), chunk(1, 200), chunk(2, 300, 1), end], tmp_path, seen)
     )
-    # the text went as numbered pieces, the last one flushed, then stop
+    # the text went as numbered pieces, the last one flushed, then stop naming the last piece
     assert [m["action"] for m in seen] == ["start", "text", "text", "stop"]
+    assert seen[3]["lastSeq"] == 1
     assert seen[0]["task"] == "tts" and [(m["seq"], m["flush"]) for m in seen[1:3]] == [(0, False), (1, True)]
     assert (result.chunks, result.characters, result.audio_seconds) == (3, 24, 0.15)
     with wave.open(str(tmp_path / "out.wav")) as wav:

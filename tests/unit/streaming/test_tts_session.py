@@ -267,6 +267,36 @@ def test_a_model_failure_keeps_the_sentence_for_the_next_message(started: FakeDe
     assert started.inference.spoken == ["Say this."] and end["characters"] == len("Say this.")
 
 
+def test_a_stop_that_overtakes_its_last_texts_waits_for_them_then_ends(started: FakeDeps):
+    # Given `stop {lastSeq: 2}` carried out before texts 1 and 2 (concurrent invocations; 2 ends mid-sentence)
+    send(started, action="text", seq=0, text="One two three. Four")
+    assert send(started, action="stop", lastSeq=2) == []  # nothing ends yet: texts up to 2 are missing
+    # When they arrive, out of order
+    assert send(started, action="text", seq=2, text=" six seven") == []
+    answers = send(started, action="text", seq=1, text=" five")
+    # Then every text before the stop is spoken, its unfinished sentence too, and only then the stream ends
+    assert started.inference.spoken == ["One two three.", "Four five six seven"]
+    assert [a["type"] for a in answers] == ["end"]
+    assert answers[0]["characters"] == len("One two three.") + len("Four five six seven")
+    # And a text after the stop's lastSeq is refused, as any text after the end
+    (error,) = send(started, action="text", seq=3, text="Too late.")
+    assert error["code"] == "stream.not_started"
+
+
+def test_a_stop_whose_texts_are_applied_ends_at_once_and_refuses_later_ones(started: FakeDeps):
+    send(started, action="text", seq=0, text="Only this")
+    (end,) = send(started, action="stop", lastSeq=0)
+    assert started.inference.spoken == ["Only this"] and end["type"] == "end"
+    # a stop without lastSeq ends after what was applied: a text sent after it is not part of the stream
+    other = FakeDeps()
+    other.tts_store.open(CONNECTION)
+    send(other, action="start", task="tts", language="en")
+    send(other, action="text", seq=0, text="Kept.", flush=True)
+    (end,) = send(other, action="stop")
+    (error,) = send(other, action="text", seq=1, text="Not kept.")
+    assert (end["type"], error["code"], other.inference.spoken) == ("end", "stream.not_started", ["Kept."])
+
+
 def test_usage_is_recorded_once_at_stop_or_at_disconnect(deps: FakeDeps):
     send(deps, action="start", task="tts", language="en")
     send(deps, action="text", seq=0, text="Hello there.", flush=True)

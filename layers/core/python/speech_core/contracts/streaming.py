@@ -102,7 +102,7 @@ class KeepaliveMessage(WireModel):
 _LAST_SEQ = (
     "the seq of the last audio frame sent before this message (-1: none): it is carried out once every frame up "
     "to it is applied, held like a frame ahead of a gap until then; unset: at once, after the frames applied so "
-    "far. Send it when you do not wait for acks (a streaming TTS `stop` ignores it)"
+    "far. Send it when you do not wait for acks. A streaming TTS `stop`: the seq of the last `text`"
 )
 
 

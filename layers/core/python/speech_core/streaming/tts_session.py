@@ -127,13 +127,12 @@ def handle_tts_message(
         if isinstance(message, ClearMessage):
             return [_clear(message, connection_id, deps)]
         if isinstance(message, TextMessage):
-            with _session(connection_id, deps) as (_, state):
+            with _session(connection_id, deps, text_seq=message.seq) as (_, state):
                 state.apply_text(message.seq, message.text, message.flush)
             return synthesize_queue(connection_id, holder, deps)
         assert isinstance(message, StopMessage)
         with _session(connection_id, deps) as (_, state):
-            state.flush()
-            state.stop_requested = True
+            state.request_stop(message.last_seq)
         return synthesize_queue(connection_id, holder, deps)
     except SpeechError as error:
         return [_error_frame(error, seq, connection_id, deps)]
@@ -191,7 +190,7 @@ def synthesize_queue(connection_id: str, holder: str, deps: TtsDeps) -> list[Ser
             elif not state.may_synthesize(holder, clock()):
                 return []
             taken = state.take_sentence(holder, clock())
-            if taken is None and state.stop_requested:
+            if taken is None and state.stop_due:
                 answers = [_record_usage(row, state, deps)]
             row.tts_state = state.model_dump()
             language, voice, tenant_id = row.source_language or "", state.voice, row.tenant_id
@@ -255,10 +254,12 @@ def _clear(message: ClearMessage, connection_id: str, deps: TtsDeps) -> ClearedM
 
 
 class _session:  # noqa: N801 - used as a context manager, reads like one
-    """The started, not yet ended stream under the row lock, its TTS state written back at the end."""
+    """The started, not yet ended stream under the row lock, its TTS state written back at the end. After
+    `stop`, only a `text` up to its lastSeq (`text_seq`) still finds it (one that `stop` overtook)."""
 
-    def __init__(self, connection_id: str, deps: TtsDeps) -> None:
+    def __init__(self, connection_id: str, deps: TtsDeps, *, text_seq: int | None = None) -> None:
         self._locked = deps.tts_store.locked(connection_id)
+        self._text_seq = text_seq
         self._row: TtsStreamRow | None = None
         self._state: TtsState | None = None
 
@@ -272,7 +273,8 @@ class _session:  # noqa: N801 - used as a context manager, reads like one
             if row.task != TTS_TASK:
                 raise RequestError(ErrorCode.REQUEST_INVALID, "this connection streams speech recognition, not TTS")
             state = TtsState.model_validate(row.tts_state)
-            if row.usage_recorded_at is not None or state.stop_requested:
+            overtaken = self._text_seq is not None and state.accepts_text(self._text_seq)
+            if row.usage_recorded_at is not None or (state.stop_requested and not overtaken):
                 raise RequestError(ErrorCode.STREAM_NOT_STARTED, "this stream has ended (`stop` was sent)")
         except BaseException as error:
             self._locked.__exit__(type(error), error, error.__traceback__)

@@ -11,6 +11,9 @@ what one invocation received and did not synthesize yet is what the next one, or
   held first: nothing taken is lost.
 - `clear` drops what came from `text` messages up to its `seq`: queued sentences, the unfinished sentence,
   held texts, the sentence being synthesized (its audio is not sent), and such texts that arrive later.
+- `stop` ends the text after `text` #lastSeq (default: the last one applied). Invocations may overtake each
+  other, so a `stop` can come before its last texts: those are still taken, and the text is complete (its
+  unfinished sentence queued) when every one up to lastSeq is applied; texts after it are refused.
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ class TtsState(BaseModel):
     characters: int = 0
     dropped_characters: int = 0
     stop_requested: bool = False
+    #: the last `text` seq before `stop`: the stream ends once every text up to it is applied and spoken
+    stop_after_seq: int = -1
 
     @property
     def ack(self) -> int:
@@ -94,6 +99,26 @@ class TtsState(BaseModel):
         while self.next_text_seq in self.held_texts:
             held = self.held_texts.pop(self.next_text_seq)
             self._append(self.next_text_seq, held.text, held.flush)
+        if self.stop_due:  # the last text before a `stop` that overtook it: the text is complete now
+            self.flush()
+
+    def accepts_text(self, seq: int) -> bool:
+        """Whether `text` #seq still belongs to the stream: always before `stop`, up to its lastSeq after."""
+        return not self.stop_requested or seq <= self.stop_after_seq
+
+    # --- stop -----------------------------------------------------------------------------------------------
+    def request_stop(self, last_seq: int | None) -> None:
+        """`stop` after `text` #last_seq (None: after what was applied): complete now when nothing before it
+        is missing, else when the missing texts arrive (`apply_text`)."""
+        self.stop_requested = True
+        self.stop_after_seq = self.ack if last_seq is None else max(last_seq, -1)
+        if self.stop_due:
+            self.flush()
+
+    @property
+    def stop_due(self) -> bool:
+        """`stop` came and every text before it is applied: what is queued is all there is left to speak."""
+        return self.stop_requested and self.ack >= self.stop_after_seq
 
     def flush(self) -> None:
         """The text so far is complete: its unfinished sentence is queued too."""
