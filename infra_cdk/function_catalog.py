@@ -37,6 +37,7 @@ class Access(StrEnum):
     WEBHOOK_URLS = "webhook-urls"  # checks or calls job webhook URLs (the stage's local-receiver rule; no grant)
     WEBHOOK_SIGNING_KEY = "webhook-signing-key"  # secretsmanager:GetSecretValue on the stage's signing secret
     WEBSOCKET_MANAGE = "websocket-manage"  # execute-api:ManageConnections on the WebSocket API
+    SEND_STREAM_TIMERS = "send-stream-timers"  # sqs:SendMessage on the stream-timers queue
     MODEL_REGISTRY = "model-registry"  # reads the packaged model registry named by MODEL_REGISTRY (no grant)
     AUDIO_URLS = "audio-urls"  # fetches https audioUri links (the stage's local-link rule and CA bundle; no grant)
 
@@ -361,8 +362,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions/stream/handle_stream_event.handler",
         description="WebSocket routes: $connect/$disconnect/$default/start/audio/stop -> Triton streaming",
         timeout_s=29,
-        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE}),
+        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE, Access.SEND_STREAM_TIMERS}),
         websocket_routes=("$connect", "$disconnect", "$default", "start", "audio", "stop"),
+    ),
+    FunctionSpec(
+        id="StreamTimer",
+        handler="functions/stream/handle_stream_timer.handler",
+        description="stream-timers queue: stream.gap to a client whose frame is still missing; a dropped stream "
+        "nobody resumed closed (its Triton sequence ended)",
+        timeout_s=30,
+        # send-stream-timers: a timer that came early (a clock behind) is sent back for the rest of its delay
+        access=frozenset({_D, _T, _R, Access.WEBSOCKET_MANAGE, Access.SEND_STREAM_TIMERS}),
+        queue_source=QueueSource(queue=names.QUEUE_STREAM_TIMERS, batch_size=10),
+        role="consumer",
     ),
     # --- admin ---------------------------------------------------------------------------------------
     FunctionSpec(

@@ -59,6 +59,7 @@ QUEUE_PREPARE = "prepare-work"
 QUEUE_GPU_WORK = "gpu-work"
 QUEUE_ASSEMBLE = "assemble-work"
 QUEUE_JOB_STATUS = "job-status"
+QUEUE_STREAM_TIMERS = "stream-timers"
 ALL_QUEUES = (
     QUEUE_S3_EVENTS,
     QUEUE_JOB_START,
@@ -66,6 +67,7 @@ ALL_QUEUES = (
     QUEUE_GPU_WORK,
     QUEUE_ASSEMBLE,
     QUEUE_JOB_STATUS,
+    QUEUE_STREAM_TIMERS,
 )
 
 # Database

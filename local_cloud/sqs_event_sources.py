@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from local_cloud.cfn_intrinsics import REGION
@@ -74,6 +75,10 @@ class SqsPoller:
         self.queue_url = self.sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._stopping = asyncio.Event()
         self.batches = 0
+        # its own thread for the long-polls: `_collect_batch` holds a thread until a message comes, and the loop's
+        # default pool has only cpu+4 threads (6 here), so pollers sharing it starve each other and every other
+        # `to_thread` (a batch's delete) once there are more queues than threads
+        self._receiver = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqs-{spec.logical_id}")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -82,12 +87,13 @@ class SqsPoller:
         """Polls until stopped; errors are logged and retried, never end the poller."""
         while not self._stopping.is_set():
             try:
-                messages = await asyncio.to_thread(self._collect_batch)
+                messages = await asyncio.get_running_loop().run_in_executor(self._receiver, self._collect_batch)
                 if messages:
                     await self._process(messages)
             except Exception as error:  # keep polling: a broken batch must not stop the mapping
                 print(f"[sqs] {self.spec.logical_id}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
                 await asyncio.sleep(1)
+        self._receiver.shutdown(wait=False)
 
     def _collect_batch(self) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

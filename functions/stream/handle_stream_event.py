@@ -23,11 +23,14 @@ from speech_core.streaming.dependencies import get_stream_deps
 from speech_core.streaming.events import StreamEvent
 from speech_core.streaming.stream_service import connect, disconnect, finish_reply, handle_message
 from speech_core.streaming.stream_settings import StreamingSettings
+from speech_core.streaming.stream_timers import StreamTimerSettings
 from speech_core.streaming.tts_dependencies import get_tts_deps
 from speech_core.streaming.tts_session import disconnect_tts, handle_tts_message, is_tts_stream
 
 #: what this function reads from its environment (held to the template by tests/infra)
-ENVIRONMENT = declare_environment(DatabaseSettings, RegistrySettings, InferenceSettings, StreamingSettings)
+ENVIRONMENT = declare_environment(
+    DatabaseSettings, RegistrySettings, InferenceSettings, StreamingSettings, StreamTimerSettings
+)
 register_snapshot_hooks(ENVIRONMENT)  # SnapStart: warm before the snapshot, renew after a restore
 
 

@@ -239,6 +239,8 @@ class Functions(Construct):
             env["RESULTS_BUCKET"] = res.results.bucket_name
         if Access.SEND_JOB_START in access:
             env["JOB_START_QUEUE_URL"] = res.job_start_queue.queue_url
+        if Access.SEND_STREAM_TIMERS in access:
+            env["STREAM_TIMERS_QUEUE_URL"] = res.consumer_queues[names.QUEUE_STREAM_TIMERS].queue_url
         if access & {Access.START_WORKFLOW, Access.STOP_WORKFLOW}:
             env["JOB_STATE_MACHINE_ARN"] = res.state_machine.state_machine_arn
         if spec.queue_source is not None:
@@ -278,6 +280,8 @@ class Functions(Construct):
             pattern.bucket(res).grant_delete(fn, pattern.key_pattern)
         if Access.SEND_JOB_START in access:
             res.job_start_queue.grant_send_messages(fn)
+        if Access.SEND_STREAM_TIMERS in access:
+            res.consumer_queues[names.QUEUE_STREAM_TIMERS].grant_send_messages(fn)
         if Access.START_WORKFLOW in access:
             res.state_machine.grant_start_execution(fn)
         if Access.STOP_WORKFLOW in access:

@@ -6,6 +6,8 @@
 - gpu-work:      workflow step tokens for chunk transcription; its depth scales the GPU fleet
 - assemble-work: workflow step tokens for merging chunks into transcripts
 - job-status:    workflow step tokens for recording success/failure
+- stream-timers: a stream's deadlines, sent with a delay by the stream function (a gap still open, a dropped
+                 stream nobody resumed: speech_core.streaming.stream_timers)
 
 The workflow talks to its workers only through these queues (`sqs:sendMessage.waitForTaskToken`), which
 gives back-pressure, retries and a DLQ per step and is the integration LocalStack runs (docs/local-parity.md).

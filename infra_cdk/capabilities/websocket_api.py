@@ -18,7 +18,7 @@ from constructs import Construct
 from infra_cdk import names
 from infra_cdk.capabilities.retention import log_retention
 from infra_cdk.config import StageConfig
-from infra_cdk.function_catalog import FUNCTIONS, WEBSOCKET_AUTHORIZER_ID, FunctionSpec
+from infra_cdk.function_catalog import FUNCTIONS, WEBSOCKET_AUTHORIZER_ID, Access, FunctionSpec
 from infra_cdk.nag_acknowledgments import acknowledge
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
@@ -46,7 +46,7 @@ class WebSocketApi(Construct):
         self._routes(handlers, invoke_targets, authorizer)
         self.stage = self._stage(self._access_logs())
         self.callback_url = self.stage.callback_url
-        self._connection_management(handlers, functions)
+        self._connection_management([spec for spec in FUNCTIONS if Access.WEBSOCKET_MANAGE in spec.access], functions)
 
     def _connect_authorizer(self, functions: dict[str, lambda_.IFunction]) -> authorizers.WebSocketLambdaAuthorizer:
         """The Lambda authorizer of $connect (API key -> tenant, scopes, limits).
@@ -130,7 +130,7 @@ class WebSocketApi(Construct):
         return stage
 
     def _connection_management(self, handlers: list[FunctionSpec], functions: dict[str, lambda_.Function]) -> None:
-        """The handlers may post to their connections (@connections) and get the callback URL."""
+        """These functions may post to the connections (@connections) and get the callback URL."""
         for spec in handlers:
             fn = functions[spec.id]
             self.api.grant_manage_connections(fn)

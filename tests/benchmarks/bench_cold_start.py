@@ -87,6 +87,8 @@ def stage_environment(spec: FunctionSpec, *, trace_disabled: bool = False) -> di
         env["RESULTS_BUCKET"] = "speech-dev-results"
     if Access.SEND_JOB_START in access:
         env["JOB_START_QUEUE_URL"] = "https://sqs.eu-west-1.amazonaws.com/123456789012/speech-dev-job-start"
+    if Access.SEND_STREAM_TIMERS in access:
+        env["STREAM_TIMERS_QUEUE_URL"] = "https://sqs.eu-west-1.amazonaws.com/123456789012/speech-dev-stream-timers"
     if access & {Access.START_WORKFLOW, Access.STOP_WORKFLOW}:
         env["JOB_STATE_MACHINE_ARN"] = "arn:aws:states:eu-west-1:123456789012:stateMachine:speech-dev-jobs"
     if spec.queue_source is not None:

@@ -32,6 +32,7 @@ from speech_core.keys.caller import Caller
 from speech_core.keys.scopes import KeyLimits, Scope
 from speech_core.streaming import stream_service
 from speech_core.streaming.stream_service import connect, disconnect, finish_reply, handle_message
+from speech_core.streaming.stream_timers import StreamTimer
 
 CONNECTION = "conn-1"
 
@@ -250,6 +251,16 @@ class FakePush:
         return True
 
 
+class FakeTimers:
+    """The stream-timers queue: what was scheduled, with its delay, in order."""
+
+    def __init__(self) -> None:
+        self.scheduled: list[tuple[StreamTimer, float]] = []
+
+    def schedule(self, timer: StreamTimer, delay_s: float) -> None:
+        self.scheduled.append((timer, delay_s))
+
+
 @dataclass
 class FakeDeps:
     store: FakeStore = field(default_factory=FakeStore)
@@ -258,6 +269,7 @@ class FakeDeps:
     request_log: FakeRequestLog = field(default_factory=FakeRequestLog)
     rate_limiter: Any = field(default_factory=lambda: SimpleNamespace(acquire=lambda key_id, limits: None))
     push: FakePush = field(default_factory=lambda: FakePush())
+    timers: FakeTimers = field(default_factory=FakeTimers)
 
 
 def caller(*scopes: Scope) -> Caller:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # types only: each adapter is imported by its builder, when a
     from speech_core.db.repositories.streams import SqlStreamStore
     from speech_core.inference import InferenceClient, ModelRegistry
     from speech_core.keys.rate_limiter import RateLimiter
+    from speech_core.streaming.stream_timers import SqsTimerQueue
 
 
 class SettingsStreamDeps:
@@ -59,6 +60,12 @@ class SettingsStreamDeps:
     @cached_property
     def push(self) -> ApiGatewayConnectionPush:
         return ApiGatewayConnectionPush(read_settings(StreamingSettings).websocket_callback_url)
+
+    @cached_property
+    def timers(self) -> SqsTimerQueue:
+        from speech_core.streaming.stream_timers import StreamTimerSettings, get_timer_queue
+
+        return get_timer_queue(read_settings(StreamTimerSettings).stream_timers_queue_url)
 
 
 @lru_cache(maxsize=1)

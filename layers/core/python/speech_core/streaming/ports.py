@@ -14,6 +14,7 @@ from speech_core.keys.scopes import KeyLimits
 
 if TYPE_CHECKING:  # types only: numpy and tritonclient load with the first audio frame
     from speech_core.inference import InferenceClient, ModelRegistry
+    from speech_core.streaming.stream_timers import TimerQueue
 
 
 class StreamStore(Protocol):
@@ -53,3 +54,5 @@ class StreamDeps(Protocol):
     def rate_limiter(self) -> RequestLimiter: ...
     @property
     def push(self) -> ConnectionPush: ...
+    @property
+    def timers(self) -> TimerQueue: ...

@@ -69,6 +69,7 @@ from speech_core.streaming import latency
 from speech_core.streaming.frame_order import Outcome, Step, admit, admit_control, control_key, release, stable_prefix
 from speech_core.streaming.ports import StreamDeps
 from speech_core.streaming.silence import SilenceRun, after_chunk
+from speech_core.streaming.stream_timers import DETACHED_DELAY_S, GAP_DELAY_S, StreamTimer
 from speech_core.streaming.utterance_finals import (
     compute_final,
     deliver_finals,
@@ -156,21 +157,38 @@ def _leave(connection_id: str, deps: StreamDeps) -> None:
         if state is None or state.state in (ConnectionState.CLOSED, ConnectionState.DETACHED):
             return  # closed by `stop`'s disconnect already, or taken over by a resumed connection
         if state.session_id is not None and state.usage_recorded_at is None:
-            # resumable: the utterance stays in Triton's sequence batcher, which frees it after 60 s idle
+            # resumable: the utterance stays in Triton's sequence batcher until the `detached` timer closes the
+            # stream (speech_core.streaming.timer_service), when nobody resumed it within the window
             _record_usage(state, deps)
             state.pending_frames = {}
             state.state = ConnectionState.DETACHED
+            _set_timer(StreamTimer(kind="detached", connection_id=connection_id), DETACHED_DELAY_S, deps)
             return
-        if state.utterance_open:  # nobody to send a final to: the sequence ends without one
-            try:
-                _recognition(state, deps).end_utterance()
-            except SpeechError as error:  # the model may have evicted the sequence already
-                logger.info("could not end the sequence", extra={"code": error.code.value})
-            state.utterance_open = False
+        end_sequence(state, deps)
         if state.session_id is not None and state.usage_recorded_at is None:
             _record_usage(state, deps)
         state.pending_frames = {}
         state.state = ConnectionState.CLOSED
+
+
+def end_sequence(state: StreamState, deps: StreamDeps) -> None:
+    """Nobody is left to send a final to: the open utterance's Triton sequence ends without one."""
+    if not state.utterance_open:
+        return
+    try:
+        _recognition(state, deps).end_utterance()
+    except SpeechError as error:  # the model may have evicted the sequence already
+        logger.info("could not end the sequence", extra={"code": error.code.value})
+    state.utterance_open = False
+
+
+def _set_timer(timer: StreamTimer, delay_s: float, deps: StreamDeps) -> None:
+    """A stream timer (speech_core.streaming.stream_timers). One that cannot be set is logged: what it was for
+    still happens later (a gap is reported at the next message; Triton ends an idle sequence after 60 s)."""
+    try:
+        deps.timers.schedule(timer, delay_s)
+    except Exception:
+        logger.exception("stream timer not set", extra={"kind": timer.kind, "connection_id": timer.connection_id})
 
 
 def parse_message(body: str | None) -> ClientMessage:
@@ -207,6 +225,7 @@ def _apply(
             for name in type(state).model_fields:  # keep the idle final, undo only what the message changed
                 setattr(state, name, getattr(before, name))
             answers.append(_error_frame_of(error, message, state))
+        _time_new_gap(before, state, deps)
         pending = [final.utterance for final in state.new_finals]
         return StreamReply(answers, state.tenant_id, state.session_id, pending_finals=pending)
 
@@ -475,14 +494,32 @@ def _hold_again(steps: list[Step[PendingFrame]], state: StreamState, error: Spee
 
 def _refuse_gap(outcome: Outcome, state: StreamState, now: float) -> None:
     """`stream.gap` for a frame (or a control) past the held ones' bounds: too many, or held too long."""
-    waited = now - min((f.received_at for f in state.pending_frames.values()), default=now)
-    if outcome is Outcome.GAP_TOO_LONG or (outcome is Outcome.HOLD and waited > MAX_GAP_WAIT_S):
-        raise RequestError(
-            ErrorCode.STREAM_GAP,
-            f"frame {state.next_seq} is missing ({len(state.pending_frames)} frames wait behind it for "
-            f"{waited:.1f} s); resend from it",
-            details={"missingSeq": state.next_seq},
-        )
+    if outcome is Outcome.GAP_TOO_LONG or (outcome is Outcome.HOLD and gap_wait_s(state, now) > MAX_GAP_WAIT_S):
+        raise gap_error(state, now)
+
+
+def gap_wait_s(state: StreamState, now: float) -> float:
+    """How long the oldest frame held ahead of the gap has waited (0 without a gap)."""
+    return now - min((f.received_at for f in state.pending_frames.values()), default=now)
+
+
+def gap_error(state: StreamState, now: float) -> RequestError:
+    """`stream.gap`: the missing frame, to be resent (with every later one the client has not seen acked)."""
+    return RequestError(
+        ErrorCode.STREAM_GAP,
+        f"frame {state.next_seq} is missing ({len(state.pending_frames)} frames wait behind it for "
+        f"{gap_wait_s(state, now):.1f} s); resend from it",
+        details={"missingSeq": state.next_seq},
+    )
+
+
+def _time_new_gap(before: StreamState, state: StreamState, deps: StreamDeps) -> None:
+    """A message that opened a gap, or moved it (it filled the missing frame but not all): a `gap` timer, so
+    the client hears of a gap that outlives MAX_GAP_WAIT_S even if it sends nothing more."""
+    missing_before = before.next_seq if before.pending_frames else None
+    if state.pending_frames and state.next_seq != missing_before and state.usage_recorded_at is None:
+        timer = StreamTimer(kind="gap", connection_id=state.connection_id, missing_seq=state.next_seq)
+        _set_timer(timer, GAP_DELAY_S, deps)
 
 
 def _apply_frames(
