@@ -38,12 +38,7 @@ websocket_url = streaming_e2e.websocket_url
 TIMEOUT_S = 30
 
 
-async def _next(socket: Any, kinds: set[str], seen: list[dict[str, Any]]) -> dict[str, Any]:
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT_S))
-        seen.append(message)
-        if message["type"] in kinds:
-            return message
+_next = streaming_e2e._collect_until  # read answers until one of the given kinds arrives
 
 
 def test_a_frame_never_resent_is_reported_as_a_gap_without_another_message(
