@@ -4,11 +4,13 @@ resumed closed with its Triton sequence ended, and a timer whose reason is gone 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from speech_core.contracts.streaming import MAX_GAP_WAIT_S, RESUME_WINDOW_S
 from speech_core.db.records import ConnectionState
+from speech_core.keys.caller import Caller
 from speech_core.streaming import stream_service
 from speech_core.streaming.stream_service import disconnect
 from speech_core.streaming.stream_timers import DETACHED_DELAY_S, GAP_DELAY_S, StreamTimer
@@ -113,13 +115,19 @@ def _dropped(deps: FakeDeps, seconds_ago: float) -> None:
     deps.store.rows[CONNECTION].disconnected_at = datetime.now(UTC) - timedelta(seconds=seconds_ago)
 
 
-def test_a_dropped_stream_nobody_resumes_is_closed_and_its_sequence_ended():
-    deps, who = FakeDeps(), caller()
+def _detach(deps: FakeDeps, who: Caller) -> tuple[dict[str, Any], StreamTimer, float]:
+    """A stream with 0.1 s of audio whose connection dropped: its `ready`, and the one timer the drop set."""
     ready = _start(deps, who)
     send(deps, who, action="audio", seq=0, audio=pcm(1600))
     disconnect(CONNECTION, deps)  # type: ignore[arg-type]
-    # Then the drop sets a timer for the end of the resume window; the sequence is kept meanwhile
     ((timer, delay),) = deps.timers.scheduled
+    return ready, timer, delay
+
+
+def test_a_dropped_stream_nobody_resumes_is_closed_and_its_sequence_ended():
+    deps, who = FakeDeps(), caller()
+    ready, timer, delay = _detach(deps, who)
+    # Then the drop sets a timer for the end of the resume window; the sequence is kept meanwhile
     assert timer == StreamTimer(kind="detached", connection_id=CONNECTION) and delay == DETACHED_DELAY_S
     assert delay > RESUME_WINDOW_S
     sequence = next(iter(deps.inference.sequences.values()))
@@ -138,10 +146,7 @@ def test_a_dropped_stream_nobody_resumes_is_closed_and_its_sequence_ended():
 
 def test_a_detached_timer_does_nothing_to_a_resumed_stream():
     deps, who = FakeDeps(), caller()
-    ready = _start(deps, who)
-    send(deps, who, action="audio", seq=0, audio=pcm(1600))
-    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
-    ((timer, _),) = deps.timers.scheduled
+    ready, timer, _ = _detach(deps, who)
     resumed = _resume(deps, who, "conn-2", ready["sessionId"], ready["resumeToken"])
     assert resumed["type"] == "ready"
     sequence = next(iter(deps.inference.sequences.values()))
@@ -156,10 +161,7 @@ def test_a_detached_timer_does_nothing_to_a_resumed_stream():
 
 def test_a_detached_timer_inside_the_window_is_sent_back_for_the_rest():
     deps, who = FakeDeps(), caller()
-    _start(deps, who)
-    send(deps, who, action="audio", seq=0, audio=pcm(1600))
-    disconnect(CONNECTION, deps)  # type: ignore[arg-type]
-    ((timer, _),) = deps.timers.scheduled
+    _, timer, _ = _detach(deps, who)
     _dropped(deps, RESUME_WINDOW_S - 10)
     run_timer(timer, deps)  # type: ignore[arg-type]
     assert deps.store.rows[CONNECTION].state is ConnectionState.DETACHED
